@@ -1,0 +1,163 @@
+"""Keyword lexicons: which words name which product aspect, and a small polarity lexicon with negation
+handling used when no trained sentiment classifier is available."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+Polarity = Literal["positive", "negative", "neutral"]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Aspect -> keywords/phrases (plain text, matched case-insensitively on word boundaries; a trailing
+# "s"/"es" plural is accepted automatically). Generic across clothing, electronics and home goods.
+DEFAULT_ASPECTS: dict[str, tuple[str, ...]] = {
+    "fit": ("fit", "fits", "fitted", "fitting", "true to size", "runs small", "runs large", "runs big",
+            "snug", "loose", "tight", "baggy", "boxy", "roomy", "form fitting", "hugs", "clingy"),
+    "size": ("size", "sizes", "sizing", "sized", "size up", "size down", "petite", "xs", "xxs", "xl",
+             "small", "medium", "large", "oversized", "dimensions"),
+    "fabric": ("fabric", "material", "materials", "cotton", "linen", "silk", "silky", "wool", "polyester",
+               "rayon", "knit", "lining", "lined", "stretch", "stretchy", "texture", "soft", "thin",
+               "sheer", "see through", "see-through", "itchy", "scratchy", "plastic", "metal", "leather"),
+    "quality": ("quality", "well made", "well-made", "cheaply made", "poorly made", "craftsmanship",
+                "construction", "stitching", "seams", "seam", "looks cheap", "feels cheap", "flimsy",
+                "sturdy", "solid", "defect", "defective", "build quality"),
+    "price": ("price", "priced", "pricey", "expensive", "cost", "costs", "value", "worth", "money",
+              "bargain", "overpriced", "affordable", "on sale", "discount", "deal"),
+    "comfort": ("comfort", "comfortable", "comfy", "uncomfortable", "cozy", "cosy", "breathable",
+                "ergonomic"),
+    "color": ("color", "colors", "colour", "colours", "colored", "shade", "hue", "print", "pattern",
+              "faded", "vibrant"),
+    "length": ("length", "long", "short", "longer", "shorter", "hem", "hemline", "inseam", "cropped",
+               "midi", "maxi", "hits at", "hits below", "ankle", "knee"),
+    "style": ("style", "stylish", "look", "looks", "design", "cut", "flattering", "unflattering", "cute",
+              "pretty", "beautiful", "gorgeous", "elegant", "chic", "classy", "frumpy", "shape"),
+    "shipping": ("shipping", "shipped", "delivery", "delivered", "arrived", "package", "packaging",
+                 "packaged", "box"),
+    "durability": ("durable", "durability", "lasted", "lasts", "long lasting", "broke", "broken", "tear",
+                   "ripped", "pilling", "pilled", "pills", "holes", "wear and tear", "fell apart",
+                   "stopped working"),
+    "care": ("wash", "washed", "washing", "dryer", "dry clean", "shrink", "shrank", "shrunk",
+             "wrinkle", "wrinkles", "wrinkled", "iron", "ironing"),
+    "battery": ("battery", "batteries", "charge", "charging", "charger", "battery life", "recharge"),
+    "sound": ("sound", "audio", "speaker", "speakers", "volume", "bass", "noise", "noisy", "loud",
+              "quiet", "microphone", "mic"),
+    "screen": ("screen", "display", "resolution", "brightness", "touchscreen", "pixels"),
+    "ease of use": ("easy to use", "easy to set up", "user friendly", "user-friendly", "intuitive",
+                    "setup", "set up", "instructions", "install", "installation", "controls",
+                    "complicated", "confusing"),
+    "performance": ("performance", "fast", "slow", "speed", "lag", "laggy", "responsive", "powerful"),
+    "connectivity": ("bluetooth", "wifi", "wi-fi", "connection", "connectivity", "disconnects",
+                     "usb", "hdmi"),
+    "returns/service": ("customer service", "customer support", "refund", "warranty", "replacement",
+                         "return", "returned", "returning", "exchange"),
+}
+
+POSITIVE_WORDS: frozenset[str] = _words("""
+love loved loves lovely like liked likes great good nice perfect perfectly beautiful beautifully gorgeous
+stunning pretty cute adorable flattering comfortable comfy cozy soft excellent amazing awesome wonderful
+fantastic fabulous fab happy glad pleased recommend recommended best better favorite favourite elegant
+chic classy stylish fun flowy sturdy solid durable quality worth bargain affordable reasonable fast easy
+intuitive clear crisp vibrant rich bright impressed impressive compliments compliment ideal superb
+fine well flawless works worked reliable responsive smooth quiet breathable versatile incredible
+exceptional satisfied sleek luxurious gem keeper classic timeless enjoy enjoyed pleasant
+""")
+
+NEGATIVE_WORDS: frozenset[str] = _words("""
+hate hated dislike disliked bad poor poorly terrible awful horrible ugly unflattering frumpy boxy itchy
+scratchy cheap cheaply flimsy thin sheer disappointed disappointing disappointment return returned
+returning refund wrong worst worse problem problems issue issues defect defective broke broken
+ripped torn tear tears hole holes pilled pilling pills shrank shrunk faded fade stain stained smell
+smells smelly uncomfortable awkward unfortunately sadly weird strange odd overpriced expensive pricey
+tight baggy huge tiny short snug loose clingy complicated confusing slow laggy noisy loud fragile
+useless waste junk unusable stopped fell sloppy unraveled unraveling wrinkled wrinkles scratch
+scratched dull bulky heavy stiff unwearable mess messy lacking lacks lacked meh mediocre died dies dead
+failed fails failure quit
+""")
+
+NEGATIVE_PHRASES: tuple[str, ...] = (
+    "runs small", "runs large", "runs big", "see through", "see-through", "too small", "too big",
+    "too large", "too tight", "too loose", "too short", "too long", "too thin", "not worth", "fell apart",
+    "stopped working", "sent it back", "send it back", "going back", "looks cheap", "feels cheap",
+    "cheaply made", "poorly made", "way too", "did not fit", "didn't fit", "doesn't fit",
+)
+POSITIVE_PHRASES: tuple[str, ...] = (
+    "true to size", "fits perfectly", "fits great", "well made", "well-made", "worth every",
+    "highly recommend", "so comfortable", "fits well", "good value", "great value",
+)
+
+NEGATORS: frozenset[str] = _words("""
+not no never nothing neither nor hardly barely without isn't wasn't aren't weren't don't doesn't didn't
+can't cannot couldn't won't wouldn't shouldn't isnt wasnt arent dont doesnt didnt cant couldnt wont
+""")
+
+_NOT_ADJ: frozenset[str] = _words("and but so i the a an it is was as well me my this that to for of in on with")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_CLAUSE_SPLIT = re.compile(r"\s*(?:[;:]|,?\s+\b(?:but|however|although|though|yet|except)\b)\s*", re.I)
+
+
+def compile_lexicon(lexicon: Mapping[str, Sequence[str]]) -> dict[str, re.Pattern[str]]:
+    """Compile ``{aspect: [keywords]}`` into one case-insensitive word-boundary regex per aspect.
+
+    Raises ValueError when an aspect has no keywords or a keyword is empty (a custom lexicon typo).
+    """
+    compiled: dict[str, re.Pattern[str]] = {}
+    for aspect, words in lexicon.items():
+        terms = sorted({w.strip().lower() for w in words if w and w.strip()}, key=len, reverse=True)
+        if not aspect or not terms:
+            raise ValueError(
+                f"Aspect {aspect!r} in the lexicon has no keywords; give it a non-empty list of words."
+            )
+        alts = []
+        for term in terms:
+            esc = r"\s+".join(re.escape(part) for part in term.split())
+            alts.append(esc + (r"(?:s|es)?" if term[-1].isalpha() else ""))
+        compiled[aspect] = re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w-])", re.I)
+    return compiled
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """Split a sentence at contrast markers ("but", "however", ";") so that "love the color but the
+    fabric is thin" gives each aspect its own polarity."""
+    parts = [p.strip(" ,") for p in _CLAUSE_SPLIT.split(sentence)]
+    return [p for p in parts if p] or [sentence]
+
+
+def lexicon_score(text: str) -> int:
+    """Polarity score of a short text: +1 per positive word, -1 per negative word; a negator within the
+    three preceding words flips the sign; "too <adj>" counts as negative; phrases count once."""
+    low = text.lower().replace("\u2019", "'")
+    score = 0
+    for phrases, sign in ((NEGATIVE_PHRASES, -1), (POSITIVE_PHRASES, 1)):
+        for phrase in phrases:
+            if phrase in low:
+                negated = re.search(r"\b(?:not|never|\w+n't)\s+(?:\w+\s+)?" + re.escape(phrase), low)
+                score += -2 * sign if negated else 2 * sign
+                low = low.replace(phrase, " ")
+    tokens = _WORD.findall(low)
+    for i, tok in enumerate(tokens):
+        val = 1 if tok in POSITIVE_WORDS else -1 if tok in NEGATIVE_WORDS else 0
+        if val == 0:
+            continue
+        window = tokens[max(0, i - 3): i]
+        if any(w in NEGATORS or w.endswith("n't") for w in window):
+            val = -val
+        elif i > 0 and tokens[i - 1] == "too" and val > 0 and tok not in {"cute", "pretty", "good"}:
+            val = -1
+        score += val
+    for i, tok in enumerate(tokens[:-1]):  # "too wide", "too narrow": an excess is a complaint
+        nxt = tokens[i + 1]
+        if tok == "too" and nxt not in POSITIVE_WORDS and nxt not in NEGATIVE_WORDS and nxt not in _NOT_ADJ:
+            score -= 1
+    return score
+
+
+def lexicon_polarity(text: str) -> Polarity:
+    """"positive" / "negative" / "neutral" from :func:`lexicon_score`."""
+    s = lexicon_score(text)
+    return "positive" if s > 0 else "negative" if s < 0 else "neutral"

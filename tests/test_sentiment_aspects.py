@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from assistant.errors import DataValidationError
+from assistant.sentiment.aspects import aspect_stats, extract_aspects, split_sentences
+from assistant.sentiment.lexicon import lexicon_polarity
+
+
+def _reviews() -> pd.DataFrame:
+    return pd.DataFrame({
+        "review_id": ["r1", "r2", "r3", "r4", "r5"],
+        "product_id": ["p"] * 5,
+        "rating": [5, 2, 4, 1, None],
+        "title": ["Love it", "", "", "Returned", ""],
+        "text": [
+            "The fabric is soft and the color is gorgeous. Fits true to size.",
+            "Runs small. The fabric is thin and itchy.",
+            "Love the color but the fabric is not soft at all.",
+            "The battery died after a week. Sound is great though.",
+            "Arrived quickly.",
+        ],
+    })
+
+
+def test_split_sentences_handles_abbreviations_decimals_and_lowercase() -> None:
+    text = "Love this dress!  it's sooo pretty. I am 5'8\" and 135 lbs. and it fits e.g. at the waist...Great!!"
+    assert split_sentences(text) == [
+        "Love this dress!",
+        "it's sooo pretty.",
+        "I am 5'8\" and 135 lbs. and it fits e.g. at the waist...",
+        "Great!!",
+    ]
+    assert split_sentences("Size 5.5 works") == ["Size 5.5 works"]
+    assert split_sentences("") == []
+    assert split_sentences(None) == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("The fabric is soft", "positive"),
+        ("The fabric is not soft at all", "negative"),
+        ("It runs small", "negative"),
+        ("not too tight", "positive"),
+        ("The chest is too wide", "negative"),
+        ("It arrived on Tuesday", "neutral"),
+        ("I didn't love the color", "negative"),
+    ],
+)
+def test_lexicon_polarity_with_negation(text: str, expected: str) -> None:
+    assert lexicon_polarity(text) == expected
+
+
+def test_extract_aspects_uses_the_clause_of_the_aspect() -> None:
+    mentions = extract_aspects(_reviews())
+    got = {(m.review_id, m.aspect): m.polarity for m in mentions}
+    assert got[("r3", "color")] == "positive"
+    assert got[("r3", "fabric")] == "negative"
+    assert got[("r2", "fit")] == "negative"
+    assert got[("r4", "battery")] == "negative"
+    assert got[("r4", "sound")] == "positive"
+    assert ("r4", "returns/service") in got  # from the title
+
+
+def test_aspect_stats_counts_exactly_over_all_reviews() -> None:
+    stats = aspect_stats(_reviews())
+    assert stats["n_reviews"] == 5
+    assert stats["rating_mean"] == 3.0
+    assert stats["rating_hist"] == {1: 1, 2: 1, 3: 0, 4: 1, 5: 1}
+    fabric = next(a for a in stats["aspects"] if a["aspect"] == "fabric")
+    assert fabric["n_reviews"] == 3
+    assert fabric["share"] == 0.6
+    assert (fabric["positive"], fabric["negative"], fabric["neutral"]) == (1, 2, 0)
+    assert sorted(fabric["negative_review_ids"]) == ["r2", "r3"]
+    assert fabric["positive_review_ids"] == ["r1"]
+    assert {q["polarity"] for q in fabric["quotes"]} == {"positive", "negative"}
+    for a in stats["aspects"]:
+        assert a["positive"] + a["negative"] + a["neutral"] == a["n_reviews"]
+        assert a["share"] == round(a["n_reviews"] / 5, 4)
+    counts = [a["n_reviews"] for a in stats["aspects"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_rare_negative_quote_is_kept() -> None:
+    texts = [f"The color is lovely, review {i}." for i in range(30)] + ["The color faded after one wash."]
+    df = pd.DataFrame({"review_id": [str(i) for i in range(31)], "text": texts})
+    color = next(a for a in aspect_stats(df, max_quotes=2)["aspects"] if a["aspect"] == "color")
+    assert color["negative"] == 1 and color["positive"] == 30
+    negs = [q for q in color["quotes"] if q["polarity"] == "negative"]
+    assert negs == [{"review_id": "30", "sentence": "The color faded after one wash.", "polarity": "negative"}]
+    assert len([q for q in color["quotes"] if q["polarity"] == "positive"]) == 2
+
+
+class _FakeClassifier:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
+        self.calls += 1
+        return [{"label": "negative" if "thin" in t else "neutral"} for t in texts]
+
+
+def test_classifier_is_used_in_one_batch() -> None:
+    clf = _FakeClassifier()
+    mentions = extract_aspects(_reviews(), clf)
+    assert clf.calls == 1
+    fabric = {m.review_id: m.polarity for m in mentions if m.aspect == "fabric"}
+    assert fabric == {"r1": "neutral", "r2": "negative", "r3": "neutral"}
+
+
+def test_custom_lexicon_and_bad_inputs() -> None:
+    df = pd.DataFrame({"text": ["The zipper broke.", "Nice zipper!", "ok"]})
+    stats = aspect_stats(df, lexicon={"zipper": ["zipper", "zip"]})
+    assert [a["aspect"] for a in stats["aspects"]] == ["zipper"]
+    z = stats["aspects"][0]
+    assert (z["n_reviews"], z["negative"], z["positive"]) == (2, 1, 1)
+    assert z["negative_review_ids"] == ["0"]  # row position when there is no review_id column
+    with pytest.raises(DataValidationError, match="'text' column"):
+        aspect_stats(pd.DataFrame({"body": ["x"]}))
+    with pytest.raises(ValueError, match="no keywords"):
+        extract_aspects(df, lexicon={"zipper": []})
+    empty = aspect_stats(pd.DataFrame({"text": []}))
+    assert empty == {"n_reviews": 0, "rating_mean": None, "rating_hist": {1: 0, 2: 0, 3: 0, 4: 0, 5: 0},
+                     "aspects": []}
