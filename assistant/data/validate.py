@@ -1,0 +1,400 @@
+"""Validation of products / reviews / sales tables on entry.
+
+Input is a "raw" frame (strings from a CSV, or typed values from Parquet/JSONL/a DataFrame) plus the
+line number of each row in its file. Output is a frame with the canonical columns of
+``assistant.data.schema`` and one ``RowProblem`` per bad cell, naming file, line, column (as the user
+named it) and what was expected there.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from assistant.data.schema import COLUMNS, REQUIRED, ColumnMap
+from assistant.errors import DataValidationError, RowProblem
+
+Kind = Literal["products", "reviews", "sales"]
+KINDS: tuple[str, ...] = ("products", "reviews", "sales")
+ATTR_PREFIXES = ("attr.", "attr_")
+_NA_TOKENS = {"", "na", "n/a", "nan", "nat", "null", "none"}
+
+
+@dataclass
+class LoadResult:
+    """What a load produced: the canonical frame plus an honest account of what was left out."""
+
+    frame: pd.DataFrame
+    loaded: int
+    rejected: int
+    problems: list[RowProblem]
+    encoding: str = "utf-8"
+    rejects_path: Path | None = None
+    source: str = "<dataframe>"
+    kind: str = ""
+    ignored_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self, max_problems: int = 50) -> dict[str, Any]:
+        """Small JSON-able dict for CLI/API output."""
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "encoding": self.encoding,
+            "rejects_path": str(self.rejects_path) if self.rejects_path else None,
+            "ignored_columns": list(self.ignored_columns),
+            "warnings": list(self.warnings),
+            "problems": [p.as_dict() for p in self.problems[:max_problems]],
+            "n_problems": len(self.problems),
+        }
+
+
+@dataclass
+class Checked:
+    """Internal result of validation: the good rows plus the reasons for each bad row position."""
+
+    result: LoadResult
+    bad_reasons: dict[int, list[RowProblem]]
+
+
+# ----------------------------------------------------------------------------------------------
+# value helpers
+
+
+def _is_blank_text(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: v is None or (isinstance(v, float) and math.isnan(v)) or
+                 (isinstance(v, str) and not v.strip()) or v is pd.NaT or v is pd.NA).astype(bool)
+
+
+def _is_na(s: pd.Series) -> pd.Series:
+    """Blank or an NA token ("NaN", "null", "N/A", ...) — used for optional numbers and dates."""
+    def na(v: Any) -> bool:
+        if v is None or v is pd.NaT or v is pd.NA:
+            return True
+        if isinstance(v, float) and math.isnan(v):
+            return True
+        return isinstance(v, str) and v.strip().lower() in _NA_TOKENS
+    return s.map(na).astype(bool)
+
+
+def _to_str(v: Any) -> str:
+    if v is None or v is pd.NaT or v is pd.NA:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, np.floating):
+        return _to_str(float(v))
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v).strip()
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """Any column as stripped strings ('' for missing; 767.0 -> '767')."""
+    return s.map(_to_str).astype(object)
+
+
+def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Return (float values with NaN for missing, mask of non-missing values that are not finite numbers)."""
+    na = _is_na(s)
+    if pd.api.types.is_bool_dtype(s):
+        vals = s.astype(float)
+    elif pd.api.types.is_numeric_dtype(s):
+        vals = pd.to_numeric(s, errors="coerce").astype(float)
+    else:
+        txt = s.map(lambda v: v.strip() if isinstance(v, str) else v).where(~na, np.nan)
+        vals = pd.to_numeric(txt, errors="coerce").astype(float)
+    bad = ~na & (vals.isna() | np.isinf(vals))
+    return vals.where(~bad, np.nan), bad
+
+
+def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Return (datetime64[ns] values, NaT when missing; mask of non-missing values that are not dates).
+
+    ISO dates are parsed vectorised; anything else falls back to per-value parsing (month first for
+    ambiguous forms like 01/06/2011). Time zones are converted to UTC and dropped.
+    """
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = pd.Series(s)
+        if getattr(out.dt, "tz", None) is not None:
+            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+        return out.astype("datetime64[ns]"), pd.Series(False, index=s.index)
+    na = _is_na(s)
+    txt = s.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else _to_str(v)).where(~na, None)
+    out = pd.to_datetime(txt, errors="coerce", format="ISO8601", utc=True)
+    retry = out.isna() & ~na
+    if retry.any():
+        out.loc[retry] = pd.to_datetime(txt[retry], errors="coerce", format="mixed", utc=True)
+    out = out.dt.tz_localize(None).astype("datetime64[ns]")
+    bad = out.isna() & ~na
+    return out, bad
+
+
+def _attr_value(v: Any) -> str | None:
+    txt = _to_str(v)
+    return txt if txt else None
+
+
+def _parse_attr_object(v: Any) -> dict[str, str] | None:
+    """A JSON object (string), dict or list of (key, value) pairs -> dict[str, str]; None if invalid."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return {}
+    if isinstance(v, str):
+        if not v.strip():
+            return {}
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, list) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in v):
+        v = dict(v)
+    if not isinstance(v, dict):
+        return None
+    return {str(k): val for k, val in ((str(k), _attr_value(x)) for k, x in v.items()) if val is not None}
+
+
+# ----------------------------------------------------------------------------------------------
+# columns
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+def map_columns(raw: pd.DataFrame, kind: str, column_map: ColumnMap | None, source: str) -> dict[str, str]:
+    """Return {canonical_or_attr_or_exog_name: user's column}; raise on unknown sources or missing columns."""
+    if kind not in KINDS:
+        raise DataValidationError(f"Unknown table kind {kind!r}; use one of {', '.join(KINDS)}.")
+    cols = [str(c) for c in raw.columns]
+    canonical = COLUMNS[kind]
+    mapping = column_map.as_dict() if column_map else {}
+    out: dict[str, str] = {}
+    for src, dst in mapping.items():
+        if src not in cols:
+            near = difflib.get_close_matches(src, cols, n=1)
+            hint = f" Did you mean {near[0]!r}?" if near else ""
+            raise DataValidationError(
+                f"--map {src}={dst}: {source} has no column {src!r}.{hint} Its columns are: {', '.join(cols)}.")
+        is_attr = kind == "products" and dst.startswith(ATTR_PREFIXES)
+        if dst not in canonical and not is_attr and kind != "sales":
+            raise DataValidationError(
+                f"--map {src}={dst}: {dst!r} is not a {kind} column. Use one of: {', '.join(canonical)}"
+                + (" (or attr.<name> for an attribute)." if kind == "products" else "."))
+        out[dst] = src
+    used = set(out.values())
+    for col in cols:  # exact names first, then case/space-insensitive matches
+        if col in canonical and col not in out and col not in used:
+            out[col] = col
+            used.add(col)
+    for col in cols:
+        n = _norm(col)
+        if col not in used and n in canonical and n not in out:
+            out[n] = col
+            used.add(col)
+    missing = [c for c in REQUIRED[kind] if c not in out]
+    if missing:
+        hints = []
+        for m in missing:
+            near = difflib.get_close_matches(m, [c for c in cols if c not in used], n=1, cutoff=0.4)
+            hints.append(f"--map '{near[0] if near else 'YOUR_COLUMN'}={m}'")
+        raise DataValidationError(
+            f"{source} is missing the required {kind} column(s) {', '.join(missing)}. "
+            f"Its columns are: {', '.join(cols) or '(none)'}. "
+            f"If your file names them differently, map them, e.g. {' '.join(hints)}.")
+    if kind == "products":
+        for col in cols:
+            if col not in used and col.lower().startswith(ATTR_PREFIXES):
+                out[ATTR_PREFIXES[0] + col[5:]] = col
+                used.add(col)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# validation
+
+
+class _Problems:
+    def __init__(self, source: str, lines: Sequence[int | None]) -> None:
+        self.source = source
+        self.lines = lines
+        self.by_row: dict[int, list[RowProblem]] = {}
+
+    def add(self, pos: int, column: str | None, value: object, expected: str) -> None:
+        prob = RowProblem(self.source, self.lines[pos], column, value, expected)
+        self.by_row.setdefault(pos, []).append(prob)
+
+    def add_mask(self, mask: pd.Series, raw: pd.Series, column: str, expected: str) -> None:
+        for pos in np.flatnonzero(mask.to_numpy()):
+            self.add(int(pos), column, raw.iloc[pos], expected)
+
+    def add_duplicates(self, key: pd.Series, blank: pd.Series, column: str, what: str) -> None:
+        dup = key.duplicated(keep="first") & ~blank
+        if not dup.any():
+            return
+        first: dict[Any, int] = {}
+        for pos, k in enumerate(key.tolist()):
+            first.setdefault(k, pos)
+        for dpos in np.flatnonzero(dup.to_numpy()):
+            line = self.lines[first[key.iloc[dpos]]]
+            where = f"line {line}" if line is not None else "an earlier row"
+            self.add(int(dpos), column, key.iloc[dpos], f"a unique {what} (already used on {where})")
+
+
+def check_frame(raw: pd.DataFrame, kind: str, *, source: str, lines: Sequence[int | None] | None = None,
+                column_map: ColumnMap | None = None,
+                pre_problems: dict[int, list[RowProblem]] | None = None) -> Checked:
+    """Validate ``raw`` and return the canonical good rows plus the problems of each bad row."""
+    raw = raw.reset_index(drop=True)
+    raw.columns = [str(c) for c in raw.columns]
+    n = len(raw)
+    line_list: Sequence[int | None] = lines if lines is not None else list(range(1, n + 1))
+    cols = map_columns(raw, kind, column_map, source)
+    probs = _Problems(source, line_list)
+    for pos, plist in (pre_problems or {}).items():
+        probs.by_row.setdefault(pos, []).extend(plist)
+
+    def col(name: str) -> pd.Series:
+        return raw[cols[name]] if name in cols else pd.Series([None] * n, dtype=object)
+
+    out = pd.DataFrame(index=raw.index)
+    used = set(cols.values())
+    ignored: list[str] = []
+    if kind == "products":
+        out = _check_products(raw, cols, col, probs)
+    elif kind == "reviews":
+        out = _check_reviews(col, cols, probs)
+    else:
+        out, exog_ignored = _check_sales(raw, cols, col, probs, used)
+        ignored.extend(exog_ignored)
+    ignored.extend(c for c in raw.columns if c not in used and c not in ignored)
+    bad_pos = sorted(probs.by_row)
+    keep = np.ones(n, dtype=bool)
+    keep[bad_pos] = False
+    frame = out.loc[keep].reset_index(drop=True)
+    problems = [p for pos in bad_pos for p in probs.by_row[pos]]
+    result = LoadResult(frame=frame, loaded=len(frame), rejected=len(bad_pos), problems=problems,
+                        source=source, kind=kind, ignored_columns=ignored)
+    return Checked(result=result, bad_reasons={pos: probs.by_row[pos] for pos in bad_pos})
+
+
+def _required_text(col: Any, cols: dict[str, str], probs: _Problems, name: str, expected: str) -> pd.Series:
+    raw = col(name)
+    txt = as_text(raw)
+    probs.add_mask(txt.eq(""), raw, cols.get(name, name), expected)
+    return txt
+
+
+def _optional_text(col: Any, name: str) -> pd.Series:
+    return as_text(col(name))
+
+
+def _dates(col: Any, cols: dict[str, str], probs: _Problems, name: str) -> pd.Series:
+    raw = col(name)
+    vals, bad = parse_dates(raw)
+    probs.add_mask(bad, raw, cols.get(name, name), "a date like 2024-03-01 (or empty)")
+    return vals
+
+
+def _check_products(raw: pd.DataFrame, cols: dict[str, str], col: Any, probs: _Problems) -> pd.DataFrame:
+    pid = _required_text(col, cols, probs, "product_id", "a non-empty product_id")
+    probs.add_duplicates(pid, pid.eq(""), cols["product_id"], "product_id")
+    title = _required_text(col, cols, probs, "title", "a non-empty title")
+    price_raw = col("price")
+    price, bad = parse_numbers(price_raw)
+    probs.add_mask(bad, price_raw, cols.get("price", "price"), "a number like 19.99 (no currency sign), or empty")
+    probs.add_mask(~bad & (price < 0), price_raw, cols.get("price", "price"), "a price >= 0")
+    attrs: list[dict[str, str]] = []
+    attr_cols = {k[5:]: v for k, v in cols.items() if k.startswith(ATTR_PREFIXES)}
+    json_raw = col("attributes")
+    for pos in range(len(raw)):
+        obj = _parse_attr_object(json_raw.iloc[pos])
+        if obj is None:
+            probs.add(pos, cols.get("attributes", "attributes"), json_raw.iloc[pos],
+                      'a JSON object like {"color": "red", "size": "M"} (or empty)')
+            obj = {}
+        for key, src in attr_cols.items():
+            val = _attr_value(raw[src].iloc[pos])
+            if val is not None:
+                obj[key] = val
+        attrs.append(obj)
+    return pd.DataFrame({
+        "product_id": pid, "title": title,
+        "description": _optional_text(col, "description"),
+        "category": _optional_text(col, "category"),
+        "attributes": pd.Series(attrs, dtype=object, index=raw.index),
+        "price": price.astype(float),
+        "launch_date": _dates(col, cols, probs, "launch_date"),
+    })
+
+
+def _check_reviews(col: Any, cols: dict[str, str], probs: _Problems) -> pd.DataFrame:
+    rid = _required_text(col, cols, probs, "review_id", "a non-empty review_id")
+    probs.add_duplicates(rid, rid.eq(""), cols["review_id"], "review_id")
+    pid = _required_text(col, cols, probs, "product_id", "the product_id the review is about")
+    text = _required_text(col, cols, probs, "text", "a non-empty review text")
+    rating_raw = col("rating")
+    rating, bad = parse_numbers(rating_raw)
+    rcol = cols.get("rating", "rating")
+    probs.add_mask(bad, rating_raw, rcol, "a rating from 1 to 5 (or empty)")
+    probs.add_mask(~bad & rating.notna() & ((rating < 1) | (rating > 5)), rating_raw, rcol,
+                   "a rating from 1 to 5 (or empty)")
+    return pd.DataFrame({
+        "review_id": rid, "product_id": pid, "rating": rating.astype(float),
+        "title": _optional_text(col, "title"), "text": text,
+        "date": _dates(col, cols, probs, "date"),
+    })
+
+
+def _check_sales(raw: pd.DataFrame, cols: dict[str, str], col: Any, probs: _Problems,
+                 used: set[str]) -> tuple[pd.DataFrame, list[str]]:
+    uid = _required_text(col, cols, probs, "unique_id", "a non-empty series id (unique_id)")
+    ds_raw = col("ds")
+    ds, bad = parse_dates(ds_raw)
+    dcol = cols["ds"]
+    probs.add_mask(bad, ds_raw, dcol, "a date like 2024-03-04")
+    probs.add_mask(~bad & ds.isna(), ds_raw, dcol, "a date like 2024-03-04 (ds is required)")
+    y_raw = col("y")
+    y, ybad = parse_numbers(y_raw)
+    probs.add_mask(ybad | y.isna(), y_raw, cols["y"], "a number (units sold in the period)")
+    key = uid + "\x00" + ds.astype(str)
+    probs.add_duplicates(key, uid.eq("") | ds.isna(), dcol, "(unique_id, ds) pair")
+    out = pd.DataFrame({"unique_id": uid, "ds": ds, "y": y.astype(float)})
+    ignored: list[str] = []
+    exog = {k: v for k, v in cols.items() if k not in ("unique_id", "ds", "y")}
+    exog.update({c: c for c in raw.columns if c not in used and not c.startswith("unnamed_")
+                 and c not in ("unique_id", "ds", "y")})
+    for name, src in exog.items():
+        vals, xbad = parse_numbers(raw[src])
+        filled = int((~_is_na(raw[src])).sum())
+        if src not in cols.values() and (filled == 0 or xbad.sum() > 0.1 * filled):
+            ignored.append(src)  # mostly text: not an exogenous regressor
+            continue
+        probs.add_mask(xbad, raw[src], src, f"a number (exogenous column {name!r}) or empty")
+        out[name] = vals.astype(float)
+        used.add(src)
+    return out, ignored
+
+
+def validate_frame_checked(df: pd.DataFrame, kind: str, source: str = "<dataframe>") -> pd.DataFrame:
+    """Canonical frame of ``df`` or ``DataValidationError`` listing every bad row (used before writes)."""
+    checked = check_frame(df, kind, source=source)
+    res = checked.result
+    if res.rejected:
+        raise DataValidationError(f"{res.rejected} of {res.loaded + res.rejected} {kind} rows are invalid; "
+                                  "nothing was written. Fix them (row numbers count from 1).", res.problems)
+    return res.frame
