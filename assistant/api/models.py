@@ -1,0 +1,174 @@
+"""Request and response bodies of the HTTP API (they define docs/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Tone = Literal["neutral", "playful", "premium", "technical", "friendly", "formal"]
+
+
+class _Open(BaseModel):
+    """Responses whose core payload may carry extra fields (passed through as-is)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="What went wrong and what to do about it.")
+    type: str = Field(default="error", description="Error class, e.g. DataValidationError.")
+    request_id: str | None = Field(default=None, description="Quote this id when reporting a problem.")
+    problems: list[dict[str, Any]] = Field(default_factory=list, description="Bad input cells, if any.")
+
+
+# ---------------------------------------------------------------------------- ask
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=4000, description="A question about the catalog.")
+
+
+class Source(_Open):
+    id: str
+    kind: Literal["review", "product"]
+    product_id: str | None = None
+    title: str | None = None
+    text: str | None = None
+    rating: float | None = None
+
+
+class ToolCallInfo(_Open):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    result: Any = None
+
+
+class AskResponse(_Open):
+    answer: str
+    citations: list[str] = Field(default_factory=list, description="Ids cited in the answer.")
+    sources: list[Source] = Field(default_factory=list, description="The cited reviews/products.")
+    tool_calls: list[ToolCallInfo] = Field(default_factory=list)
+    artifacts: list[dict[str, Any]] = Field(default_factory=list, description="Plots (PNG, base64).")
+
+
+# ---------------------------------------------------------------------------- search
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1, max_length=1000)
+    k: int = Field(default=10, ge=1, le=100)
+    kind: Literal["product", "review"] | None = None
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    category: str | None = Field(default=None, max_length=300, description="Category prefix filter.")
+    product_ids: list[str] | None = Field(default=None, max_length=1000)
+    min_rating: float | None = Field(default=None, ge=1, le=5)
+    max_rating: float | None = Field(default=None, ge=1, le=5)
+
+
+class HitOut(_Open):
+    chunk_id: str
+    kind: Literal["product", "review"]
+    text: str
+    score: float
+    product_id: str
+    cite_id: str
+    review_id: str | None = None
+    rating: float | None = None
+    date: str | None = None
+    category: str | None = None
+    title: str | None = None
+
+
+class SearchResponse(BaseModel):
+    hits: list[HitOut]
+
+
+# ---------------------------------------------------------------------------- reviews
+class ReviewSummaryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: str | None = Field(default=None, min_length=1, max_length=200)
+    category: str | None = Field(default=None, min_length=1, max_length=300)
+
+
+class ReviewSummaryResponse(_Open):
+    """Summary from the grounded generator (pros/cons with cited review ids) plus aspect stats."""
+
+
+# ---------------------------------------------------------------------------- copy
+class ProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: str = Field(default="draft", min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=500)
+    description: str = Field(default="", max_length=5000)
+    category: str = Field(default="", max_length=300)
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=100)
+    price: float | None = Field(default=None, ge=0, le=1e9)
+
+
+class CopyOptions(BaseModel):
+    tone: Tone = "neutral"
+    length: int = Field(default=80, ge=10, le=400, description="Target length in words.")
+    lang: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$", description="Language code, e.g. en, fr.")
+    variants: int = Field(default=1, ge=1, le=5)
+
+
+class CopyRequest(CopyOptions):
+    model_config = ConfigDict(extra="forbid")
+    product: ProductIn | None = Field(default=None, description="A draft product's attributes...")
+    product_id: str | None = Field(default=None, min_length=1, max_length=200,
+                                   description="...or the id of a catalog product.")
+
+
+class CopyResponse(_Open):
+    """Copy variants with the spec guard's flags (claims not backed by the attributes)."""
+
+
+class BatchRequest(CopyOptions):
+    model_config = ConfigDict(extra="forbid")
+    products: list[ProductIn] = Field(min_length=1, max_length=1000)
+    concurrency: int = Field(default=1, ge=1, le=16, description="Parallel requests to the model.")
+
+
+class JobOut(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "cancelled", "failed"]
+    error: str | None = None
+    total: int
+    done: int
+    flagged: int
+    failed: int
+    skipped: int
+    elapsed_s: float
+
+
+class JobResults(BaseModel):
+    job: JobOut
+    items: list[dict[str, Any]] = Field(description="One record per product: status ok|flagged|failed.")
+
+
+# ---------------------------------------------------------------------------- forecast
+class DemandRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unique_ids: list[str] = Field(min_length=1, max_length=100, description="Series ids (usually product ids).")
+    h: int = Field(default=12, ge=1, le=104, description="Horizon in periods of the series' frequency.")
+    level: list[Annotated[int, Field(ge=50, le=99)]] = Field(default_factory=lambda: [80, 95], min_length=1, max_length=4)
+    models: list[str] | None = Field(default=None, max_length=10)
+
+
+class NewProductRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product: ProductIn
+    horizon: int = Field(default=12, ge=1, le=52)
+
+
+class ForecastResponse(_Open):
+    """Forecast rows (``unique_id, ds, model, yhat, yhat_lo_80, ...``) plus model choice / analogues."""
+
+
+# ---------------------------------------------------------------------------- status
+class HealthResponse(_Open):
+    status: Literal["ok", "degraded"]
+
+
+class ModelsResponse(BaseModel):
+    models: list[dict[str, Any]]
+    configured: dict[str, str]

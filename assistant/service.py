@@ -1,0 +1,330 @@
+"""The one core facade used by every front-end (HTTP API, Gradio workspace, batch CLI).
+
+``MerchAssistant(settings)`` opens the catalog, index, LLM and agent lazily, on first use, and each
+method is a thin delegation to the core modules. Parts can be handed in (``llm=``, ``catalog=``,
+``index=``, ``embedder=``) — that is how tests use a scripted model and a tiny index, and how a
+host application shares one loaded model."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from assistant.batch import CopyFn, Job, JobManager
+from assistant.config import Settings, get_settings
+from assistant.errors import AssistantError, IndexNotFoundError
+
+log = logging.getLogger(__name__)
+
+
+class MerchAssistant:
+    """Facade over catalog, index, LLM, generation, agent and forecasting."""
+
+    def __init__(self, settings: Settings | None = None, *, llm: Any = None, catalog: Any = None,
+                 index: Any = None, embedder: Any = None, agent: Any = None) -> None:
+        self.settings = settings or get_settings()
+        self._llm = llm
+        self._catalog = catalog
+        self._index = index
+        self._embedder = embedder
+        self._agent = agent
+        self._lock = threading.RLock()
+        self.jobs = JobManager()
+
+    # ------------------------------------------------------------------ lazily opened parts
+    @property
+    def catalog(self) -> Any:
+        with self._lock:
+            if self._catalog is None:
+                from assistant.data.catalog import Catalog
+
+                self._catalog = Catalog.open(self.settings)
+            return self._catalog
+
+    @property
+    def embedder(self) -> Any:
+        with self._lock:
+            if self._embedder is None:
+                from assistant.index.embedder import get_embedder
+
+                self._embedder = get_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def index(self) -> Any:
+        with self._lock:
+            if self._index is None or self._index.is_stale():
+                from assistant.index.hybrid import HybridIndex
+
+                self._index = HybridIndex.load(self.settings.current_index(), self.embedder)
+                self._agent = None
+            return self._index
+
+    @property
+    def llm(self) -> Any:
+        with self._lock:
+            if self._llm is None:
+                from assistant.llm import get_llm
+
+                self._llm = get_llm(self.settings)
+            return self._llm
+
+    @property
+    def agent(self) -> Any:
+        with self._lock:
+            if self._agent is None:
+                from assistant.agent import build_default_agent
+
+                self._agent = build_default_agent(self.settings, self.llm, **self._agent_parts())
+            return self._agent
+
+    def _agent_parts(self) -> dict[str, Any]:
+        """Hand already-open parts to the agent builder when it accepts them."""
+        import inspect
+
+        from assistant.agent import build_default_agent
+
+        params = inspect.signature(build_default_agent).parameters
+        parts: dict[str, Any] = {}
+        for name in ("catalog", "index"):
+            if name in params:
+                parts[name] = getattr(self, name)
+        return parts
+
+    # ------------------------------------------------------------------ store
+    def ensure_store(self, load_demo_if_empty: bool = True) -> dict[str, Any]:
+        """Open the store; when it is empty, load the bundled demo store and build its index."""
+        counts = dict(self.catalog.counts())
+        built: dict[str, Any] | None = None
+        if load_demo_if_empty and not any(counts.values()):
+            from assistant.data.demo import load_demo
+
+            log.info("Store at %s is empty: loading the bundled demo store", self.settings.store_path)
+            load_demo(self.catalog)
+            counts = dict(self.catalog.counts())
+        if not self.settings.current_index().exists() and self._index is None and counts.get("products"):
+            built = self.rebuild_index()
+        return {"counts": counts, "index_built": built}
+
+    def ingest(self, path: str | Path, kind: str, *, column_map: list[str] | None = None,
+               skip_bad_rows: bool = False) -> dict[str, Any]:
+        """Validate and load a products/reviews/sales file into the catalog (and the index if open)."""
+        from assistant.data.loaders import load_table
+        from assistant.data.schema import ColumnMap
+
+        if kind not in ("products", "reviews", "sales"):
+            raise AssistantError(f"Unknown kind {kind!r}: use products, reviews or sales.")
+        res = load_table(path, kind, column_map=ColumnMap.from_pairs(column_map),  # type: ignore[arg-type]
+                         skip_bad_rows=skip_bad_rows)
+        upsert = {"products": self.catalog.upsert_products, "reviews": self.catalog.upsert_reviews,
+                  "sales": self.catalog.upsert_sales}[kind]
+        written = upsert(res.frame)
+        indexed: dict[str, Any] | None = None
+        if kind in ("products", "reviews") and len(res.frame):
+            try:
+                idx = self.index
+            except IndexNotFoundError:
+                idx = None
+            if idx is not None:
+                indexed = idx.upsert(**{kind: res.frame})
+        return {"kind": kind, "loaded": res.loaded, "written": written, "rejected": res.rejected,
+                "problems": [p.as_dict() for p in res.problems], "encoding": res.encoding,
+                "rejects_path": str(res.rejects_path) if res.rejects_path else None,
+                "indexed": indexed, "counts": self.catalog.counts()}
+
+    def rebuild_index(self) -> dict[str, Any]:
+        """Rebuild the hybrid index from the whole catalog (atomic: the old one serves until done)."""
+        from assistant.index.hybrid import HybridIndex
+
+        built = HybridIndex.build(self.settings.current_index(), self.catalog.products(), self.catalog.reviews(),
+                                  self.embedder, self.settings.index_type)
+        with self._lock:
+            self._index = built
+            self._agent = None
+        return dict(built.stats())
+
+    # ------------------------------------------------------------------ retrieval and lookups
+    def search(self, query: str, k: int = 10, *, kind: str | None = None, category: str | None = None,
+               product_ids: list[str] | None = None, min_rating: float | None = None,
+               max_rating: float | None = None, mode: str = "hybrid") -> list[dict[str, Any]]:
+        from assistant.index.types import Filters
+
+        if not query.strip():
+            raise AssistantError("The search query is empty: type a few words to search for.")
+        filters = Filters(product_ids=tuple(product_ids) if product_ids else None, category=category,
+                          min_rating=min_rating, max_rating=max_rating)
+        hits = self.index.search(query, k=k, kind=kind, filters=filters, mode=mode)
+        return [h.as_dict() | {"cite_id": h.cite_id} for h in hits]
+
+    def products(self, product_ids: list[str] | None = None, category: str | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+        df = self.catalog.products(product_ids, category=category)
+        if limit is not None:
+            df = df.head(limit)
+        return _records(df)
+
+    def categories(self) -> dict[str, int]:
+        """Category -> number of products."""
+        return {str(k): int(v) for k, v in self.catalog.categories().items() if k}
+
+    def lookup_sources(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Cited ids (review ids or product ids) -> the quoted source, for expandable citations."""
+        ids = [str(i) for i in dict.fromkeys(ids) if i]
+        if not ids:
+            return []
+        out: dict[str, dict[str, Any]] = {}
+        reviews = self.catalog.reviews()
+        if len(reviews):
+            hit = reviews[reviews["review_id"].astype(str).isin(ids)]
+            for rec in _records(hit):
+                out[str(rec["review_id"])] = {"id": str(rec["review_id"]), "kind": "review",
+                                              "product_id": rec.get("product_id"), "title": rec.get("title"),
+                                              "text": rec.get("text"), "rating": rec.get("rating")}
+        rest = [i for i in ids if i not in out]
+        if rest:
+            for rec in _records(self.catalog.products(rest)):
+                out[str(rec["product_id"])] = {"id": str(rec["product_id"]), "kind": "product",
+                                               "product_id": rec["product_id"], "title": rec.get("title"),
+                                               "text": rec.get("description") or "", "rating": None}
+        return [out[i] for i in ids if i in out]
+
+    # ------------------------------------------------------------------ generation
+    def review_summary(self, product_id: str | None = None, category: str | None = None,
+                       **options: Any) -> dict[str, Any]:
+        """Grounded pros/cons summary of a product's or category's reviews, with aspect stats."""
+        from assistant.gen.summarize import summarize_category, summarize_product
+
+        if product_id:
+            return dict(summarize_product(product_id, llm=self.llm, catalog=self.catalog, **options))
+        if category:
+            return dict(summarize_category(category, llm=self.llm, catalog=self.catalog, **options))
+        raise AssistantError("Give a product_id or a category to summarise reviews for.")
+
+    def aspects(self, product_id: str | None = None, category: str | None = None) -> dict[str, Any]:
+        """Aspect statistics (share of buyers mentioning each aspect, polarity, quotes)."""
+        from assistant.sentiment.aspects import aspect_stats
+
+        return dict(aspect_stats(self._reviews_for(product_id, category)))
+
+    def _reviews_for(self, product_id: str | None, category: str | None) -> Any:
+        if product_id:
+            if not len(self.catalog.products([product_id])):
+                raise AssistantError(f"Unknown product {product_id!r}: check the id with /v1/search.")
+            return self.catalog.reviews([product_id])
+        prods = self.catalog.products(category=category)
+        if not len(prods):
+            raise AssistantError(f"No products in category {category!r}.")
+        return self.catalog.reviews(list(prods["product_id"].astype(str)))
+
+    def draft_copy(self, product: dict[str, Any] | None = None, *, product_id: str | None = None,
+                   tone: str = "neutral", length: int = 80, lang: str = "en", variants: int = 1,
+                   **options: Any) -> dict[str, Any]:
+        """Marketing copy variants for a product (given as attributes or as a catalog id), each
+        checked by the spec guard against the product's attributes."""
+        from assistant.gen import draft_copy
+
+        if product is None:
+            if not product_id:
+                raise AssistantError("Give a product (attributes) or a product_id to write copy for.")
+            found = self.products([product_id])
+            if not found:
+                raise AssistantError(f"Unknown product {product_id!r}.")
+            product = found[0]
+        return dict(draft_copy(product, llm=self.llm, settings=self.settings, tone=tone, length=length,
+                               lang=lang, variants=variants, **options))
+
+    def copy_fn(self, **options: Any) -> CopyFn:
+        """A one-argument copy function for the batch runner (same options for every product)."""
+        return lambda product: self.draft_copy(product, **options)
+
+    def draft_copy_batch(self, products: list[dict[str, Any]], *, concurrency: int = 1,
+                         **options: Any) -> Job:
+        """Start a background batch job; poll ``self.jobs.get(job.id)``."""
+        if not products:
+            raise AssistantError("The batch has no products.")
+        return self.jobs.start(products, self.copy_fn(**options), concurrency=concurrency)
+
+    # ------------------------------------------------------------------ agent
+    def ask(self, question: str) -> dict[str, Any]:
+        """Answer a question with the tool-using agent; returns answer, citations, tool calls, artifacts."""
+        final: dict[str, Any] = {}
+        for event in self.ask_stream(question):
+            if event["type"] == "final":
+                final = event
+        return final
+
+    def ask_stream(self, question: str, cancel: threading.Event | None = None) -> Iterator[dict[str, Any]]:
+        """Agent events as dicts: ``tool_call``, ``tool_result``, ``token``, ``final`` (with sources)."""
+        from assistant.agent import normalise_event
+
+        if not question.strip():
+            raise AssistantError("The question is empty.")
+        for raw in self.agent.stream(question, cancel=cancel):
+            event = normalise_event(raw)
+            if event["type"] == "final":
+                event["sources"] = self.lookup_sources(list(event.get("citations") or []))
+            yield event
+
+    # ------------------------------------------------------------------ forecasting
+    def forecast_demand(self, unique_ids: list[str] | None, h: int = 12, *, level: list[int] | None = None,
+                        models: list[str] | None = None, plot: bool = False) -> dict[str, Any]:
+        from assistant.forecast import forecast_demand, plot_forecast
+
+        sales = self.catalog.sales(unique_ids or None)
+        if not len(sales):
+            raise AssistantError("No sales history for these series: ingest a sales file or check the ids.")
+        result = forecast_demand(sales, h, level=tuple(level or (80, 95)), models=models)
+        out = dict(result.to_dict())
+        if plot:
+            out["plot_png"] = plot_forecast(sales, result.frame)
+        return out
+
+    def forecast_new_product(self, product: dict[str, Any], horizon: int = 12, *,
+                             plot: bool = False) -> dict[str, Any]:
+        from assistant.forecast import forecast_new_product, history_from_catalog
+
+        history = history_from_catalog(self.catalog)
+        return dict(forecast_new_product(product, history, horizon=horizon))
+
+    # ------------------------------------------------------------------ status
+    def models(self) -> list[dict[str, Any]]:
+        from assistant.llm.registry import list_models
+
+        return [dict(m) for m in list_models(self.settings)]
+
+    def health(self) -> dict[str, Any]:
+        """Cheap status: store counts, index stats, configured model. Never loads the LLM."""
+        out: dict[str, Any] = {"status": "ok", "home": str(self.settings.home),
+                               "llm": {"backend": self.settings.llm_backend, "model": self.settings.llm_model,
+                                       "loaded": self._llm is not None}}
+        try:
+            out["catalog"] = dict(self.catalog.counts())
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            out["status"], out["catalog"] = "degraded", {"error": str(exc)}
+        try:
+            out["index"] = dict(self.index.stats())
+        except Exception as exc:  # noqa: BLE001
+            out["status"], out["index"] = "degraded", {"error": str(exc)}
+        return out
+
+
+def _records(df: Any) -> list[dict[str, Any]]:
+    """DataFrame -> JSON-able records (timestamps as ISO strings, NaN as None)."""
+    import math
+
+    import pandas as pd
+
+    out: list[dict[str, Any]] = []
+    for rec in df.to_dict(orient="records"):
+        clean: dict[str, Any] = {}
+        for k, v in rec.items():
+            if isinstance(v, pd.Timestamp):
+                v = None if pd.isna(v) else v.isoformat()
+            elif isinstance(v, float) and math.isnan(v) or v is pd.NaT:
+                v = None
+            clean[str(k)] = v
+        out.append(clean)
+    return out
