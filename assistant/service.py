@@ -220,21 +220,35 @@ class MerchAssistant:
         return self.catalog.reviews(list(prods["product_id"].astype(str)))
 
     def draft_copy(self, product: dict[str, Any] | None = None, *, product_id: str | None = None,
-                   tone: str = "neutral", length: int = 80, lang: str = "en", variants: int = 1,
+                   tone: str = "friendly", length: int = 80, lang: str = "English", variants: int = 1,
                    **options: Any) -> dict[str, Any]:
         """Marketing copy variants for a product (given as attributes or as a catalog id), each
         checked by the spec guard against the product's attributes."""
-        from assistant.gen import draft_copy
+        from assistant.gen.copywriter import draft_copy, draft_copy_for_product
 
+        opts = {"tone": tone, "length": length, "lang": lang, "variants": variants, **options}
         if product is None:
             if not product_id:
                 raise AssistantError("Give a product (attributes) or a product_id to write copy for.")
-            found = self.products([product_id])
-            if not found:
-                raise AssistantError(f"Unknown product {product_id!r}.")
-            product = found[0]
-        return dict(draft_copy(product, llm=self.llm, settings=self.settings, tone=tone, length=length,
-                               lang=lang, variants=variants, **options))
+            return dict(draft_copy_for_product(product_id, llm=self.llm, catalog=self.catalog,
+                                               index=self._index_or_none(), **opts))
+        attrs = {str(k): str(v) for k, v in dict(product.get("attributes") or {}).items()}
+        if product.get("category"):
+            attrs.setdefault("category", str(product["category"]))
+        if product.get("price") not in (None, ""):
+            attrs.setdefault("price", str(product["price"]))
+        if not attrs:
+            attrs = {"product": str(product.get("title") or "")}
+        pid = str(product.get("product_id") or "")
+        return dict(draft_copy(attrs, llm=self.llm, title=str(product.get("title") or ""),
+                               notes=str(product.get("description") or ""), catalog=self.catalog,
+                               index=self._index_or_none(), exclude_ids=[pid] if pid else [], **opts))
+
+    def _index_or_none(self) -> Any:
+        try:
+            return self.index
+        except IndexNotFoundError:
+            return None
 
     def copy_fn(self, **options: Any) -> CopyFn:
         """A one-argument copy function for the batch runner (same options for every product)."""
@@ -271,7 +285,7 @@ class MerchAssistant:
     # ------------------------------------------------------------------ forecasting
     def forecast_demand(self, unique_ids: list[str] | None, h: int = 12, *, level: list[int] | None = None,
                         models: list[str] | None = None, plot: bool = False) -> dict[str, Any]:
-        from assistant.forecast import forecast_demand, plot_forecast
+        from assistant.forecast.demand import forecast_demand
 
         sales = self.catalog.sales(unique_ids or None)
         if not len(sales):
@@ -279,6 +293,8 @@ class MerchAssistant:
         result = forecast_demand(sales, h, level=tuple(level or (80, 95)), models=models)
         out = dict(result.to_dict())
         if plot:
+            from assistant.forecast.plot import plot_forecast
+
             out["plot_png"] = plot_forecast(sales, result.frame)
         return out
 

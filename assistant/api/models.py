@@ -105,9 +105,10 @@ class ProductIn(BaseModel):
 
 
 class CopyOptions(BaseModel):
-    tone: Tone = "neutral"
+    tone: Tone = "friendly"
     length: int = Field(default=80, ge=10, le=400, description="Target length in words.")
-    lang: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$", description="Language code, e.g. en, fr.")
+    lang: str = Field(default="English", min_length=2, max_length=40, pattern=r"^[A-Za-z][A-Za-z \-]+$",
+                      description="Language to write in, e.g. English, French.")
     variants: int = Field(default=1, ge=1, le=5)
 
 
