@@ -1,1 +1,22 @@
-"""assistant.forecast"""
+"""Demand forecasting (statsforecast, per-series CV model selection, intervals, hierarchy) and
+new-product (cold-start) launch-curve forecasting from attributes, text and analogues."""
+
+from __future__ import annotations
+
+from assistant.forecast.demand import forecast_demand
+from assistant.forecast.hierarchy import aggregate_sales, category_mapping
+from assistant.forecast.plot import plot_curve, plot_forecast
+from assistant.forecast.result import ForecastResult
+from assistant.forecast.validate import PreparedSales, infer_freq, prepare_sales
+
+__all__ = [
+    "ForecastResult",
+    "PreparedSales",
+    "aggregate_sales",
+    "category_mapping",
+    "forecast_demand",
+    "infer_freq",
+    "plot_curve",
+    "plot_forecast",
+    "prepare_sales",
+]

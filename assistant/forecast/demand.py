@@ -1,0 +1,268 @@
+"""Demand forecasting for many series with statsforecast: per-series model selection by rolling-origin
+cross-validation (MASE or MAE), Croston/ADIDA for intermittent series, prediction intervals, and a
+fallback model so one bad series never breaks a batch."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from statistics import NormalDist
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from assistant.errors import ForecastError
+from assistant.forecast import models as M
+from assistant.forecast.hierarchy import aggregate_sales
+from assistant.forecast.result import ForecastResult
+from assistant.forecast.validate import Duplicates, FillGaps, OnShort, prepare_sales
+
+log = logging.getLogger(__name__)
+ModelSpec = str | Any  # a model name from models.KNOWN or a statsforecast model instance
+
+
+def _name(model: ModelSpec) -> str:
+    return model if isinstance(model, str) else str(getattr(model, "alias", type(model).__name__))
+
+
+def _instances(specs: Sequence[ModelSpec], m: int) -> list[Any]:
+    return [M.make_model(s, m) if isinstance(s, str) else s for s in specs]
+
+
+def _sf(models: list[Any], freq: str, n_jobs: int) -> Any:
+    from statsforecast import StatsForecast
+    from statsforecast.models import Naive
+
+    return StatsForecast(models=models, freq=freq, n_jobs=n_jobs, fallback_model=Naive())
+
+
+def _scale(df: pd.DataFrame, m: int) -> pd.Series:
+    """MASE denominator per series: in-sample MAE of the (seasonal) naive forecast; 1 when it is 0."""
+    def one(y: np.ndarray) -> float:
+        lag = m if len(y) > m else 1
+        d = np.abs(y[lag:] - y[:-lag]) if len(y) > lag else np.array([])
+        s = float(d.mean()) if d.size else 0.0
+        return s if s > 0 else 1.0
+    return df.groupby("unique_id", sort=False)["y"].apply(lambda s: one(s.to_numpy()))
+
+
+def _cross_validate(df: pd.DataFrame, specs: Sequence[ModelSpec], m: int, freq: str, h: int,
+                    n_windows: int, n_jobs: int) -> pd.DataFrame:
+    """Rolling-origin CV; returns unique_id, model, mae, mase, rmse (one row per series and model)."""
+    sf = _sf(_instances(specs, m), freq, n_jobs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cv = sf.cross_validation(h=h, df=df[["unique_id", "ds", "y"]], n_windows=n_windows, step_size=h)
+    names = [_name(s) for s in specs]
+    long = cv.melt(id_vars=["unique_id", "ds", "cutoff", "y"], value_vars=names, var_name="model", value_name="yhat")
+    long["err"] = (long["y"] - long["yhat"].clip(lower=0)).abs()
+    long["sq"] = long["err"] ** 2
+    out = long.groupby(["unique_id", "model"], sort=False).agg(mae=("err", "mean"), mse=("sq", "mean")).reset_index()
+    out["rmse"] = np.sqrt(out.pop("mse"))
+    train_end = cv.groupby("unique_id")["cutoff"].min()
+    hist = df.merge(train_end.rename("first_cutoff"), left_on="unique_id", right_index=True)
+    scale = _scale(hist[hist["ds"] <= hist["first_cutoff"]], m)
+    out["mase"] = out["mae"] / out["unique_id"].map(scale)
+    return out
+
+
+def _run_forecast(df: pd.DataFrame, specs: Sequence[ModelSpec], m: int, freq: str, h: int, levels: list[int],
+                  n_jobs: int, X_df: pd.DataFrame | None) -> pd.DataFrame:
+    """Forecast with every model in ``specs``; intervals natively where the model has them."""
+    native = [s for s in specs if _name(s) in M.NATIVE_INTERVALS or not isinstance(s, str)]
+    other = [s for s in specs if s not in native]
+    frames = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for group, lv in ((native, levels or None), (other, None)):
+            if not group:
+                continue
+            fc = _sf(_instances(group, m), freq, n_jobs).forecast(h=h, df=df, level=lv, X_df=X_df)
+            frames.append(fc.set_index(["unique_id", "ds"]))
+    return pd.concat(frames, axis=1).reset_index()
+
+
+def _pick(fc: pd.DataFrame, chosen: Mapping[str, str], levels: list[int], sigma: Mapping[tuple[str, str], float],
+          hist_std: pd.Series) -> pd.DataFrame:
+    """Keep, for each series, the chosen model's columns as yhat / yhat_lo_L / yhat_hi_L."""
+    uids = fc["unique_id"].astype(str).to_numpy()
+    model = np.array([chosen[u] for u in uids], dtype=object)
+    step = fc.groupby("unique_id", sort=False).cumcount().to_numpy() + 1
+    n = len(fc)
+    yhat = np.full(n, np.nan)
+    bands = {lv: (np.full(n, np.nan), np.full(n, np.nan)) for lv in levels}
+    for name in dict.fromkeys(model):
+        rows = np.flatnonzero(model == name)
+        yhat[rows] = fc[str(name)].to_numpy(dtype=float)[rows]
+        for lv in levels:
+            lo_col, hi_col = f"{name}-lo-{lv}", f"{name}-hi-{lv}"
+            if lo_col in fc.columns:
+                bands[lv][0][rows] = fc[lo_col].to_numpy(dtype=float)[rows]
+                bands[lv][1][rows] = fc[hi_col].to_numpy(dtype=float)[rows]
+            else:  # no native interval: normal band from the CV RMSE (or the series' std), widening with sqrt(step)
+                z = NormalDist().inv_cdf(0.5 + lv / 200)
+                s = np.array([sigma.get((str(u), str(name)), float(hist_std.get(u, 0.0))) for u in uids[rows]])
+                width = z * s * np.sqrt(step[rows])
+                bands[lv][0][rows] = yhat[rows] - width
+                bands[lv][1][rows] = yhat[rows] + width
+    out = pd.DataFrame({"unique_id": uids, "ds": fc["ds"].to_numpy(), "model": model, "yhat": yhat})
+    for lv in levels:
+        out[f"yhat_lo_{lv}"] = bands[lv][0]
+        out[f"yhat_hi_{lv}"] = bands[lv][1]
+    return out
+
+
+def _finalise(out: pd.DataFrame, levels: list[int], naive: pd.DataFrame) -> pd.DataFrame:
+    """Demand is non-negative: clip at 0; fill any NaN forecast from the Naive run; enforce lo <= yhat <= hi
+    and nested intervals."""
+    bad = out["yhat"].isna()
+    if bad.any():
+        key = out.loc[bad, ["unique_id", "ds"]].merge(naive, on=["unique_id", "ds"], how="left")
+        out.loc[bad, "yhat"] = key["Naive"].to_numpy()
+        for lv in levels:
+            out.loc[bad, f"yhat_lo_{lv}"] = key[f"Naive-lo-{lv}"].to_numpy()
+            out.loc[bad, f"yhat_hi_{lv}"] = key[f"Naive-hi-{lv}"].to_numpy()
+        out.loc[bad, "model"] = "Naive"
+    out["yhat"] = out["yhat"].clip(lower=0)
+    for lv in sorted(levels):
+        lo, hi = f"yhat_lo_{lv}", f"yhat_hi_{lv}"
+        out[lo] = np.minimum(out[lo].fillna(out["yhat"]).clip(lower=0), out["yhat"])
+        out[hi] = np.maximum(out[hi].fillna(out["yhat"]), out["yhat"])
+    for a, b in zip(sorted(levels), sorted(levels)[1:], strict=False):  # wider level contains narrower
+        out[f"yhat_lo_{b}"] = np.minimum(out[f"yhat_lo_{b}"], out[f"yhat_lo_{a}"])
+        out[f"yhat_hi_{b}"] = np.maximum(out[f"yhat_hi_{b}"], out[f"yhat_hi_{a}"])
+    return out
+
+
+def forecast_demand(
+    sales: pd.DataFrame,
+    h: int,
+    *,
+    level: Sequence[int] = (80, 95),
+    freq: str | None = None,
+    models: Sequence[ModelSpec] | None = None,
+    select: bool = True,
+    metric: Literal["mase", "mae"] = "mase",
+    select_by: Literal["series", "group"] = "series",
+    mode: Literal["fast", "full"] = "fast",
+    n_windows: int = 2,
+    fill_gaps: FillGaps = "error",
+    duplicates: Duplicates = "error",
+    clip_negative: bool = False,
+    on_short: OnShort = "error",
+    agg_level: Literal["series", "category", "total"] = "series",
+    hierarchy: Mapping[str, str] | pd.DataFrame | None = None,
+    future_exog: pd.DataFrame | None = None,
+    n_jobs: int = 1,
+    source: str = "<sales>",
+) -> ForecastResult:
+    """Forecast ``h`` periods ahead for every series in long-format ``sales`` (unique_id, ds, y).
+
+    Without ``models``, smooth series get AutoETS/SeasonalNaive/Naive (``mode="full"`` adds AutoARIMA and
+    AutoTheta) and intermittent series (ADI >= 1.32) get CrostonOptimized/ADIDA/Naive. With ``select``, the
+    model with the lowest rolling-origin CV ``metric`` is kept per series (or per group with
+    ``select_by="group"``). ``agg_level="category"`` sums product series to categories first using
+    ``hierarchy`` (product_id -> category, or a products frame)."""
+    if int(h) < 1:
+        raise ForecastError(f"The horizon h must be a positive number of periods (got {h}).")
+    levels = sorted({int(v) for v in level})
+    if any(not 0 < v < 100 for v in levels):
+        raise ForecastError(f"Interval levels must be between 0 and 100 (got {list(level)}); e.g. 80 and 95.")
+    notes: list[str] = []
+    if agg_level != "series":
+        sales = aggregate_sales(sales, hierarchy, level=agg_level)
+        if fill_gaps == "error":
+            fill_gaps = "zero"
+            notes.append("aggregated series: periods without sales counted as 0")
+    simple_only = models is not None and all(_name(s) in ("Naive", "HistoricAverage") for s in models)
+    prep = prepare_sales(sales, freq=freq, fill_gaps=fill_gaps, duplicates=duplicates, clip_negative=clip_negative,
+                         min_length=1 if simple_only else 4, on_short=on_short, source=source)
+    notes += prep.notes
+    df, m_full = prep.df, prep.season_length
+    X_df = None
+    if prep.exog:
+        if future_exog is None:
+            notes.append(f"exogenous columns {prep.exog} ignored: pass future_exog with their future values")
+            df = df[["unique_id", "ds", "y"]]
+        else:
+            X_df = future_exog[["unique_id", "ds", *prep.exog]].copy()
+            X_df["unique_id"] = X_df["unique_id"].astype(str)
+            X_df["ds"] = pd.to_datetime(X_df["ds"])
+    patterns = M.classify_demand(df)
+    lengths = df.groupby("unique_id", sort=False)["y"].size()
+
+    # Groups of series sharing a candidate set and a season length.
+    groups: dict[tuple[str, int], list[str]] = {}
+    for uid, n in lengths.items():
+        uid = str(uid)
+        if uid in prep.short:
+            key = ("short", 1)
+        else:
+            kind = "custom" if models else ("intermittent" if M.is_intermittent(str(patterns.at[uid, "pattern"])) else "smooth")
+            key = (kind, m_full if m_full > 1 and n >= 2 * m_full else 1)
+        groups.setdefault(key, []).append(uid)
+
+    chosen: dict[str, str] = {}
+    scores: dict[str, float | None] = {}
+    sigma: dict[tuple[str, str], float] = {}
+    cv_frames, fc_frames = [], []
+    for (kind, m), ids in groups.items():
+        if kind == "short":
+            specs: list[ModelSpec] = ["Naive"]
+        elif kind == "custom":
+            specs = list(models or [])
+        else:
+            specs = list(M.INTERMITTENT if kind == "intermittent" else (M.SMOOTH_FULL if mode == "full" else M.SMOOTH_FAST))
+        if m == 1:
+            specs = [s for s in specs if _name(s) not in M.SEASONAL] or ["Naive"]
+        gdf = df[df["unique_id"].isin(ids)]
+        names = [_name(s) for s in specs]
+        for uid in ids:
+            chosen[uid], scores[uid] = names[0], None
+        if select and len(specs) > 1:
+            cv_h = min(h, max(1, int(lengths[ids].median()) // (n_windows + 2)))
+            eligible = lengths[ids][lengths[ids] >= cv_h * n_windows + max(4, 2 * m if m > 1 else 4)].index
+            if len(eligible):
+                try:
+                    cv = _cross_validate(gdf[gdf["unique_id"].isin(eligible)], specs, m, prep.freq, cv_h, n_windows, n_jobs)
+                except Exception as exc:  # selection is best effort; the forecast itself still runs
+                    log.warning("cross-validation failed for group %s: %s", kind, exc)
+                    notes.append(f"cross-validation failed for {len(eligible)} {kind} series ({exc}); used {names[0]}")
+                else:
+                    cv["score"] = cv[metric]
+                    if select_by == "group":
+                        best = cv.groupby("model")["score"].mean().idxmin()
+                        cv_best = cv[cv["model"] == best]
+                    else:
+                        cv_best = cv.loc[cv.fillna({"score": np.inf}).groupby("unique_id")["score"].idxmin()]
+                    chosen.update(dict(zip(cv_best["unique_id"], cv_best["model"], strict=True)))
+                    scores.update(dict(zip(cv_best["unique_id"], cv_best["score"].astype(float), strict=True)))
+                    sigma.update({(u, mo): float(r) for u, mo, r in zip(cv["unique_id"], cv["model"], cv["rmse"], strict=True)})
+                    cv_frames.append(cv.drop(columns="score"))
+        used = [s for s in specs if _name(s) in {chosen[u] for u in ids}]
+        gx = None if X_df is None else X_df[X_df["unique_id"].isin(ids)]
+        try:
+            fc = _run_forecast(gdf, used, m, prep.freq, h, levels, n_jobs, gx)
+        except Exception as exc:  # a whole group failed (e.g. exogenous shape): fall back to Naive
+            log.warning("forecast failed for group %s: %s", kind, exc)
+            notes.append(f"{kind} group failed ({exc}); forecast with Naive")
+            fc = _run_forecast(gdf[["unique_id", "ds", "y"]], ["Naive"], 1, prep.freq, h, levels, n_jobs, None)
+            chosen.update({u: "Naive" for u in ids})
+        hist_std = gdf.groupby("unique_id")["y"].std(ddof=0).fillna(0.0)
+        fc_frames.append(_pick(fc, chosen, levels, sigma, hist_std))
+
+    out = pd.concat(fc_frames, ignore_index=True)
+    if out["yhat"].isna().any():
+        naive = _run_forecast(df[["unique_id", "ds", "y"]], ["Naive"], 1, prep.freq, h, levels, n_jobs, None)
+        out = _finalise(out, levels, naive)
+        for uid in out.loc[out["model"] == "Naive", "unique_id"].unique():
+            chosen[str(uid)] = "Naive"
+    else:
+        out = _finalise(out, levels, pd.DataFrame())
+    out = out.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    cv_all = pd.concat(cv_frames, ignore_index=True) if cv_frames else pd.DataFrame(columns=["unique_id", "model", "mae", "rmse", "mase"])
+    return ForecastResult(frame=out, chosen=chosen, scores=scores, history=df[["unique_id", "ds", "y"]], freq=prep.freq,
+                          h=int(h), levels=levels, metric=metric, cv=cv_all,
+                          patterns={str(k): str(v) for k, v in patterns["pattern"].items()}, notes=notes)

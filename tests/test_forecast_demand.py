@@ -1,0 +1,155 @@
+"""Demand forecasting API: shapes, intervals, selection, fallback, hierarchy and input errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assistant.errors import DataValidationError, ForecastError
+from assistant.forecast import aggregate_sales, forecast_demand, infer_freq, plot_forecast
+from assistant.forecast.models import classify_demand
+
+FIX = Path(__file__).parent / "fixtures" / "forecast"
+
+
+@pytest.fixture(scope="module")
+def sales() -> pd.DataFrame:
+    return pd.read_csv(FIX / "weekly_sales.csv", parse_dates=["ds"])
+
+
+def _check_intervals(frame: pd.DataFrame, levels: list[int]) -> None:
+    for lv in levels:
+        assert (frame[f"yhat_lo_{lv}"] <= frame["yhat"] + 1e-9).all()
+        assert (frame["yhat"] <= frame[f"yhat_hi_{lv}"] + 1e-9).all()
+    lo, hi = sorted(levels)[0], sorted(levels)[-1]
+    assert (frame[f"yhat_lo_{hi}"] <= frame[f"yhat_lo_{lo}"] + 1e-9).all()
+    assert (frame[f"yhat_hi_{hi}"] >= frame[f"yhat_hi_{lo}"] - 1e-9).all()
+
+
+def test_forecast_shapes_intervals_and_selection(sales: pd.DataFrame) -> None:
+    res = forecast_demand(sales, h=6, level=[80, 95])
+    assert res.freq == "W-MON"
+    assert len(res.frame) == 4 * 6
+    assert list(res.frame.columns) == ["unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80",
+                                       "yhat_lo_95", "yhat_hi_95"]
+    assert not res.frame.isna().any().any()
+    _check_intervals(res.frame, [80, 95])
+    first = res.series("A")["ds"].iloc[0]
+    assert first == sales["ds"].max() + pd.Timedelta(days=7)
+    assert set(res.chosen) == {"A", "B", "C", "D"}
+    assert all(res.scores[u] is not None and res.scores[u] >= 0 for u in res.chosen)
+    # the intermittent series is routed to the intermittent candidate set
+    assert res.patterns["D"] in ("intermittent", "lumpy")
+    assert res.chosen["D"] in ("CrostonOptimized", "ADIDA", "Naive")
+    assert set(res.cv["model"]) >= {"AutoETS", "CrostonOptimized"}
+    d = res.to_dict(max_series=2)
+    json.dumps(d)
+    assert d["n_series"] == 4 and len(d["series"]) == 2 and d["truncated"] is True
+    assert len(d["series"][0]["yhat"]) == 6 and "lo_95" in d["series"][0]
+
+
+def test_level_of_series_is_roughly_right(sales: pd.DataFrame) -> None:
+    res = forecast_demand(sales, h=4, level=[90], models=["AutoETS"], select=False)
+    means = sales.groupby("unique_id")["y"].mean()
+    for uid in ("A", "B", "C"):
+        assert abs(res.series(uid)["yhat"].mean() - means[uid]) < 0.5 * means[uid] + 3
+    assert set(res.chosen.values()) == {"AutoETS"}
+
+
+def test_fallback_when_a_model_breaks_on_one_series(sales: pd.DataFrame) -> None:
+    from statsforecast.models import Naive
+
+    class Fragile(Naive):  # a custom model that fails on the high-volume series only
+        def __init__(self) -> None:
+            super().__init__(alias="Fragile")
+
+        def forecast(self, y, h, X=None, X_future=None, level=None, fitted=False):  # type: ignore[no-untyped-def]
+            if np.max(y) > 40:
+                raise ValueError("boom")
+            return super().forecast(y, h, X, X_future, level, fitted)
+
+    res = forecast_demand(sales, h=3, level=[80], models=[Fragile()], select=False)
+    assert len(res.frame) == 12 and not res.frame["yhat"].isna().any()
+    c = res.series("C")  # fell back to Naive: last observed value
+    assert c["yhat"].iloc[0] == pytest.approx(sales[sales.unique_id == "C"]["y"].iloc[-1])
+
+
+def test_short_series_error_and_options(sales: pd.DataFrame) -> None:
+    short = pd.concat([sales, pd.DataFrame({"unique_id": ["E", "E"], "ds": sales["ds"].iloc[-2:].to_list(),
+                                            "y": [1.0, 2.0]})])
+    with pytest.raises(ForecastError, match=r"at least 4.*on_short='naive'"):
+        forecast_demand(short, h=3)
+    res = forecast_demand(short, h=3, on_short="naive", level=[80])
+    assert res.chosen["E"] == "Naive" and len(res.series("E")) == 3
+    res = forecast_demand(short, h=3, on_short="drop", level=[80])
+    assert "E" not in res.chosen
+
+
+def test_gaps_duplicates_negatives(sales: pd.DataFrame) -> None:
+    gappy = sales.drop(index=[5, 6])
+    with pytest.raises(DataValidationError, match="fill_gaps='zero'"):
+        forecast_demand(gappy, h=2)
+    res = forecast_demand(gappy, h=2, fill_gaps="zero", level=[80])
+    assert len(res.history) == len(sales)
+    dup = pd.concat([sales, sales.iloc[[0]]])
+    with pytest.raises(DataValidationError, match="duplicates='sum'"):
+        forecast_demand(dup, h=2)
+    assert forecast_demand(dup, h=2, duplicates="sum", level=[80]).history["y"].iloc[0] == 2 * sales["y"].iloc[0]
+    neg = sales.copy()
+    neg.loc[3, "y"] = -4
+    with pytest.raises(DataValidationError, match="clip_negative=True"):
+        forecast_demand(neg, h=2)
+    assert forecast_demand(neg, h=2, clip_negative=True, level=[80]).history["y"].min() == 0
+
+
+def test_bad_values_missing_columns_and_horizon(sales: pd.DataFrame) -> None:
+    bad = sales.astype({"y": object})
+    bad.loc[2, "y"] = "ten"
+    with pytest.raises(DataValidationError, match=r"line 4, column 'y'"):
+        forecast_demand(bad, h=2)
+    with pytest.raises(DataValidationError, match="missing"):
+        forecast_demand(sales.rename(columns={"y": "qty"}), h=2)
+    with pytest.raises(ForecastError, match="positive"):
+        forecast_demand(sales, h=0)
+    off = sales.copy()
+    off.loc[0, "ds"] = pd.Timestamp("2022-12-28")  # a Wednesday
+    with pytest.raises(DataValidationError, match="not on the 'W-MON' grid"):
+        forecast_demand(off, h=2, freq="W-MON")
+
+
+def test_monthly_and_daily_frequency_inference() -> None:
+    m = pd.DataFrame({"unique_id": "m", "ds": pd.date_range("2020-01-01", periods=30, freq="MS"),
+                      "y": np.arange(30, dtype=float) + 10})
+    assert infer_freq(m) == "MS"
+    res = forecast_demand(m, h=3, level=[80])
+    assert res.series("m")["ds"].iloc[0] == pd.Timestamp("2022-07-01")
+    d = m.assign(ds=pd.date_range("2020-01-01", periods=30, freq="D"))
+    assert infer_freq(d) == "D"
+
+
+def test_category_aggregation(sales: pd.DataFrame) -> None:
+    cats = pd.read_csv(FIX / "categories.csv")
+    agg = aggregate_sales(sales, cats, level="category")
+    assert set(agg["unique_id"]) == {"Home > Candles", "Toys"}
+    assert agg["y"].sum() == pytest.approx(sales["y"].sum())
+    res = forecast_demand(sales, h=4, agg_level="category", hierarchy=cats, level=[80])
+    assert set(res.chosen) == {"Home > Candles", "Toys"}
+    with pytest.raises(DataValidationError, match="mapping"):
+        forecast_demand(sales, h=4, agg_level="category")
+
+
+def test_classify_demand() -> None:
+    df = pd.DataFrame({"unique_id": ["s"] * 8 + ["i"] * 8,
+                       "y": [5, 6, 5, 7, 6, 5, 6, 5] + [0, 0, 3, 0, 0, 0, 4, 0]})
+    c = classify_demand(df)
+    assert c.loc["s", "pattern"] == "smooth" and c.loc["i", "pattern"] in ("intermittent", "lumpy")
+
+
+def test_plot_returns_png(sales: pd.DataFrame) -> None:
+    res = forecast_demand(sales, h=4, level=[80, 95], models=["Naive"], select=False)
+    png = plot_forecast(res.history, res.frame, max_series=2)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
