@@ -82,16 +82,17 @@ class MerchAssistant:
             return self._agent
 
     def _agent_parts(self) -> dict[str, Any]:
-        """Hand already-open parts to the agent builder when it accepts them."""
+        """Hand the already-open catalog and index to the agent builder (it accepts them by name)."""
         import inspect
 
         from assistant.agent import build_default_agent
 
         params = inspect.signature(build_default_agent).parameters
         parts: dict[str, Any] = {}
-        for name in ("catalog", "index"):
-            if name in params:
-                parts[name] = getattr(self, name)
+        if "catalog" in params:
+            parts["catalog"] = self.catalog
+        if "index" in params:
+            parts["index"] = self._index_or_none()
         return parts
 
     # ------------------------------------------------------------------ store
@@ -270,17 +271,32 @@ class MerchAssistant:
                 final = event
         return final
 
-    def ask_stream(self, question: str, cancel: threading.Event | None = None) -> Iterator[dict[str, Any]]:
-        """Agent events as dicts: ``tool_call``, ``tool_result``, ``token``, ``final`` (with sources)."""
-        from assistant.agent import normalise_event
-
+    def ask_stream(self, question: str, cancel: threading.Event | None = None,
+                   history: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
+        """Agent events as JSON-able dicts: ``tool_call`` {step, tool, arguments}, ``tool_result`` {step,
+        tool, arguments, result, error, artifacts}, ``token`` {text}, ``final`` {answer, citations, sources,
+        tool_calls, artifacts, flags, stopped}. Setting ``cancel`` stops the model."""
         if not question.strip():
-            raise AssistantError("The question is empty.")
-        for raw in self.agent.stream(question, cancel=cancel):
-            event = normalise_event(raw)
-            if event["type"] == "final":
-                event["sources"] = self.lookup_sources(list(event.get("citations") or []))
-            yield event
+            raise AssistantError("The question is empty: type a question about your products or reviews.")
+        for event in self.agent.stream(question, history=history, cancel=cancel):
+            yield self._event_dict(event)
+
+    def _event_dict(self, event: Any) -> dict[str, Any]:
+        from assistant.gen.citations import cited_ids
+
+        arts = [a.as_dict(include_data=True) for a in getattr(event, "artifacts", [])]
+        if event.type == "final":
+            data = dict(event.data)
+            ids = cited_ids(data.get("answer", ""))
+            steps = data.pop("steps", [])
+            return {"type": "final", **data, "citations": ids, "sources": self.lookup_sources(ids),
+                    "tool_calls": [{"name": s["tool"], "arguments": s["arguments"],
+                                    "result": s["result"] if s["error"] is None else {"error": s["error"]}}
+                                   for s in steps], "artifacts": arts}
+        out = {"type": event.type, **event.data}
+        if event.type == "tool_result":
+            out["artifacts"] = arts
+        return out
 
     # ------------------------------------------------------------------ forecasting
     def forecast_demand(self, unique_ids: list[str] | None, h: int = 12, *, level: list[int] | None = None,
