@@ -1,0 +1,171 @@
+"""Number checker: every number in a generated answer must come from the tool results or the question.
+
+``check_numbers(answer, sources)`` extracts the numbers written in ``answer`` and looks each one up in
+the numbers found in ``sources`` (tool result dicts, arguments, the question — any JSON-able value or
+text). Formatting differences are tolerated:
+
+- thousands separators and currency signs: ``1,234`` / ``$1,234`` == ``1234``
+- rounding to the shown precision: ``12.3`` matches 12.34, ``12`` matches 11.6; ``1.2k`` matches 1234
+- shares vs percentages: ``42%`` matches 0.42 (and 42); ``0.42`` matches a source written ``42%``
+- signs: ``a 5% drop`` matches -0.05
+- ISO dates must appear as dates in the sources; their year/month/day also count as source numbers.
+
+Exempt: list markers at the start of a line (``1.`` / ``2)``) and digits glued to letters (ids such as
+``C1078`` or ``85099B``, ordinals like ``3rd``). Spelled-out numbers are not checked.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?![\w-])")
+_NUMBER = re.compile(
+    r"""
+    (?<![\w.])                                   # not glued to a word, id, decimal point
+    (?P<sign>(?<![\d])[-\u2212+])?                 # a sign only when not part of a range (80-95)
+    (?P<cur>[$\u00a3\u20ac])?
+    (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+    (?P<suffix>\s?%|\s?(?:percent|per\ cent|pct)\b|\s?(?:k|K|thousand|m|M|mn|million|bn|billion)\b)?
+    (?![\w]|\.\d|,\d{3})                          # the number ends here (not 12kg, not 1.2.3)
+    """,
+    re.VERBOSE,
+)
+_LIST_MARKER = re.compile(r"^\s*(?:[-*]\s+)?\d{1,2}[.)](?=\s)", re.MULTILINE)
+_ANY_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+
+
+@dataclass(frozen=True)
+class NumberMention:
+    """A number written in a text: the literal, its value, shown precision and where it is."""
+
+    text: str
+    value: float
+    tolerance: float  # half a unit of the last shown digit, in value units
+    percent: bool = False
+    start: int = 0
+    end: int = 0
+
+
+@dataclass
+class NumberCheck:
+    """Outcome of checking an answer: numbers checked and those found in no source."""
+
+    checked: list[NumberMention] = field(default_factory=list)
+    unsupported: list[NumberMention] = field(default_factory=list)
+    unsupported_dates: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unsupported and not self.unsupported_dates
+
+    def messages(self) -> list[str]:
+        out = [f"The number {m.text!r} does not appear in any tool result or the question."
+               for m in self.unsupported]
+        out += [f"The date {d!r} does not appear in any tool result or the question."
+                for d in self.unsupported_dates]
+        return out
+
+
+@dataclass
+class SourcePool:
+    """Numbers (absolute values) and ISO dates found in the sources."""
+
+    values: list[float] = field(default_factory=list)
+    percent_values: list[float] = field(default_factory=list)  # values written as "42%" in a source
+    dates: set[str] = field(default_factory=set)
+
+    def add_text(self, text: str) -> None:
+        for m in _DATE.finditer(text):
+            self.dates.add(m.group(0)[:10])
+            self.values.extend(float(g) for g in m.groups())
+        for mention in extract_numbers(text, skip_list_markers=False):
+            (self.percent_values if mention.percent else self.values).append(abs(mention.value))
+        # digits inside ids / glued to words ("C1078", "85099B") also count as sources
+        self.values.extend(float(d) for d in _ANY_DIGITS.findall(text))
+
+    def add(self, obj: Any) -> None:
+        if obj is None or isinstance(obj, bool):
+            return
+        if isinstance(obj, (int, float)):
+            if math.isfinite(obj):
+                self.values.append(abs(float(obj)))
+        elif isinstance(obj, str):
+            self.add_text(obj)
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                self.add_text(str(k))
+                self.add(v)
+        elif isinstance(obj, (list, tuple, set)):
+            for v in obj:
+                self.add(v)
+        elif hasattr(obj, "isoformat"):
+            self.add_text(obj.isoformat())
+        else:
+            try:
+                self.values.append(abs(float(obj)))  # numpy scalars
+            except (TypeError, ValueError):
+                self.add_text(str(obj))
+
+    def supports(self, m: NumberMention) -> bool:
+        a = abs(m.value)
+        tol = m.tolerance + 1e-9 * max(1.0, a)
+        if any(abs(a - s) <= tol for s in self.values):
+            return True
+        if m.percent and any(abs(a - 100.0 * s) <= tol for s in self.values):
+            return True  # "42%" from a share 0.42
+        pct = self.percent_values
+        if m.percent:
+            return any(abs(a - s) <= tol for s in pct)
+        return any(abs(a - s / 100.0) <= tol or abs(a - s) <= tol for s in pct)  # 0.42 from "42%"
+
+
+def extract_numbers(text: str, *, skip_list_markers: bool = True) -> list[NumberMention]:
+    """Numbers written in ``text`` (ISO dates and list markers excluded)."""
+    masked = _DATE.sub(lambda m: " " * len(m.group(0)), text)
+    if skip_list_markers:
+        masked = _LIST_MARKER.sub(lambda m: " " * len(m.group(0)), masked)
+    out: list[NumberMention] = []
+    for m in _NUMBER.finditer(masked):
+        num = m.group("num").replace(",", "")
+        value = float(num)
+        decimals = len(num.split(".", 1)[1]) if "." in num else 0
+        tolerance = 0.5 * 10.0 ** (-decimals)
+        suffix = (m.group("suffix") or "").strip().lower()
+        percent = suffix in {"%", "percent", "per cent", "pct"}
+        scale = _SCALE.get(suffix, 1.0)
+        if m.group("sign") in ("-", "\u2212"):
+            value = -value
+        out.append(NumberMention(text=m.group(0).strip(), value=value * scale, tolerance=tolerance * scale,
+                                 percent=percent, start=m.start(), end=m.end()))
+    return out
+
+
+def extract_dates(text: str) -> list[str]:
+    """ISO dates (YYYY-MM-DD) written in ``text``."""
+    return [m.group(0)[:10] for m in _DATE.finditer(text)]
+
+
+def source_pool(sources: Iterable[Any]) -> SourcePool:
+    pool = SourcePool()
+    for src in sources:
+        pool.add(src)
+    return pool
+
+
+def check_numbers(answer: str, sources: Iterable[Any]) -> NumberCheck:
+    """Check that every number and ISO date in ``answer`` appears in ``sources`` (see module doc)."""
+    pool = source_pool(sources)
+    result = NumberCheck()
+    for mention in extract_numbers(answer):
+        result.checked.append(mention)
+        if not pool.supports(mention):
+            result.unsupported.append(mention)
+    for date in extract_dates(answer):
+        if date not in pool.dates:
+            result.unsupported_dates.append(date)
+    return result

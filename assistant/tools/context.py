@@ -1,0 +1,108 @@
+"""What tools work on: settings, the catalog, the hybrid index and the embedder, opened lazily (a tool
+that only needs the catalog never loads the embedding model). Anything can be passed in ready-made,
+e.g. a catalog in a temp folder or an index built with another embedder."""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import Settings, get_settings
+from assistant.errors import ToolError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from assistant.data.catalog import Catalog
+    from assistant.index.embedder import Embedder
+    from assistant.index.hybrid import HybridIndex
+
+ID_HINT = ("Find product ids with find_similar_products(text=...) (search by description) or "
+           "search_reviews(query=...); ids look like 'C1078' (clothing) or 'R85123A' (gift shop).")
+
+
+@dataclass
+class ToolContext:
+    """Lazy access to the store for tools. Thread-safe opening; objects are reused across calls."""
+
+    settings: Settings | None = None
+    catalog: Catalog | None = None
+    index: HybridIndex | None = None
+    embedder: Embedder | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _products: pd.DataFrame | None = field(default=None, repr=False)
+
+    def get_settings(self) -> Settings:
+        if self.settings is None:
+            self.settings = get_settings()
+        return self.settings
+
+    def get_catalog(self) -> Catalog:
+        with self._lock:
+            if self.catalog is None:
+                from assistant.data.catalog import Catalog
+
+                self.catalog = Catalog.open(self.get_settings())
+            return self.catalog
+
+    def get_embedder(self) -> Embedder:
+        with self._lock:
+            if self.embedder is None:
+                from assistant.index.embedder import get_embedder
+
+                self.embedder = get_embedder(self.get_settings())
+            return self.embedder
+
+    def get_index(self) -> HybridIndex:
+        """The given index, or the configured one (reloaded when another process rebuilt it)."""
+        if self.index is not None:
+            return self.index
+        if self.embedder is not None:  # an injected embedder: load with it, once
+            with self._lock:
+                if self.index is None:
+                    from assistant.index.hybrid import HybridIndex
+
+                    self.index = HybridIndex.load(self.get_settings().current_index(), self.embedder)
+                return self.index
+        from assistant.index import open_index
+
+        return open_index(self.get_settings())
+
+    # ------------------------------------------------------------------ product lookups
+
+    def products(self) -> pd.DataFrame:
+        """All products (cached for the life of the context; tools are read-only)."""
+        if self._products is None:
+            self._products = self.get_catalog().products()
+        return self._products
+
+    def product(self, product_id: str) -> dict[str, Any]:
+        """One product as a dict, or a ToolError naming close ids and how to find ids."""
+        df = self.products()
+        pid = product_id.strip()
+        rows = df[df["product_id"] == pid]
+        if rows.empty:  # ids are case-sensitive in the store; forgive the model's case
+            rows = df[df["product_id"].str.upper() == pid.upper()]
+        if rows.empty:
+            close = difflib.get_close_matches(pid, df["product_id"].astype(str).tolist(), n=3, cutoff=0.6)
+            near = f" Close ids: {', '.join(close)}." if close else ""
+            raise ToolError(f"Unknown product id {product_id!r}.{near} {ID_HINT}")
+        return {str(k): v for k, v in rows.iloc[0].to_dict().items()}
+
+    def category_products(self, category: str) -> pd.DataFrame:
+        """Products whose category starts with (or contains, case-insensitively) ``category``."""
+        df = self.products()
+        cats = df["category"].fillna("").astype(str)
+        want = category.strip().lower()
+        mask = cats.str.lower().str.startswith(want)
+        if not mask.any():
+            mask = cats.str.lower().str.contains(want, regex=False)
+        if not mask.any():
+            known = sorted({c for c in cats if c})
+            close = difflib.get_close_matches(category, known, n=3, cutoff=0.4)
+            hint = f" Close categories: {'; '.join(close)}." if close else ""
+            raise ToolError(f"No products in category {category!r}.{hint} Categories look like "
+                            f"{'; '.join(known[:4]) or '(none: the store is empty)'}.")
+        return df[mask]
