@@ -20,6 +20,7 @@ _AREAS: list[tuple[str, str | None]] = [
     ("data", None),  # assistant ingest ...
     ("index", "index"),  # assistant index build|add|delete|stats ; assistant search
     ("llm", None),  # assistant models ; assistant ask ; assistant summarize ; assistant copy ...
+    ("gen", None),  # assistant summarize ; assistant copy draft ; assistant ask
     ("forecast", "forecast"),  # assistant forecast demand|new-product
     ("analytics", None),  # assistant sentiment ... ; assistant recommend ... ; assistant plan
     ("serve", None),  # assistant serve

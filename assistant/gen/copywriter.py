@@ -1,0 +1,168 @@
+"""New-product copy: title, description, bullets and SEO keywords drafted from the product's attributes
+(+ notes, tone, target length, language), informed by similar products' copy (index product hits) and
+what their buyers praise or complain about (aspect statistics of their reviews). Every draft goes
+through the spec guard; a flagged draft is regenerated once with the flags as feedback and, if still
+flagged, returned with ``needs_review=True``."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from assistant.errors import AssistantError, GenerationError
+from assistant.gen.evidence import Evidence, evidence_budget, fit_evidence, render_blocks
+from assistant.gen.llmio import generate_json, system_message
+from assistant.gen.specguard import Flag, check_copy
+from assistant.llm.base import LLM, Message
+from assistant.prompts import render
+
+COPY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "bullets": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 6},
+        "seo_keywords": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 12},
+    },
+    "required": ["title", "description", "bullets", "seo_keywords"],
+}
+
+ANGLES = ("", "lead with the main benefit for the buyer", "lead with what makes it practical every day",
+          "lead with its look and style", "keep it short and factual")
+
+
+def parse_attributes(value: str | Mapping[str, Any]) -> dict[str, str]:
+    """Attributes from a dict or a JSON object string (``--attrs '{"Material": "Cotton"}'``)."""
+    if isinstance(value, Mapping):
+        obj: Any = value
+    else:
+        try:
+            obj = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise AssistantError(f"--attrs must be a JSON object like '{{\"Material\": \"Cotton\"}}' ({exc}).") from exc
+    if not isinstance(obj, Mapping) or not obj:
+        raise AssistantError("Attributes must be a non-empty JSON object of name -> value.")
+    return {str(k): str(v) for k, v in obj.items() if v is not None and str(v).strip()}
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\w+(?:[-']\w+)*", text))
+
+
+def length_report(description: str, target: int, tolerance: float = 0.25) -> dict[str, Any]:
+    n = word_count(description)
+    lo, hi = round(target * (1 - tolerance)), round(target * (1 + tolerance))
+    return {"words": n, "target": target, "min": lo, "max": hi, "ok": lo <= n <= hi}
+
+
+def similar_context(query: str, *, index: Any = None, catalog: Any = None, k: int = 3,
+                    exclude: Sequence[str] = ()) -> dict[str, Any]:
+    """Similar products' copy (product hits) and what their buyers praise / complain about."""
+    out: dict[str, Any] = {"similar": [], "praise": [], "complaints": [], "evidence": []}
+    if index is None:
+        return out
+    hits = [h for h in index.search(query, k=k + len(exclude), kind="product") if h.product_id not in exclude][:k]
+    out["similar"] = [{"product_id": h.product_id, "title": h.title, "score": h.score} for h in hits]
+    out["evidence"] = [Evidence(h.product_id, h.text, "product", {"title": h.title or ""}) for h in hits]
+    if catalog is not None and hits:
+        reviews = catalog.reviews([h.product_id for h in hits])
+        if len(reviews):
+            from assistant.sentiment.aspects import aspect_stats
+
+            stats = aspect_stats(reviews)
+            asp = [a for a in stats.get("aspects", []) if a.get("n_reviews")]
+            n = max(1, int(stats.get("n_reviews") or 1))
+            for a in sorted(asp, key=lambda a: -int(a.get("positive") or 0))[:3]:
+                if a.get("positive"):
+                    out["praise"].append(f"{a['aspect']} ({round(100 * int(a['positive']) / n)}% of their buyers)")
+            for a in sorted(asp, key=lambda a: -int(a.get("negative") or 0))[:3]:
+                if a.get("negative"):
+                    out["complaints"].append(f"{a['aspect']} ({round(100 * int(a['negative']) / n)}% of their buyers)")
+    return out
+
+
+def _clean(obj: Mapping[str, Any]) -> dict[str, Any]:
+    def as_list(v: Any) -> list[str]:
+        if isinstance(v, str):
+            v = [x for x in re.split(r"\n|;|,(?=\s)", v)]
+        return [str(x).strip().lstrip("-•* ").strip() for x in (v or []) if str(x).strip()]
+
+    return {"title": str(obj.get("title", "")).strip(), "description": str(obj.get("description", "")).strip(),
+            "bullets": as_list(obj.get("bullets")), "seo_keywords": as_list(obj.get("seo_keywords"))}
+
+
+def _draft_once(llm: LLM, system: Message, variables: dict[str, Any], evidence: list[Evidence],
+                feedback: list[str], max_tokens: int) -> dict[str, Any]:
+    probe = render("copy_draft", evidence="", feedback=feedback, **variables)
+    budget = evidence_budget(llm, [system, {"role": "user", "content": probe}], max_tokens=max_tokens)
+    kept, _ = fit_evidence(llm, evidence, max(0, budget), max_chars=600)
+    user = render("copy_draft", evidence=render_blocks(kept, 600), feedback=feedback, **variables)
+    return _clean(generate_json(llm, [system, {"role": "user", "content": user}], COPY_SCHEMA,
+                                max_tokens=max_tokens))
+
+
+def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", notes: str = "",
+               tone: str = "friendly", length: int = 80, lang: str = "English", variants: int = 1,
+               tones: Sequence[str] | None = None, index: Any = None, catalog: Any = None, similar_k: int = 3,
+               guard: bool = True, max_tokens: int = 512, exclude_ids: Sequence[str] = ()) -> dict[str, Any]:
+    """Draft product copy for a new product.
+
+    Returns ``{"variants": [{"title", "description", "bullets", "seo_keywords", "tone", "angle",
+    "flags": [{"claim", "type", "reason"}], "first_flags", "regenerated": bool, "needs_review": bool,
+    "length": {"words", "target", "min", "max", "ok"}}], "similar": [...], "praise": [...],
+    "complaints": [...]}``. ``guard=False`` skips the regeneration (flags are still reported).
+    Variants differ by tone (``tones``) and by angle (decoding stays greedy and reproducible).
+    """
+    attrs = parse_attributes(attributes)
+    if variants < 1 or variants > 5:
+        raise AssistantError("--variants must be between 1 and 5.")
+    if length < 10 or length > 600:
+        raise AssistantError("--length is a target word count between 10 and 600.")
+    query = " ".join([title, *[f"{k} {v}" for k, v in attrs.items()]])[:500]
+    ctx = similar_context(query, index=index, catalog=catalog, k=similar_k, exclude=exclude_ids)
+    system = system_message("write accurate product copy for a new product, stating only its given facts.")
+    results = []
+    for i in range(variants):
+        v_tone = (list(tones)[i % len(tones)] if tones else tone)
+        angle = ANGLES[i % len(ANGLES)]
+        variables = {"attributes": attrs, "title": title, "notes": notes, "tone": v_tone, "words": length,
+                     "lang": lang, "angle": angle, "praise": ctx["praise"], "complaints": ctx["complaints"]}
+        try:
+            copy = _draft_once(llm, system, variables, ctx["evidence"], [], max_tokens)
+        except GenerationError as exc:
+            results.append({"error": str(exc), "tone": v_tone, "angle": angle, "needs_review": True,
+                            "flags": [], "first_flags": [], "regenerated": False})
+            continue
+        flags: list[Flag] = check_copy(copy, attrs, notes, title)
+        first = list(flags)
+        regenerated = False
+        if flags and guard:
+            regenerated = True
+            try:
+                copy = _draft_once(llm, system, variables, ctx["evidence"], [str(f) for f in flags], max_tokens)
+                flags = check_copy(copy, attrs, notes, title)
+            except GenerationError:
+                pass  # keep the first draft and its flags
+        results.append({**copy, "tone": v_tone, "angle": angle, "flags": [f.as_dict() for f in flags],
+                        "first_flags": [f.as_dict() for f in first], "regenerated": regenerated,
+                        "needs_review": bool(flags), "length": length_report(copy["description"], length)})
+    return {"variants": results, "similar": ctx["similar"], "praise": ctx["praise"],
+            "complaints": ctx["complaints"]}
+
+
+def draft_copy_for_product(product_id: str, *, llm: LLM, catalog: Any, index: Any = None,
+                           **kwargs: Any) -> dict[str, Any]:
+    """Draft copy for a product already in the catalog (its title, category and attributes)."""
+    df = catalog.products([product_id])
+    if len(df) == 0:
+        raise AssistantError(f"Unknown product id {product_id!r}: list products with `assistant search`.")
+    row = df.iloc[0]
+    attrs = dict(row.get("attributes") or {})
+    if row.get("category"):
+        attrs.setdefault("category", str(row["category"]))
+    if not attrs:
+        attrs = {"product": str(row["title"])}
+    return draft_copy(attrs, llm=llm, title=str(row["title"]), catalog=catalog, index=index,
+                      exclude_ids=[product_id], **kwargs)

@@ -1,0 +1,79 @@
+"""Spec guard: numbers+units, materials, colours, sizes and certification-like claims in drafted copy
+must be backed by the attributes (or notes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.gen.specguard import check_claims, check_copy
+
+ATTRS = {"Material": "Polyester", "Color": "Multicolor", "Length": "213 cm", "Sales Package": "Pack of 2",
+         "Waterproof": "No", "Size": "M, L", "Capacity": "1.5 L", "Warranty": "1 year"}
+
+
+def claims(text: str, attrs: dict[str, str] | None = None, notes: str = "") -> set[str]:
+    return {f.claim.lower() for f in check_claims(text, ATTRS if attrs is None else attrs, notes)}
+
+
+def test_supported_copy_has_no_flags() -> None:
+    text = ("Multicolour polyester door curtain, 213 cm long, sold as a pack of 2. 100% polyester, "
+            "sizes M/L, holds 1.5 litres, with a 1 year warranty.")
+    assert check_claims(text, ATTRS) == []
+
+
+@pytest.mark.parametrize("text, claim", [
+    ("Weighs only 5 kg.", "5 kg"),
+    ("It is 250 cm long.", "250 cm"),
+    ("Comes in a pack of 3.", "pack of 3"),
+    ("Made of 100% cotton.", "100% cotton"),
+    ("Battery lasts 10 hours.", "10 hours"),
+    ("A 2 year warranty.", "2 year"),
+])
+def test_unsupported_numbers_are_flagged(text: str, claim: str) -> None:
+    assert claim in claims(text)
+
+
+@pytest.mark.parametrize("text, claim, kind", [
+    ("Soft cotton feel.", "cotton", "material"),
+    ("Sturdy stainless steel rod.", "stainless steel", "material"),
+    ("Available in red.", "red", "color"),
+    ("Also in XL.", "xl", "size"),
+    ("Fully waterproof.", "waterproof", "certification"),
+    ("BPA-free and organic.", "bpa-free", "certification"),
+    ("Dishwasher safe.", "dishwasher safe", "certification"),
+])
+def test_unsupported_attribute_claims_are_flagged(text: str, claim: str, kind: str) -> None:
+    flags = check_claims(text, ATTRS)
+    assert (claim, kind) in {(f.claim.lower(), f.type) for f in flags}
+
+
+def test_attribute_with_value_no_does_not_support_the_claim() -> None:
+    assert "waterproof" in claims("A waterproof curtain.")
+    assert "waterproof" not in claims("A waterproof curtain.", {"Waterproof": "Yes"})
+
+
+def test_negated_claims_are_not_claims() -> None:
+    assert "waterproof" not in claims("Note: it is not waterproof.")
+
+
+def test_notes_and_units_support_claims() -> None:
+    assert claims("Organic cotton, BPA-free bottle of 500 ml.", {"Capacity": "500 ml"},
+                  notes="GOTS organic cotton sleeve; BPA-free") == set()
+    # same number with another unit family is not the same fact
+    assert "500 g" in claims("Weighs 500 g.", {"Capacity": "500 ml"})
+
+
+def test_longest_material_match_only() -> None:
+    flags = check_claims("Stainless steel body.", {"Material": "Plastic"})
+    assert [f.claim.lower() for f in flags] == ["stainless steel"]
+
+
+def test_grey_gray_alias_and_decimal_comma() -> None:
+    assert claims("Gray wool, 1,5 L.", {"Color": "Grey", "Material": "Wool", "Capacity": "1.5 L"}) == set()
+
+
+def test_check_copy_covers_all_fields() -> None:
+    copy = {"title": "Curtain", "description": "Polyester.", "bullets": ["Machine washable"],
+            "seo_keywords": ["waterproof curtain"]}
+    got = {f.claim.lower() for f in check_copy(copy, ATTRS)}
+    assert got == {"machine washable", "waterproof"}
