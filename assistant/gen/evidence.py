@@ -17,7 +17,7 @@ EvidenceKind = Literal["review", "product", "tool", "note"]
 
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _WS = re.compile(r"[ \t]+")
-_ROLE_PREFIX = re.compile(r"(?im)^\s*(system|assistant|user|tool)\s*:")
+_ROLE_PREFIX = re.compile(r"(?i)(?<![\w(])(system|assistant|user|tool|developer)\s*:")
 
 
 def neutralise(text: str, max_chars: int = 1200) -> str:
@@ -26,8 +26,8 @@ def neutralise(text: str, max_chars: int = 1200) -> str:
     - ``<`` / ``>`` / ``&`` are HTML-escaped, so ``</evidence>`` or ``<|im_start|>`` cannot close the
       block or open a chat turn;
     - square brackets become parentheses, so a review cannot plant fake citations like ``[C1]``;
-    - control / bidi characters are removed; a line starting with ``SYSTEM:`` (or another chat role)
-      is prefixed with ``(quoted)`` so it reads as quoted text;
+    - control / bidi characters are removed; ``SYSTEM:`` (or another chat role)
+      anywhere in the text is prefixed with ``(quoted)`` so it reads as quoted text;
     - the text is cut to ``max_chars`` characters (with an ellipsis).
     """
     text = unicodedata.normalize("NFKC", str(text))

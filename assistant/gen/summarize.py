@@ -135,7 +135,7 @@ def summarize_reviews(reviews: pd.DataFrame, *, llm: LLM, subject: str = "this p
     rows = _stats_rows(stats, aspects)
     rating_mean = stats.get("rating_mean")
     rating_mean = None if rating_mean is None or pd.isna(rating_mean) else round(float(rating_mean), 2)
-    common = {"subject": subject, "words": words, "n_reviews": int(stats["n_reviews"]), "aspects": rows}
+    common: dict[str, Any] = {"subject": subject, "words": words, "n_reviews": int(stats["n_reviews"]), "aspects": rows}
     system = system_message("summarise what buyers say, citing review ids.")
 
     probe: list[Message] = [system, {"role": "user", "content": render("summary_user", evidence="",

@@ -1,0 +1,86 @@
+"""Launch Q&A with the scripted model: citations, abstention (retrieval and model-declared), tools
+passed through and only allowed tool calls returned."""
+
+from __future__ import annotations
+
+import json
+
+from fakes import ScriptedLLM, tool_call
+
+from assistant.gen.qa import ANSWER_SCHEMA, answer_question
+from assistant.index.types import Hit
+
+HITS = [
+    Hit("r:W2:0", "review", "The fit runs small in the chest.", 0.8, "C1080", review_id="W2", rating=2.0),
+    Hit("r:W5:0", "review", "Fit is true to size.", 0.6, "C1080", review_id="W5", rating=5.0),
+    Hit("p:C1080", "product", "Linen Wrap Dress. A breezy linen wrap dress.", 0.5, "C1080", title="Linen Wrap Dress"),
+]
+
+
+class WordIndex:
+    """Returns the fixed hits that share a word with the query (retrieval is not under test here)."""
+
+    def __init__(self, hits: list[Hit]) -> None:
+        self.hits = hits
+        self.queries: list[str] = []
+
+    def search(self, query: str, k: int = 10, **kw: object) -> list[Hit]:
+        self.queries.append(query)
+        q = set(query.lower().replace("?", "").split())
+        return [h for h in self.hits if q & set(h.text.lower().replace(".", "").split())][:k]
+
+
+def ans(answer: str, cites: list[str], ok: bool = True) -> str:
+    return json.dumps({"answer": answer, "citations": cites, "sufficient_evidence": ok})
+
+
+def test_answer_with_valid_citations() -> None:
+    llm = ScriptedLLM([ans("It runs small in the chest [W2], though some find it true to size.", ["W2", "W5", "W77"])])
+    res = answer_question("Does the dress fit small?", llm=llm, index=WordIndex(HITS), catalog=None)
+    assert not res["abstained"] and res["sufficient_evidence"]
+    assert res["citations"] == ["W5", "W2"] or set(res["citations"]) == {"W2", "W5"}
+    assert res["invalid_citations"] == ["W77"]
+    assert llm.calls[0].json_schema == ANSWER_SCHEMA
+    assert '<evidence id="W2" kind="review"' in llm.calls[0].prompt
+
+
+def test_abstains_without_model_call_when_retrieval_finds_nothing() -> None:
+    llm = ScriptedLLM([])
+    res = answer_question("What is the warranty on the blender motor?", llm=llm, index=WordIndex(HITS))
+    assert res["abstained"] and not res["sufficient_evidence"]
+    assert res["answer"].startswith("I don't have evidence")
+    assert llm.calls == []
+
+
+def test_abstains_when_model_says_insufficient() -> None:
+    llm = ScriptedLLM([ans("The reviews mention fit but not the return policy.", ["W2"], ok=False)])
+    res = answer_question("Is the fit covered by the return policy?", llm=llm, index=WordIndex(HITS))
+    assert res["abstained"] and res["answer"].startswith("I don't have evidence") and res["citations"] == []
+
+
+def test_uncited_answer_is_not_trusted() -> None:
+    llm = ScriptedLLM([ans("Yes it fits perfectly.", [])])
+    res = answer_question("Does it fit?", llm=llm, index=WordIndex(HITS))
+    assert res["abstained"] and res["reason"] == "the answer cited no valid evidence"
+
+
+def test_min_score_threshold() -> None:
+    res = answer_question("Does it fit?", llm=ScriptedLLM([]), index=WordIndex(HITS), min_score=0.95)
+    assert res["abstained"]
+
+
+def test_tools_passed_and_only_allowed_calls_returned() -> None:
+    tools = [{"name": "search_reviews", "description": "search", "parameters": {"type": "object", "properties": {}}}]
+    llm = ScriptedLLM([tool_call("delete_catalog"), tool_call("search_reviews", query="fit")])
+    res = answer_question("Does it fit?", llm=llm, index=WordIndex(HITS), tools=tools)
+    assert llm.calls[0].tools == tools
+    assert res["tool_calls"] == [] and res["rejected_tool_calls"][0]["name"] == "delete_catalog"
+    res2 = answer_question("Does it fit?", llm=llm, index=WordIndex(HITS), tools=tools)
+    assert [c["name"] for c in res2["tool_calls"]] == ["search_reviews"]
+
+
+def test_plain_text_final_answer_with_tools() -> None:
+    tools = [{"name": "search_reviews", "description": "search", "parameters": {"type": "object", "properties": {}}}]
+    llm = ScriptedLLM(["It runs small [W2]."])
+    res = answer_question("Does it fit?", llm=llm, index=WordIndex(HITS), tools=tools)
+    assert res["answer"] == "It runs small [W2]." and res["citations"] == ["W2"]
