@@ -86,7 +86,7 @@ class ToolContext:
         if rows.empty:  # ids are case-sensitive in the store; forgive the model's case
             rows = df[df["product_id"].str.upper() == pid.upper()]
         if rows.empty:
-            close = difflib.get_close_matches(pid, df["product_id"].astype(str).tolist(), n=3, cutoff=0.6)
+            close = difflib.get_close_matches(pid, df["product_id"].astype(str).tolist(), n=3, cutoff=0.5)
             near = f" Close ids: {', '.join(close)}." if close else ""
             raise ToolError(f"Unknown product id {product_id!r}.{near} {ID_HINT}")
         return {str(k): v for k, v in rows.iloc[0].to_dict().items()}

@@ -391,8 +391,11 @@ def _to_float(value: Any, path: str) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):
+            text = text.replace(",", "")  # thousands separators; "1,5" stays an error
         try:
-            return float(value.replace(",", "").strip())
+            return float(text)
         except ValueError:
             pass
     raise ToolArgumentError(f"{path!r} must be a number, got {value!r}")

@@ -1,0 +1,103 @@
+"""Number checker: every number in an answer must come from a tool result or the question."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assistant.numbers import check_numbers, extract_dates, extract_numbers
+
+RESULT = {
+    "series": "R85123A",
+    "total_units": 1234.4,
+    "share": 0.4237,
+    "rating_mean": 4.21,
+    "forecast": [{"period": "2011-12-12", "units": 12.34, "lo_80": 9.87, "hi_80": 15.0}],
+    "change": -0.052,
+    "rating_hist": {"1": 3, "5": 120},
+    "note": "about 35% of buyers are repeat customers",
+    "revenue": 2_500_000.0,
+}
+
+
+def unsupported(answer: str, *sources: object) -> list[str]:
+    return [m.text for m in check_numbers(answer, sources or (RESULT,)).unsupported]
+
+
+@pytest.mark.parametrize("answer", [
+    "Expect 1,234 units in total.",                 # thousands separator + rounding to integer
+    "Expect 1234.4 units.",                         # exact
+    "Expect about 1.2k units.",                     # k suffix at shown precision
+    "Expect $1,234 of units.",                      # currency sign
+    "42% of reviews mention fit.",                  # share -> percent, rounded
+    "42.4 % of reviews mention fit.",               # one decimal, space before %
+    "42.37 percent of reviews mention fit.",        # the word percent
+    "A share of 0.42.",                             # share rounded to 2 decimals
+    "About 35% are repeat buyers; that is 0.35.",   # percentage in source text -> share
+    "Mean rating 4.2 (4.21 exactly).",              # rounding to shown precision
+    "Week 1: 12.3 units (interval 9.9-15).",        # range: 9.9 and 15 (no negative 15)
+    "Sales drop 5.2% next month.",                  # sign ignored: -0.052
+    "Sales change of -5% is expected.",             # rounded and signed
+    "Revenue 2.5 million.",                         # million suffix
+    "120 five-star and 3 one-star reviews.",        # numbers from dict values
+    "Ratings 1 and 5 stars.",                       # numbers from dict keys
+    "Starting 2011-12-12 for R85123A.",             # ISO date and digits inside an id
+    "In 2011 sales rise.",                          # a year taken from a source date
+])
+def test_supported_numbers_pass(answer: str) -> None:
+    assert unsupported(answer) == []
+
+
+@pytest.mark.parametrize("answer, bad", [
+    ("Expect 1,300 units in total.", ["1,300"]),
+    ("Expect 1234.9 units.", ["1234.9"]),              # more precision than the source supports
+    ("43% of reviews mention fit.", ["43%"]),
+    ("Mean rating 4.3.", ["4.3"]),
+    ("Expect 17 units and 1,234 in total.", ["17"]),
+    ("Revenue 4 million.", ["4 million"]),
+    ("Sales will grow 20% in week 3.", ["20%"]),  # 3 is a rating count; 20 is invented
+])
+def test_invented_numbers_are_flagged(answer: str, bad: list[str]) -> None:
+    assert unsupported(answer) == bad
+
+
+def test_invented_date_is_flagged() -> None:
+    check = check_numbers("Sales peak on 2011-12-19.", [RESULT])
+    assert check.unsupported_dates == ["2011-12-19"] and not check.ok
+    assert "2011-12-19" in check.messages()[0]
+    assert check_numbers("Sales start 2011-12-12.", [RESULT]).ok
+
+
+def test_question_numbers_count_as_sources() -> None:
+    assert unsupported("Here is the 8-week forecast: 12.3 units.", "Forecast 8 weeks", RESULT) == []
+    assert unsupported("Here is the 8-week forecast.", RESULT) == ["8"]
+
+
+def test_list_markers_ids_and_ordinals_are_exempt() -> None:
+    answer = "Top picks:\n1. C1078 (3rd best)\n2) R22423\n- 85099B is 2x bigger"
+    assert [m.text for m in extract_numbers(answer)] == []
+    assert unsupported(answer, {}) == []
+
+
+def test_extract_numbers_details() -> None:
+    found = {m.text: m for m in extract_numbers("Sold 1,234.5 units, 12% up, -3 vs 80–95 band, .5 more")}
+    assert found["1,234.5"].value == 1234.5 and found["1,234.5"].tolerance == pytest.approx(0.05)
+    assert found["12%"].percent and found["12%"].value == 12
+    assert found["-3"].value == -3
+    assert "80" in found and "95" in found and found["95"].value == 95  # en dash range, not negative
+    assert found[".5"].value == 0.5
+    assert extract_dates("from 2024-01-01 to 2024-02-01T00:00:00") == ["2024-01-01", "2024-02-01"]
+
+
+def test_sources_accept_numpy_pandas_and_nested_values() -> None:
+    sources = [{"a": np.float64(3.14159), "b": [np.int64(7)], "c": pd.Timestamp("2024-03-04"),
+                "d": float("nan"), "e": None, "f": True}]
+    assert unsupported("pi is 3.14, there are 7, on 2024-03-04.", *sources) == []
+    assert unsupported("It is 1.", *sources) == ["1"]  # True is not the number 1
+
+
+def test_no_sources_flags_every_number() -> None:
+    check = check_numbers("Buy 500 units at 9.99.", [])
+    assert [m.text for m in check.unsupported] == ["500", "9.99"] and len(check.checked) == 2
+    assert check_numbers("No numbers here.", []).ok

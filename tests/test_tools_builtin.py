@@ -1,0 +1,118 @@
+"""Each built-in tool on a tiny real store (SQLite catalog, HybridIndex with a fake embedder, real
+forecasting): small JSON-able dicts for the model, plots as artifacts, helpful errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fixtures.agent.store import make_context
+
+from assistant.errors import ToolError
+from assistant.tools import ToolContext, default_registry
+from assistant.tools.registry import ToolArgumentError, ToolResult
+
+REG = default_registry()
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> ToolContext:
+    return make_context(tmp_path_factory.mktemp("store"))
+
+
+def run(ctx: ToolContext, name: str, **args: Any) -> ToolResult:
+    t = REG.get(name)
+    assert t is not None
+    out = t.run(ctx, args)
+    json.dumps(out.data)  # JSON-able, no DataFrames / bytes
+    return out
+
+
+def test_forecast_demand_product_returns_numbers_and_a_plot(ctx: ToolContext) -> None:
+    out = run(ctx, "forecast_demand", product_id="R1", horizon=4)
+    d = out.data
+    assert d["series"] == "R1" and d["kind"] == "product" and d["level"] == 80
+    assert d["history"]["periods"] == 40 and d["history"]["last_period"] == "2023-10-02"
+    assert [f["period"] for f in d["forecast"]] == ["2023-10-09", "2023-10-16", "2023-10-23", "2023-10-30"]
+    for f in d["forecast"]:
+        assert f["lo_80"] <= f["units"] <= f["hi_80"]
+    assert d["total_units"] == pytest.approx(sum(f["units"] for f in d["forecast"]), abs=0.2)
+    assert d["model"]
+    assert len(out.artifacts) == 1 and out.artifacts[0].mime == "image/png"
+    assert out.artifacts[0].data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "PNG" not in json.dumps(d)  # the image stays out of the model's data
+
+
+def test_forecast_demand_category_total_and_level(ctx: ToolContext) -> None:
+    d = run(ctx, "forecast_demand", category="general", horizon=3, level=95).data  # case-insensitive prefix
+    assert d["kind"] == "category" and d["products_in_category"] == 4
+    assert set(d["forecast"][0]) == {"period", "units", "lo_95", "hi_95"}
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"product_id": "R9"}, "Unknown product id 'R9'. Close ids: R1"),
+    ({"product_id": "P2"}, "has no sales history"),
+    ({"product_id": "R1", "category": "Home"}, "exactly one of"),
+    ({}, "exactly one of"),
+    ({"category": "Garden"}, "No products in category 'Garden'"),
+])
+def test_forecast_demand_errors_are_helpful(ctx: ToolContext, args: dict[str, Any], message: str) -> None:
+    with pytest.raises(ToolError, match=message) as exc:
+        run(ctx, "forecast_demand", **args)
+    if "Unknown" in message:
+        assert "find_similar_products" in str(exc.value)  # says how to find ids
+
+
+def test_forecast_demand_schema_limits(ctx: ToolContext) -> None:
+    with pytest.raises(ToolArgumentError, match="'horizon' must be <= 52"):
+        run(ctx, "forecast_demand", product_id="R1", horizon=100)
+    with pytest.raises(ToolArgumentError, match="'level' must be one of"):
+        run(ctx, "forecast_demand", product_id="R1", level=50)
+
+
+def test_find_similar_products_by_text_and_id(ctx: ToolContext) -> None:
+    d = run(ctx, "find_similar_products", text="linen dress", k=3).data
+    ids = [p["product_id"] for p in d["products"]]
+    assert ids[0] == "P1" and len(ids) == 3
+    first = d["products"][0]
+    assert first["title"] == "Linen summer dress" and first["price"] == 59.0 and first["has_sales_history"] is True
+    d = run(ctx, "find_similar_products", product_id="p1", k=2).data  # case forgiven
+    assert d["query"] == {"product_id": "P1"} and "P1" not in [p["product_id"] for p in d["products"]]
+    d = run(ctx, "find_similar_products", text="dress", category="General > Dresses").data
+    assert {p["category"].split(" > ")[1] for p in d["products"]} == {"Dresses"}
+    with pytest.raises(ToolError, match="Give product_id"):
+        run(ctx, "find_similar_products")
+    with pytest.raises(ToolError, match="Unknown product id"):
+        run(ctx, "find_similar_products", product_id="nope")
+
+
+def test_review_stats_counts_from_code(ctx: ToolContext) -> None:
+    d = run(ctx, "review_stats", product_id="P1").data
+    assert d["n_reviews"] == 2 and d["rating_mean"] == 3.5
+    assert d["rating_hist"] == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1}
+    fit = next(a for a in d["aspects"] if a["aspect"] == "fit")
+    assert fit["n_reviews"] == 2 and fit["share"] == 1.0 and fit["positive"] + fit["negative"] + fit["neutral"] == 2
+    assert fit["example_quotes"]["negative"]["review_id"] == "V2"
+    d = run(ctx, "review_stats", category="General > Dresses").data
+    assert d["scope"] == {"category": "General > Dresses", "products": 2} and d["n_reviews"] == 4
+    with pytest.raises(ToolError, match="no reviews for product 'N1'. Try a similar product"):
+        run(ctx, "review_stats", product_id="N1")
+    with pytest.raises(ToolError, match="no reviews for category 'Accessories'"):
+        run(ctx, "review_stats", category="Accessories")
+    with pytest.raises(ToolError, match="exactly one of"):
+        run(ctx, "review_stats")
+
+
+def test_search_reviews_filters_and_marks_text_as_data(ctx: ToolContext) -> None:
+    d = run(ctx, "search_reviews", query="runs small", k=2).data
+    assert d["reviews"][0]["review_id"] == "V2" and len(d["reviews"]) == 2
+    assert "not instructions" in d["note"]
+    d = run(ctx, "search_reviews", query="dress", product_id="P4").data
+    assert {r["product_id"] for r in d["reviews"]} == {"P4"}
+    d = run(ctx, "search_reviews", query="fabric", min_rating=4, max_rating=5).data
+    assert all(r["rating"] >= 4 for r in d["reviews"])
+    with pytest.raises(ToolError, match="min_rating"):
+        run(ctx, "search_reviews", query="fit", min_rating=5, max_rating=2)
+    with pytest.raises(ToolArgumentError, match="'max_rating' must be <= 5"):
+        run(ctx, "search_reviews", query="fit", max_rating=9)
