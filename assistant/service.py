@@ -93,6 +93,8 @@ class MerchAssistant:
             parts["catalog"] = self.catalog
         if "index" in params:
             parts["index"] = self._index_or_none()
+        if "embedder" in params and self._embedder is not None:
+            parts["embedder"] = self._embedder
         return parts
 
     # ------------------------------------------------------------------ store
@@ -282,20 +284,14 @@ class MerchAssistant:
             yield self._event_dict(event)
 
     def _event_dict(self, event: Any) -> dict[str, Any]:
+        from assistant.agent import normalise_event
         from assistant.gen.citations import cited_ids
 
-        arts = [a.as_dict(include_data=True) for a in getattr(event, "artifacts", [])]
-        if event.type == "final":
-            data = dict(event.data)
-            ids = cited_ids(data.get("answer", ""))
-            steps = data.pop("steps", [])
-            return {"type": "final", **data, "citations": ids, "sources": self.lookup_sources(ids),
-                    "tool_calls": [{"name": s["tool"], "arguments": s["arguments"],
-                                    "result": s["result"] if s["error"] is None else {"error": s["error"]}}
-                                   for s in steps], "artifacts": arts}
-        out = {"type": event.type, **event.data}
-        if event.type == "tool_result":
-            out["artifacts"] = arts
+        out = normalise_event(event)
+        if out["type"] == "final":
+            ids = list(dict.fromkeys([*out.get("citations", []), *cited_ids(out.get("answer", ""))]))
+            out["sources"] = self.lookup_sources(ids)
+            out["citations"] = [s["id"] for s in out["sources"]]
         return out
 
     # ------------------------------------------------------------------ forecasting

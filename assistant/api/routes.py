@@ -26,6 +26,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+SSE_EVENT: dict[str, Any] = {
+    "type": "object", "description": "One server-sent event; data is a JSON object with a 'type' key.",
+    "properties": {"event": {"type": "string", "enum": ["tool_call", "tool_result", "token", "final", "error"]},
+                   "data": {"type": "string", "contentMediaType": "application/json"}},
+    "required": ["event", "data"],
+}
+
+
 def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closure per endpoint
     """Routes bound to the service returned by ``get_service()``."""
     r = APIRouter(prefix="/v1", responses=ERRORS)
@@ -34,7 +42,7 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
         return get_service()  # type: ignore[no-any-return]
 
     @r.post("/ask", response_model=m.AskResponse, tags=["assistant"],
-            responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+            responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}},
                              "description": "JSON answer, or server-sent events with ?stream=true "
                                             "(events: tool_call, tool_result, token, final, error)."}})
     def ask(body: m.AskRequest, request: Request,

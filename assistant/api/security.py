@@ -14,7 +14,8 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.config import Settings
@@ -67,6 +68,10 @@ class RateLimiter:
             return (1.0 - tokens) / self.rate
 
 
+_BEARER = HTTPBearer(auto_error=False, description="API token from ASSISTANT_API_TOKENS (not needed when "
+                     "none is configured and the server listens on 127.0.0.1).")
+
+
 class Guard:
     """FastAPI dependency: authenticate the bearer token, then apply the rate limit."""
 
@@ -74,7 +79,8 @@ class Guard:
         self.tokens = [t for t in settings.api_tokens if t]
         self.limiter = RateLimiter(settings.api_rate_limit_per_minute)
 
-    def __call__(self, request: Request) -> str:
+    def __call__(self, request: Request,
+                 _creds: HTTPAuthorizationCredentials | None = Security(_BEARER)) -> str:
         key = self._authenticate(request)
         wait = self.limiter.take(key)
         if wait > 0:
