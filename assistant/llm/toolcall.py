@@ -1,0 +1,163 @@
+"""Tool calling shared by every backend: the JSON shape the model must produce, the schema that constrains
+it, the instructions that describe the tools, and a defensive parser for what comes back.
+
+The model answers with one JSON object:
+    {"tool": "<name>", "arguments": {...}}          a tool call
+    {"tool": "final_answer", "answer": "..."}       the answer to the user
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from assistant.llm.base import Generation, Message, ToolCall
+
+FINAL_ANSWER = "final_answer"
+_FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
+
+
+def normalize_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Accept ``{"name", "description", "parameters"}`` or OpenAI's ``{"type": "function", "function": {...}}``."""
+    out = []
+    for tool in tools:
+        spec = tool.get("function", tool) if tool.get("type") == "function" else tool
+        if "name" not in spec:
+            raise ValueError(f"tool spec without a name: {tool!r}")
+        params = spec.get("parameters") or {"type": "object", "properties": {}}
+        out.append({"name": spec["name"], "description": spec.get("description", ""), "parameters": params})
+    return out
+
+
+def tool_choice_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """JSON schema of the model's reply: a call of one of ``tools`` (arguments per its schema) or a final
+    answer. ``tool`` comes first so a grammar makes the model pick the name before the arguments."""
+    options: list[dict[str, Any]] = []
+    for tool in normalize_tools(tools):
+        params = dict(tool["parameters"])
+        params.setdefault("type", "object")
+        options.append({
+            "type": "object",
+            "properties": {"tool": {"type": "string", "enum": [tool["name"]]}, "arguments": params},
+            "required": ["tool", "arguments"],
+        })
+    options.append({
+        "type": "object",
+        "properties": {"tool": {"type": "string", "enum": [FINAL_ANSWER]}, "answer": {"type": "string"}},
+        "required": ["tool", "answer"],
+    })
+    return {"anyOf": options}
+
+
+def tools_instructions(tools: list[dict[str, Any]]) -> str:
+    """The tool list and reply format, rendered from ``prompts/llm_tools.j2``."""
+    from assistant.prompts import render
+
+    return render("llm_tools", tools=normalize_tools(tools))
+
+
+def json_instructions(schema: dict[str, Any]) -> str:
+    """The JSON reply format for backends without grammar decoding (``prompts/llm_json.j2``)."""
+    from assistant.prompts import render
+
+    return render("llm_json", schema=schema)
+
+
+def prepare_messages(messages: list[Message], tools: list[dict[str, Any]] | None,
+                     json_schema: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Messages any chat template accepts: tool instructions (or, with ``json_schema``, the JSON reply
+    format) appended to the system message (one is added when missing) and ``role="tool"`` results
+    turned into user messages ("Tool result (name): ...")."""
+    out: list[dict[str, Any]] = []
+    for msg in messages:
+        role, content = msg.get("role", "user"), str(msg.get("content", ""))
+        if role == "tool":
+            out.append({"role": "user", "content": f"Tool result ({msg.get('name', 'tool')}): {content}"})
+        else:
+            out.append({"role": role, "content": content})
+    extra = tools_instructions(tools) if tools else json_instructions(json_schema) if json_schema else ""
+    if extra:
+        if out and out[0]["role"] == "system":
+            out[0] = {"role": "system", "content": f"{out[0]['content']}\n\n{extra}"}
+        else:
+            out.insert(0, {"role": "system", "content": extra})
+    return out
+
+
+def tool_call_message(call: ToolCall) -> Message:
+    """The assistant turn to append to the history after the model chose ``call``."""
+    return {"role": "assistant", "content": json.dumps({"tool": call.name, "arguments": call.arguments})}
+
+
+def tool_result_message(name: str, result: Any) -> Message:
+    """A tool's result as a message (dicts are JSON-encoded)."""
+    content = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, default=str)
+    return {"role": "tool", "name": name, "content": content}
+
+
+def find_json_object(text: str) -> dict[str, Any] | None:
+    """The first JSON object in ``text``: fenced block contents first, then any ``{...}``; None if none.
+
+    Tolerates code fences, prose before/after, and a truncated tail (the first complete object wins).
+    """
+    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    decoder = json.JSONDecoder()
+    for chunk in candidates:
+        start = chunk.find("{")
+        while start != -1:
+            try:
+                obj, _ = decoder.raw_decode(chunk, start)
+            except ValueError:
+                start = chunk.find("{", start + 1)
+                continue
+            if isinstance(obj, dict):
+                return obj
+            start = chunk.find("{", start + 1)
+    return None
+
+
+def parse_json(text: str) -> dict[str, Any]:
+    """Parse the JSON object a ``json_schema`` generation returned (defensively); ValueError if none."""
+    obj = find_json_object(text)
+    if obj is None:
+        raise ValueError(f"no JSON object in model output: {text[:200]!r}")
+    return obj
+
+
+def _match_name(name: str, names: list[str]) -> str:
+    if name in names:
+        return name
+    lowered = {n.lower(): n for n in names}
+    return lowered.get(name.strip().lower(), name)
+
+
+def parse_tool_reply(text: str, tools: list[dict[str, Any]], *, model: str = "", prompt_tokens: int = 0,
+                     completion_tokens: int = 0, finish_reason: str = "stop") -> Generation:
+    """Turn the model's reply into a Generation: a ToolCall, or the final answer as text.
+
+    Accepts our shape ``{"tool", "arguments"}``, the OpenAI/Qwen shape ``{"name", "arguments"}`` and
+    ``{"tool": "final_answer", "answer"}``. Text without a JSON object is taken as the final answer.
+    An unknown tool name is kept as is: the caller reports it back to the model as an observation.
+    """
+    names = [t["name"] for t in normalize_tools(tools)]
+    base = {"model": model, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+    obj = find_json_object(text)
+    if obj is None:
+        return Generation(text=text.strip(), finish_reason=finish_reason, **base)  # type: ignore[arg-type]
+    name = obj.get("tool") or obj.get("name") or obj.get("function")
+    if isinstance(obj.get("function"), dict):  # {"function": {"name", "arguments"}}
+        obj, name = obj["function"], obj["function"].get("name")
+    if not isinstance(name, str) or name == FINAL_ANSWER or (name not in names and "answer" in obj):
+        answer = obj.get("answer", obj.get("content", text))
+        return Generation(text=str(answer).strip(), finish_reason=finish_reason, **base)  # type: ignore[arg-type]
+    args = obj.get("arguments", obj.get("parameters", obj.get("args", {})))
+    if isinstance(args, str):
+        try:
+            args = json.loads(args)
+        except ValueError:
+            args = {"input": args}
+    if not isinstance(args, dict):
+        args = {"input": args}
+    call = ToolCall(name=_match_name(name, names), arguments=args)
+    return Generation(text="", tool_calls=[call], finish_reason="tool_calls", **base)  # type: ignore[arg-type]
