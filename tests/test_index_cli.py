@@ -1,0 +1,77 @@
+"""`assistant index build|add|delete|stats` and `assistant search --json` through the real CLI app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fixtures.index.fakes import FakeEmbedder, products_frame, reviews_frame
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def cli(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    import assistant.index.embedder as embedder_mod
+    from assistant.cli.main import app
+    from assistant.config import get_settings
+    from assistant.data.catalog import Catalog
+
+    emb = FakeEmbedder()
+    monkeypatch.setattr(embedder_mod, "get_embedder", lambda settings=None: emb)
+    catalog = Catalog.open(get_settings())
+    catalog.upsert_products(products_frame())
+    catalog.upsert_reviews(reviews_frame())
+    catalog.close()
+
+    def run(*args: str) -> dict:  # type: ignore[type-arg]
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout) if "--json" in args else {"text": result.stdout}
+
+    return run
+
+
+def test_build_stats_search_json(cli) -> None:  # type: ignore[no-untyped-def]
+    stats = cli("index", "build", "--json")
+    assert stats["n_products"] == 5 and stats["n_reviews"] == 8 and stats["embedding_model"] == "fake-bow-64"
+    assert "already exists" in cli("index", "build")["text"]
+    assert cli("index", "stats", "--json")["n_chunks"] == 13
+    out = cli("search", "runs small in the shoulders", "--k", "3", "--json")
+    assert out["hits"][0]["review_id"] == "V2" and len(out["hits"]) == 3
+    out = cli("search", "dress", "--kind", "review", "--min-rating", "4", "--category", "Dresses",
+              "--from", "2024-01-01", "--to", "2024-12-31", "--mode", "dense", "--json")
+    assert {h["review_id"] for h in out["hits"]} == {"V1", "V6", "V7"}
+    out = cli("search", "coat", "--product", "P2", "--product", "P3", "--mode", "bm25", "--json")
+    assert {h["product_id"] for h in out["hits"]} == {"P2"}
+    table = cli("search", "warm wool coat", "--k", "2")["text"]
+    assert "rank" in table and "P2" in table
+
+
+def test_add_and_delete_update_catalog_and_index(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.config import get_settings
+    from assistant.data.catalog import Catalog
+
+    cli("index", "build", "--json")
+    path = tmp_path / "new_reviews.csv"
+    path.write_text("id,product,stars,body,when\nV20,P3,1,The zipper broke on day one,2024-09-01\n")
+    out = cli("index", "add", str(path), "--kind", "reviews", "--map", "id=review_id", "--map", "product=product_id",
+              "--map", "stars=rating", "--map", "body=text", "--map", "when=date", "--json")
+    assert out["loaded"] == 1 and out["index"]["added"] == 1
+    hit = cli("search", "zipper broke", "--k", "1", "--json")["hits"][0]
+    assert hit["review_id"] == "V20" and hit["rating"] == 1.0
+    out = cli("index", "delete", "--review", "V20", "--product", "P2", "--json")
+    assert out["catalog"] == {"products": 1, "reviews": 1} and out["index"]["chunks"] == 4
+    assert all(h["product_id"] != "P2" for h in cli("search", "wool coat", "--json")["hits"])
+    assert Catalog.open(get_settings()).counts()["reviews"] == 6
+
+
+def test_search_without_index_explains(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.cli.main import app
+
+    result = runner.invoke(app, ["search", "anything"])
+    assert result.exit_code == 2 and "assistant index build" in result.output
+    result = runner.invoke(app, ["search", "x", "--mode", "fuzzy"])
+    assert result.exit_code == 2 and "--mode" in result.output
