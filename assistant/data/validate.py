@@ -265,8 +265,6 @@ def check_frame(raw: pd.DataFrame, kind: str, *, source: str, lines: Sequence[in
     line_list: Sequence[int | None] = lines if lines is not None else list(range(1, n + 1))
     cols = map_columns(raw, kind, column_map, source)
     probs = _Problems(source, line_list)
-    for pos, plist in (pre_problems or {}).items():
-        probs.by_row.setdefault(pos, []).extend(plist)
 
     def col(name: str) -> pd.Series:
         return raw[cols[name]] if name in cols else pd.Series([None] * n, dtype=object)
@@ -282,6 +280,8 @@ def check_frame(raw: pd.DataFrame, kind: str, *, source: str, lines: Sequence[in
         out, exog_ignored = _check_sales(raw, cols, col, probs, used)
         ignored.extend(exog_ignored)
     ignored.extend(c for c in raw.columns if c not in used and c not in ignored)
+    # a row that could not be split into columns is reported for that alone, not for its empty cells
+    probs.by_row.update({pos: list(plist) for pos, plist in (pre_problems or {}).items()})
     bad_pos = sorted(probs.by_row)
     keep = np.ones(n, dtype=bool)
     keep[bad_pos] = False
