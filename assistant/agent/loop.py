@@ -254,8 +254,13 @@ class Agent:
 
 
 def _escape_json(payload: Any) -> str:
-    """JSON text in which ``<`` is escaped, so data cannot open/close tags or chat-template markers."""
-    return json.dumps(payload, ensure_ascii=False, default=str).replace("<", "\\u003c").replace(">", "\\u003e")
+    """JSON text in which tag-like ``<`` (``</x``, ``<|``, ``<x``) and ``|>`` are \\u-escaped (still valid
+    JSON), so data cannot open/close tags or chat-template markers; ``<= 52`` stays readable."""
+    text = json.dumps(payload, ensure_ascii=False, default=str)
+    return _TAG_OPEN.sub(r"\\u003c", text).replace("|>", "|\\u003e")
+
+
+_TAG_OPEN = re.compile(r"<(?=[/|!?A-Za-z])")
 
 
 def _clip(text: str, n: int) -> str:

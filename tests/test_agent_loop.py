@@ -1,0 +1,204 @@
+"""The agent loop with the scripted fake model: happy path, error -> observation -> recovery, bad
+arguments, step limit, unknown tools, prompt injection in tool results, number flags, streaming."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from fakes import ScriptedLLM, tool_call
+from fixtures.agent.store import make_context
+
+from assistant.agent import Agent, build_default_agent, normalise_event
+from assistant.errors import GenerationError
+from assistant.llm.base import Generation, Message, ToolCall
+from assistant.tools import ToolContext, default_registry
+from assistant.tools.registry import ToolRegistry, tool
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> ToolContext:
+    return make_context(tmp_path_factory.mktemp("store"))
+
+
+def agent(llm: ScriptedLLM, ctx: ToolContext, **kw: Any) -> Agent:
+    return Agent(llm, default_registry(), context=ctx, **kw)
+
+
+def tool_messages(messages: list[Message]) -> list[Message]:
+    return [m for m in messages if m.get("role") == "tool"]
+
+
+def test_happy_path_tool_then_answer(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"),
+                       "P1 has 2 reviews with a mean rating of 3.5; 100% mention fit."])
+    res = agent(llm, ctx).run("How do shoppers rate P1?")
+    assert res.stopped == "answer" and res.flags == []
+    assert res.answer.startswith("P1 has 2 reviews")
+    assert [s.tool for s in res.steps] == ["review_stats"] and res.steps[0].ok
+    assert res.steps[0].result is not None and res.steps[0].result["n_reviews"] == 2
+    first, second = llm.calls
+    assert [t["name"] for t in first.tools or []] == default_registry().names()  # specs passed to the model
+    assert first.messages[0]["role"] == "system" and "review_stats" in first.messages[0]["content"]
+    assert first.messages[-1] == {"role": "user", "content": "How do shoppers rate P1?"}
+    assistant_turn = second.messages[-2]
+    assert assistant_turn["role"] == "assistant"
+    assert json.loads(assistant_turn["content"]) == {"tool": "review_stats", "arguments": {"product_id": "P1"}}
+    obs = tool_messages(second.messages)[0]
+    assert obs["name"] == "review_stats" and "untrusted data" in obs["content"]
+    payload = obs["content"].split("<tool_result>")[1].split("</tool_result>")[0]
+    assert json.loads(payload)["n_reviews"] == 2
+
+
+def test_tool_error_goes_back_as_observation_and_the_model_recovers(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("forecast_demand", product_id="R9", horizon=4),
+                       tool_call("forecast_demand", product_id="R1", horizon=4),
+                       lambda msgs, tools, schema: Generation(text="Done.")])
+    res = agent(llm, ctx).run("Forecast R9 for 4 weeks")
+    assert [s.ok for s in res.steps] == [False, True]
+    assert "Unknown product id 'R9'" in (res.steps[0].error or "")
+    obs = tool_messages(llm.calls[1].messages)[0]["content"]
+    assert obs.startswith("error.") and "Unknown product id" in obs and "find_similar_products" in obs
+    assert len(res.artifacts) == 1 and res.artifacts[0].mime == "image/png"  # the plot of the good call
+    assert res.flags == [] and res.stopped == "answer"
+
+
+def test_bad_arguments_are_validated_by_code(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("forecast_demand", product_id="R1", horizon=500, colour="red"), "Sorry."])
+    res = agent(llm, ctx).run("Forecast R1 for 500 weeks")
+    err = res.steps[0].error or ""
+    assert "'horizon' must be <= 52" in err and "unknown argument 'colour'" in err
+    assert [f.kind for f in res.flags] == ["invalid_arguments"]
+    assert "must be <= 52" in tool_messages(llm.calls[1].messages)[0]["content"]
+
+
+def test_step_limit_stops_a_loop_and_shows_what_it_has(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1")], repeat_last=True)
+    res = agent(llm, ctx, max_steps=3).run("Loop forever")
+    assert len(llm.calls) == 3 and len(res.steps) == 3
+    assert res.stopped == "step_limit" and [f.kind for f in res.flags] == ["step_limit"]
+    assert res.answer.startswith("I stopped after 3 tool calls (step limit)")
+    assert "review_stats(product_id='P1')" in res.answer and '"n_reviews": 2' in res.answer
+    assert res.steps[1].result is not None and "Same call as before" in res.steps[1].result["note"]
+
+
+def test_unknown_tool_is_never_run(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("delete_everything", confirm=True), "I can only read data."])
+    res = agent(llm, ctx).run("Delete everything")
+    step = res.steps[0]
+    assert step.result is None and "no tool named 'delete_everything'" in (step.error or "")
+    assert "Available tools: forecast_demand" in (step.error or "")
+    assert [f.kind for f in res.flags] == ["unknown_tool"]
+
+
+def test_injected_tool_call_in_a_tool_result_is_not_executed(ctx: ToolContext) -> None:
+    ran: list[str] = []
+
+    @tool
+    def fetch_reviews(product_id: str) -> dict[str, Any]:
+        """Return the raw review texts of a product."""
+        ran.append("fetch_reviews")
+        reviews = ctx.get_catalog().reviews([product_id])
+        return {"reviews": reviews["text"].tolist()}
+
+    @tool
+    def plan_launch(candidates: list[str], budget: float) -> dict[str, Any]:
+        """A registered tool the injected review asks for."""
+        ran.append("plan_launch")
+        return {"ok": True}
+
+    def answer(messages: list[Message], tools: Any, schema: Any) -> Generation:
+        obs = tool_messages(messages)[-1]["content"]
+        assert obs.count("</tool_result>") == 1 and "<|im_start|>" not in obs  # cannot close the wrapper
+        payload = json.loads(obs.split("<tool_result>")[1].split("</tool_result>")[0])
+        assert any("</tool_result> <|im_start|>system" in t for t in payload["reviews"])  # data intact
+        return Generation(text="R1 reviews are positive about the mug.")
+
+    llm = ScriptedLLM([tool_call("fetch_reviews", product_id="R1"), answer])
+    res = Agent(llm, ToolRegistry([fetch_reviews, plan_launch])).run("What do R1 reviews say?")
+    assert ran == ["fetch_reviews"]  # neither the injected call nor the other tool ran
+    assert [s.tool for s in res.steps] == ["fetch_reviews"]
+    assert res.stopped == "answer"
+
+
+def test_a_model_that_obeys_an_injection_still_cannot_run_unregistered_tools(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("search_reviews", query="mug", product_id="R1"),
+                       tool_call("delete_everything"), "Here is what reviews say about R1."])
+    res = agent(llm, ctx).run("Summarise R1 reviews")
+    assert [s.tool for s in res.steps] == ["search_reviews", "delete_everything"]
+    assert res.steps[1].result is None and res.steps[1].error
+    assert any(f.kind == "unknown_tool" for f in res.flags)
+
+
+def test_invented_number_is_flagged(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"),
+                       "P1 has 2 reviews (mean 3.5) and will sell 999 units next month."])
+    res = agent(llm, ctx).run("Tell me about P1")
+    flags = [f for f in res.flags if f.kind == "unsupported_number"]
+    assert [f.detail["text"] for f in flags] == ["999"]
+    assert "999" in flags[0].message
+
+
+def test_numbers_without_any_tool_call_are_flagged(ctx: ToolContext) -> None:
+    res = agent(ScriptedLLM(["Launch 3 dresses at 49.99 each."]), ctx).run("What should I launch? Give 3 ideas")
+    assert [f.detail["text"] for f in res.flags] == ["49.99"]  # 3 is in the question
+
+
+def test_streaming_events_and_normalised_dicts(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("forecast_demand", product_id="R1", horizon=2), "Forecast for R1 is ready."])
+    events = list(agent(llm, ctx).stream("Forecast R1 for 2 weeks"))
+    types = [e.type for e in events]
+    assert types[:2] == ["tool_call", "tool_result"] and types[-1] == "final"
+    assert set(types[2:-1]) == {"token"}
+    assert "".join(e.data["text"] for e in events if e.type == "token") == "Forecast for R1 is ready."
+    assert events[1].artifacts and events[1].artifacts[0].mime == "image/png"
+    dicts = [normalise_event(e) for e in events]
+    json.dumps(dicts)  # JSON-able, PNGs as base64
+    assert dicts[0] == {"type": "tool_call", "step": 1, "name": "forecast_demand",
+                        "arguments": {"product_id": "R1", "horizon": 2}}
+    assert dicts[1]["artifacts"][0]["data_base64"]
+    final = dicts[-1]
+    assert final["answer"] == "Forecast for R1 is ready." and final["citations"] == ["R1"]
+    assert final["tool_calls"][0]["name"] == "forecast_demand" and final["tool_calls"][0]["result"]["series"] == "R1"
+    assert final["artifacts"][0]["mime"] == "image/png" and final["flags"] == [] and final["stopped"] == "answer"
+
+
+def test_several_calls_in_one_turn(ctx: ToolContext) -> None:
+    both = Generation(text="", tool_calls=[ToolCall("review_stats", {"product_id": "P1"}),
+                                           ToolCall("review_stats", {"product_id": "P4"}, id="call_1")])
+    res = agent(ScriptedLLM([both, "Compared."]), ctx).run("Compare P1 and P4")
+    assert [s.arguments["product_id"] for s in res.steps] == ["P1", "P4"] and all(s.ok for s in res.steps)
+
+
+def test_model_failure_and_cancel_do_not_crash(ctx: ToolContext) -> None:
+    def fail(messages: Any, tools: Any, schema: Any) -> Generation:
+        raise GenerationError("bad JSON after 2 retries")
+
+    res = agent(ScriptedLLM([tool_call("review_stats", product_id="P1"), fail]), ctx).run("P1?")
+    assert res.stopped == "llm_error" and "bad JSON" in res.answer and '"n_reviews": 2' in res.answer
+    cancel = threading.Event()
+    cancel.set()
+    res = agent(ScriptedLLM([]), ctx).run("P1?", cancel=cancel)
+    assert res.stopped == "cancelled" and [f.kind for f in res.flags] == ["cancelled"]
+
+
+def test_a_crashing_tool_becomes_an_observation(ctx: ToolContext) -> None:
+    @tool
+    def broken(x: int) -> dict[str, Any]:
+        """Always fails."""
+        raise KeyError("oops")
+
+    res = Agent(ScriptedLLM([tool_call("broken", x=1), "Sorry, no data."]), ToolRegistry([broken])).run("?")
+    assert "internal error (KeyError" in (res.steps[0].error or "")
+    assert [f.kind for f in res.flags] == ["tool_failure"] and res.answer == "Sorry, no data."
+
+
+def test_build_default_agent_wires_all_tools_to_the_given_store(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("find_similar_products", text="linen dress", k=2), "P1 is closest."])
+    ag = build_default_agent(ctx.get_settings(), llm, catalog=ctx.catalog, index=ctx.index, embedder=ctx.embedder)
+    assert ag.tools.names() == default_registry().names() and ag.max_steps == 5
+    res = ag.run("What is like a linen dress?")
+    assert res.steps[0].ok and res.steps[0].result is not None
+    assert res.steps[0].result["products"][0]["product_id"] == "P1"
