@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.errors import DataValidationError
+from assistant.plan import plan_launch, plan_portfolio, read_candidates_csv, validate_candidates
+from assistant.plan.ga import solve_ga
+from assistant.plan.solver import Problem, solve_greedy, solve_milp
+
+
+def _cands(n: int = 10, seed: int = 3) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        mean = float(rng.integers(20, 200))
+        out.append({"product_id": f"P{i}", "category": "ABC"[i % 3], "forecast_mean": mean,
+                    "forecast_low": mean * float(rng.uniform(0.3, 0.95)), "unit_cost": float(rng.uniform(2, 10)),
+                    "price": float(rng.uniform(5, 20))})
+    return out
+
+
+def _brute(p: Problem) -> float:
+    best = 0.0
+    for bits in itertools.product((0, 1), repeat=p.n):
+        x = np.array(bits)
+        if p.feasible(x):
+            best = max(best, p.value(x))
+    return best
+
+
+@pytest.mark.parametrize("cap,slots,risk", [(None, None, 0.0), (2, None, 0.5), (None, 3, 1.0), (1, 2, 0.3)])
+def test_milp_matches_brute_force(cap: int | None, slots: int | None, risk: float) -> None:
+    cands = validate_candidates(_cands(10))
+    budget = sum(c.cost for c in cands) * 0.35
+    p = Problem.build(cands, budget, risk, cap, slots)
+    sol = solve_milp(p)
+    assert sol.status == "optimal"
+    assert p.feasible(sol.x)
+    assert sol.objective == pytest.approx(_brute(p), abs=1e-6)
+    ga = solve_ga(p, generations=60, seed=1)
+    assert p.feasible(ga.x) and ga.objective <= sol.objective + 1e-6
+    greedy = solve_greedy(p)
+    assert p.feasible(greedy.x) and greedy.objective <= sol.objective + 1e-6
+
+
+def test_risk_uses_lower_bound_and_excludes_risky_products() -> None:
+    cands = [
+        {"product_id": "safe", "forecast_mean": 100, "forecast_low": 90, "unit_cost": 5, "price": 8},
+        {"product_id": "risky", "forecast_mean": 100, "forecast_low": 10, "unit_cost": 5, "price": 9},
+    ]
+    bold = plan_launch(cands, budget=500, risk=0.0)
+    careful = plan_launch(cands, budget=500, risk=1.0)
+    assert [r["product_id"] for r in bold["selected"]] == ["risky"]  # 900-500 > 800-500, only one fits
+    assert [r["product_id"] for r in careful["selected"]] == ["safe"]
+    assert careful["expected_margin"] == pytest.approx(8 * 90 - 500)
+    risky = careful["excluded"][0]
+    assert risky["product_id"] == "risky" and risky["binding"] == ["margin"]
+    assert "not positive" in risky["reason"]
+
+
+def test_reasons_name_the_binding_constraint() -> None:
+    cands = [
+        {"product_id": "a1", "category": "A", "forecast_mean": 10, "unit_cost": 1, "price": 5},
+        {"product_id": "a2", "category": "A", "forecast_mean": 10, "unit_cost": 1, "price": 4},
+        {"product_id": "b1", "category": "B", "forecast_mean": 10, "unit_cost": 1, "price": 3},
+        {"product_id": "big", "category": "C", "forecast_mean": 1000, "unit_cost": 1, "price": 2},
+    ]
+    plan = plan_portfolio(validate_candidates(cands), 100, max_per_category=1, risk=0.0)
+    chosen = {r["product_id"] for r in plan["selected"]}
+    assert chosen == {"a1", "b1"}
+    why = {r["product_id"]: r for r in plan["excluded"]}
+    assert why["a2"]["binding"] == ["max_per_category"] and "category 'A'" in why["a2"]["reason"]
+    assert why["big"]["binding"] == ["budget"] and "whole budget" in why["big"]["reason"]
+    assert plan["constraints"]["max_per_category"]["full_categories"] == ["A", "B"]
+    assert plan["budget_used"] == 20.0 and plan["expected_margin"] == 60.0
+
+    slots = plan_portfolio(validate_candidates(cands[:3]), 100, shelf_slots=2, risk=0.0)
+    b1 = next(r for r in slots["excluded"] if r["product_id"] == "b1")
+    assert "shelf_slots" in b1["binding"] and "lowers the plan's margin by 10.00" in b1["reason"]
+    assert slots["constraints"]["shelf_slots"] == {"limit": 2, "used": 2, "binding": True}
+
+
+def test_candidate_validation_collects_every_problem(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text("product_id,forecast_mean,forecast_low,unit_cost,price\n"
+                 "p1,100,80,2,5\n"
+                 "p2,abc,1,2,5\n"
+                 "p3,10,20,2,5\n"
+                 ",10,5,2,5\n"
+                 "p1,10,5,-2,5\n")
+    with pytest.raises(DataValidationError) as exc:
+        read_candidates_csv(f)
+    msg = str(exc.value)
+    assert "line 3, column 'forecast_mean'" in msg and "'abc'" in msg
+    assert "line 4, column 'forecast_low'" in msg
+    assert "line 5, column 'product_id'" in msg
+    assert "line 6, column 'unit_cost'" in msg
+    assert len(exc.value.problems) == 4
+    with pytest.raises(DataValidationError, match="does not exist"):
+        read_candidates_csv(tmp_path / "missing.csv")
+
+
+def test_aliases_and_defaults() -> None:
+    (c,) = validate_candidates([{"SKU": "x", "yhat": "50", "cost": "2", "Price": 4, "Category": " Mugs "}])
+    assert (c.product_id, c.forecast_mean, c.forecast_low, c.category) == ("x", 50.0, 50.0, "Mugs")
+    assert c.cost == 100.0 and c.margin(0.5) == 100.0
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"budget": -1}, "budget"),
+        ({"budget": "lots"}, "budget"),
+        ({"budget": 10, "risk": 1.5}, "risk"),
+        ({"budget": 10, "max_per_category": 0.5}, "max_per_category"),
+        ({"budget": 10, "shelf_slots": -2}, "shelf_slots"),
+    ],
+)
+def test_bad_settings(kwargs: dict, match: str) -> None:
+    with pytest.raises(DataValidationError, match=match):
+        plan_launch(_cands(3), **kwargs)
+
+
+def test_bad_candidate_shapes() -> None:
+    with pytest.raises(DataValidationError, match="list of objects"):
+        plan_launch({"product_id": "x"}, budget=10)  # type: ignore[arg-type]
+    with pytest.raises(DataValidationError, match="no candidates"):
+        plan_launch([], budget=10)
+    with pytest.raises(DataValidationError, match="forecast_mean"):
+        plan_launch([{"product_id": "x", "unit_cost": 1, "price": 2}], budget=10)
+
+
+def test_tool_output_is_compact_and_json_ready() -> None:
+    import json
+
+    plan = plan_launch(_cands(60, seed=5), budget=3000, max_per_category=5, shelf_slots=12)
+    assert plan["n_selected"] <= 12 and len(plan["excluded"]) <= 20
+    assert plan["n_selected"] + plan["n_excluded"] == 60
+    assert plan["status"] == "optimal"
+    json.dumps(plan)
