@@ -110,7 +110,8 @@ def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", note
     """Draft product copy for a new product.
 
     Returns ``{"variants": [{"title", "description", "bullets", "seo_keywords", "tone", "angle",
-    "flags": [{"claim", "type", "reason"}], "first_flags", "regenerated": bool, "needs_review": bool,
+    "flags": [{"claim", "type", "reason"}], "first_flags", "first_draft", "regenerated": bool,
+    "needs_review": bool,
     "length": {"words", "target", "min", "max", "ok"}}], "similar": [...], "praise": [...],
     "complaints": [...]}``. ``guard=False`` skips the regeneration (flags are still reported).
     Variants differ by tone (``tones``) and by angle (decoding stays greedy and reproducible).
@@ -136,7 +137,7 @@ def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", note
                             "flags": [], "first_flags": [], "regenerated": False})
             continue
         flags: list[Flag] = check_copy(copy, attrs, notes, title)
-        first = list(flags)
+        first, first_copy = list(flags), dict(copy)
         regenerated = False
         if flags and guard:
             regenerated = True
@@ -146,7 +147,8 @@ def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", note
             except GenerationError:
                 pass  # keep the first draft and its flags
         results.append({**copy, "tone": v_tone, "angle": angle, "flags": [f.as_dict() for f in flags],
-                        "first_flags": [f.as_dict() for f in first], "regenerated": regenerated,
+                        "first_flags": [f.as_dict() for f in first], "first_draft": first_copy,
+                        "regenerated": regenerated,
                         "needs_review": bool(flags), "length": length_report(copy["description"], length)})
     return {"variants": results, "similar": ctx["similar"], "praise": ctx["praise"],
             "complaints": ctx["complaints"]}

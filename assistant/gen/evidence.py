@@ -104,7 +104,9 @@ def _cut(text: str, chars: int) -> str:
 def evidence_budget(llm: LLM, messages: Sequence[Message], *, max_tokens: int, margin: int = 64) -> int:
     """Tokens left for evidence once the instructions (``messages`` rendered with no evidence) and the
     answer (``max_tokens``) are accounted for."""
-    fixed = sum(_count(llm, m.get("content", "")) + 4 for m in messages)
+    from assistant.llm.budget import messages_tokens
+
+    fixed = messages_tokens(llm, list(messages))
     ctx = int(getattr(llm, "context_length", 4096) or 4096)
     return ctx - fixed - max_tokens - margin
 

@@ -24,6 +24,7 @@ from assistant.gen.evidence import (
     render_blocks,
     safe_id,
 )
+from assistant.gen.extractive import centroid_rank
 from assistant.gen.llmio import generate_text, system_message
 from assistant.llm.base import LLM, Message
 from assistant.prompts import render
@@ -102,9 +103,11 @@ def _evidence(aspects: Sequence[dict[str, Any]], reviews: pd.DataFrame, per_aspe
             if rating is not None and pd.notna(rating):
                 meta["rating"] = f"{float(rating):g}"
             items.append(Evidence(safe_id(rid), str(q["sentence"]), "review", meta))
-    if len(items) < 6:  # few aspect quotes: show some whole reviews too
-        for row in reviews.head(8).itertuples(index=False):
-            items.append(Evidence(safe_id(row.review_id), str(row.text), "review", {}))
+    if len(items) < 8:  # few aspect quotes: add the most representative reviews (TF-IDF centroid)
+        sample = reviews.head(2000)
+        texts = [str(t) for t in sample["text"]]
+        for i in centroid_rank(texts)[: 10 - len(items)]:
+            items.append(Evidence(safe_id(sample["review_id"].iloc[i]), texts[i], "review", {}))
     return merge_by_id(items)
 
 
