@@ -1,0 +1,72 @@
+"""CLI: `assistant summarize`, `assistant copy draft`, `assistant ask` on a real catalog (SQLite in a temp
+home) with the scripted model injected in place of the configured LLM."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fakes import ScriptedLLM
+from typer.testing import CliRunner
+
+from assistant.cli import gen as gen_cli
+from assistant.cli.main import app
+
+FIX = Path(__file__).parent / "fixtures" / "gen"
+
+
+@pytest.fixture()
+def catalog():  # type: ignore[no-untyped-def]
+    from assistant.data.catalog import Catalog
+    from assistant.data.loaders import load_table
+
+    cat = Catalog.open()
+    cat.upsert_products(load_table(FIX / "products.csv", "products").frame)
+    cat.upsert_reviews(load_table(FIX / "reviews.csv", "reviews").frame)
+    return cat
+
+
+def use_llm(monkeypatch: pytest.MonkeyPatch, llm: ScriptedLLM) -> None:
+    monkeypatch.setattr(gen_cli, "_llm", lambda model: llm)
+
+
+def test_summarize_product_json(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    use_llm(monkeypatch, ScriptedLLM(["Color is loved [W3]. Fabric draws complaints [W2, W4]."]))
+    out = CliRunner().invoke(app, ["summarize", "--product", "C1080", "--json"])
+    assert out.exit_code == 0, out.output
+    res = json.loads(out.stdout)
+    assert res["n_reviews"] == 8 and res["citations_valid"] is True
+    assert "[W3]" in res["summary"]
+
+
+def test_summarize_category_table(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    use_llm(monkeypatch, ScriptedLLM(["Fit is mixed [W9]."]))
+    out = CliRunner().invoke(app, ["summarize", "--category", "Tops"])
+    assert out.exit_code == 0, out.output
+    assert "2 reviews" in out.stdout and "Fit is mixed [W9]." in out.stdout
+
+
+def test_summarize_errors(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    use_llm(monkeypatch, ScriptedLLM([]))
+    runner = CliRunner()
+    assert runner.invoke(app, ["summarize"]).exit_code == 2
+    bad = runner.invoke(app, ["summarize", "--product", "NOPE"])
+    assert bad.exit_code == 2 and "Unknown product id" in bad.output
+
+
+def test_copy_draft_attrs(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    draft = json.dumps({"title": "Navy Linen Dress", "description": "A navy linen dress.", "bullets": ["Linen"],
+                        "seo_keywords": ["linen dress"]})
+    use_llm(monkeypatch, ScriptedLLM([draft]))
+    out = CliRunner().invoke(app, ["copy", "draft", "--attrs", '{"Material": "Linen", "Color": "Navy"}',
+                                   "--length", "10", "--json"])
+    assert out.exit_code == 0, out.output
+    v = json.loads(out.stdout)["variants"][0]
+    assert v["title"] == "Navy Linen Dress" and v["needs_review"] is False
+
+
+def test_copy_draft_bad_attrs(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    use_llm(monkeypatch, ScriptedLLM([]))
+    out = CliRunner().invoke(app, ["copy", "draft", "--attrs", "{oops"])
+    assert out.exit_code == 2 and "JSON object" in out.output
