@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from assistant.data.schema import PRODUCT_COLUMNS, REVIEW_COLUMNS, SALES_COLUMNS
@@ -47,8 +48,10 @@ CREATE INDEX IF NOT EXISTS transactions_product ON transactions(product_id);
 """
 
 
-def _ts(v: Any) -> str | None:
-    return None if v is None or pd.isna(v) else pd.Timestamp(v).isoformat()
+def _iso(s: pd.Series) -> list[str | None]:
+    """Datetime column -> ISO strings (None for NaT), vectorised."""
+    values = pd.to_datetime(s).to_numpy(dtype="datetime64[s]")
+    return [None if v == "NaT" else v for v in np.datetime_as_string(values, unit="s").tolist()]
 
 
 def _num(v: Any) -> float | None:
@@ -125,8 +128,8 @@ class Catalog:
         """Insert or replace products by ``product_id``; returns the number of rows written."""
         frame = validate_frame_checked(df, "products")
         rows = [(r.product_id, r.title, r.description, r.category,
-                 json.dumps(r.attributes, ensure_ascii=False, sort_keys=True), _num(r.price), _ts(r.launch_date))
-                for r in frame.itertuples(index=False)]
+                 json.dumps(r.attributes, ensure_ascii=False, sort_keys=True), _num(r.price), d)
+                for r, d in zip(frame.itertuples(index=False), _iso(frame["launch_date"]), strict=True)]
         return self._write(
             "INSERT INTO products VALUES (?,?,?,?,?,?,?) ON CONFLICT(product_id) DO UPDATE SET "
             "title=excluded.title, description=excluded.description, category=excluded.category, "
@@ -135,8 +138,8 @@ class Catalog:
     def upsert_reviews(self, df: pd.DataFrame) -> int:
         """Insert or replace reviews by ``review_id``; returns the number of rows written."""
         frame = validate_frame_checked(df, "reviews")
-        rows = [(r.review_id, r.product_id, _num(r.rating), r.title, r.text, _ts(r.date))
-                for r in frame.itertuples(index=False)]
+        rows = [(r.review_id, r.product_id, _num(r.rating), r.title, r.text, d)
+                for r, d in zip(frame.itertuples(index=False), _iso(frame["date"]), strict=True)]
         return self._write(
             "INSERT INTO reviews VALUES (?,?,?,?,?,?) ON CONFLICT(review_id) DO UPDATE SET "
             "product_id=excluded.product_id, rating=excluded.rating, title=excluded.title, "
@@ -146,7 +149,7 @@ class Catalog:
         """Insert or replace sales rows by ``(unique_id, ds)``; extra numeric columns are kept as exogenous."""
         frame = validate_frame_checked(df, "sales")
         exog = [c for c in frame.columns if c not in SALES_COLUMNS]
-        ds = [_ts(v) for v in frame["ds"]]
+        ds = _iso(frame["ds"])
         ex: list[str | None] = [None] * len(frame)
         if exog:
             vals = frame[exog].astype(object).where(frame[exog].notna(), None).to_dict("records")
@@ -170,7 +173,7 @@ class Catalog:
             raise DataValidationError(f"{int(bad.sum())} transaction rows lack a customer_id, product_id, "
                                       "a ts date or a numeric quantity (first at row "
                                       f"{int(bad.to_numpy().argmax()) + 1}).")
-        rows = zip(cust, prod, [_ts(v) for v in ts], qty.astype(float), strict=True)
+        rows = zip(cust, prod, _iso(ts), qty.astype(float), strict=True)
         return self._write(
             "INSERT INTO transactions VALUES (?,?,?,?) ON CONFLICT(customer_id, product_id, ts) DO UPDATE "
             "SET quantity=excluded.quantity", rows)

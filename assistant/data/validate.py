@@ -104,12 +104,14 @@ def _to_str(v: Any) -> str:
 
 def as_text(s: pd.Series) -> pd.Series:
     """Any column as stripped strings ('' for missing; 767.0 -> '767')."""
+    if pd.api.types.infer_dtype(s, skipna=False) in ("string", "empty"):
+        return s.str.strip().astype(object)
     return s.map(_to_str).astype(object)
 
 
 def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Return (float values with NaN for missing, mask of non-missing values that are not finite numbers)."""
-    na = _is_na(s)
+    na = s.isna() if pd.api.types.is_numeric_dtype(s) else _is_na(s)
     if pd.api.types.is_bool_dtype(s):
         vals = s.astype(float)
     elif pd.api.types.is_numeric_dtype(s):
@@ -176,6 +178,32 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "product_id": ("product_id", "product", "sku", "item_id", "item", "article", "asin", "stockcode", "stock_code",
+                   "clothing_id", "id"),
+    "review_id": ("review_id", "review", "id", "unnamed_0", "row"),
+    "title": ("title", "name", "product_name", "description"),
+    "text": ("text", "review_text", "review", "body", "content", "comment"),
+    "unique_id": ("unique_id", "series", "sku", "product_id", "product", "item", "stockcode", "id"),
+    "ds": ("ds", "date", "week", "period", "day", "month", "timestamp", "time", "invoicedate"),
+    "y": ("y", "units", "quantity", "qty", "sales", "demand", "sold", "value"),
+}
+
+
+def _guess_column(canonical: str, free: list[str]) -> str | None:
+    """The user's column most likely meant as ``canonical`` (for the --map hint), or None."""
+    for syn in _SYNONYMS.get(canonical, (canonical,)):
+        for col in free:
+            if _norm(col) == syn:
+                return col
+    for syn in _SYNONYMS.get(canonical, (canonical,)):
+        for col in free:
+            if syn in _norm(col).split("_") or _norm(col).endswith(syn):
+                return col
+    near = difflib.get_close_matches(canonical, free, n=1, cutoff=0.6)
+    return near[0] if near else None
+
+
 def map_columns(raw: pd.DataFrame, kind: str, column_map: ColumnMap | None, source: str) -> dict[str, str]:
     """Return {canonical_or_attr_or_exog_name: user's column}; raise on unknown sources or missing columns."""
     if kind not in KINDS:
@@ -208,10 +236,13 @@ def map_columns(raw: pd.DataFrame, kind: str, column_map: ColumnMap | None, sour
             used.add(col)
     missing = [c for c in REQUIRED[kind] if c not in out]
     if missing:
+        free = [c for c in cols if c not in used]
         hints = []
         for m in missing:
-            near = difflib.get_close_matches(m, [c for c in cols if c not in used], n=1, cutoff=0.4)
-            hints.append(f"--map '{near[0] if near else 'YOUR_COLUMN'}={m}'")
+            guess = _guess_column(m, free)
+            if guess:
+                free.remove(guess)
+            hints.append(f"--map '{guess or 'YOUR_COLUMN'}={m}'")
         raise DataValidationError(
             f"{source} is missing the required {kind} column(s) {', '.join(missing)}. "
             f"Its columns are: {', '.join(cols) or '(none)'}. "
