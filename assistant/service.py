@@ -31,6 +31,7 @@ class MerchAssistant:
         self._index = index
         self._embedder = embedder
         self._agent = agent
+        self._np_history: Any = None
         self._lock = threading.RLock()
         self.jobs = JobManager()
 
@@ -125,6 +126,7 @@ class MerchAssistant:
         upsert = {"products": self.catalog.upsert_products, "reviews": self.catalog.upsert_reviews,
                   "sales": self.catalog.upsert_sales}[kind]
         written = upsert(res.frame)
+        self._np_history = None
         indexed: dict[str, Any] | None = None
         if kind in ("products", "reviews") and len(res.frame):
             try:
@@ -137,6 +139,15 @@ class MerchAssistant:
                 "problems": [p.as_dict() for p in res.problems], "encoding": res.encoding,
                 "rejects_path": str(res.rejects_path) if res.rejects_path else None,
                 "indexed": indexed, "counts": self.catalog.counts()}
+
+    def read_products(self, path: str | Path, *, column_map: list[str] | None = None
+                      ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Products of a catalog file (validated; bad rows skipped and reported) -> (records, problems)."""
+        from assistant.data.loaders import load_table
+        from assistant.data.schema import ColumnMap
+
+        res = load_table(path, "products", column_map=ColumnMap.from_pairs(column_map), skip_bad_rows=True)
+        return _records(res.frame), [p.as_dict() for p in res.problems]
 
     def rebuild_index(self) -> dict[str, Any]:
         """Rebuild the hybrid index from the whole catalog (atomic: the old one serves until done)."""
@@ -312,10 +323,24 @@ class MerchAssistant:
 
     def forecast_new_product(self, product: dict[str, Any], horizon: int = 12, *,
                              plot: bool = False) -> dict[str, Any]:
-        from assistant.forecast import forecast_new_product, history_from_catalog
+        """Launch curve (weekly units after launch, with interval) of a product with no sales yet,
+        learned from past launches in the catalog (fitted once per service, refreshed after ingest)."""
+        from assistant.forecast import forecast_new_product, history_from_catalog, plot_curve
 
-        history = history_from_catalog(self.catalog)
-        return dict(forecast_new_product(product, history, horizon=horizon))
+        with self._lock:
+            if self._np_history is None:
+                self._np_history = history_from_catalog(self.catalog)
+            history = self._np_history
+        out = dict(forecast_new_product(dict(product), history, horizon=horizon))
+        if plot:
+            out["plot_png"] = plot_curve(out["weeks"], out["yhat"], out["lo"], out["hi"],
+                                         title=f"{product.get('title') or 'New product'}: first {horizon} weeks")
+        return out
+
+    def series_ids(self) -> list[str]:
+        """Ids of the sales series in the catalog."""
+        sales = self.catalog.sales()
+        return sorted({str(u) for u in sales["unique_id"]}) if len(sales) else []
 
     # ------------------------------------------------------------------ status
     def models(self) -> list[dict[str, Any]]:

@@ -1,0 +1,115 @@
+"""Chat tab: streamed agent answers with tool calls, inline forecast plots, expandable cited sources and a
+Stop button that cancels the model (through the agent's cancel event) and the UI stream."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from assistant.errors import AssistantError
+from assistant.service import MerchAssistant
+from assistant.ui import render
+
+EXAMPLES = [
+    "What do buyers complain about for the linen dress?",
+    "Forecast demand for R85123A for the next 8 weeks",
+    "Which existing products are most similar to a red linen midi dress?",
+]
+
+
+class CancelRegistry:
+    """One cancel event per browser session (Stop sets it; a new question replaces it)."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def new(self, session: str) -> threading.Event:
+        with self._lock:
+            ev = self._events[session] = threading.Event()
+            return ev
+
+    def cancel(self, session: str) -> None:
+        with self._lock:
+            ev = self._events.get(session)
+        if ev is not None:
+            ev.set()
+
+
+def _session(request: gr.Request | None) -> str:
+    return str(getattr(request, "session_hash", None) or "default")
+
+
+def stream_answer(svc: MerchAssistant, message: str, history: list[dict[str, Any]],
+                  cancel: threading.Event) -> Iterator[list[dict[str, Any]]]:
+    """Chat history after each agent event (the UI yields it as it comes)."""
+    context = render.chat_history(history)
+    msgs: list[dict[str, Any]] = [*list(history or []), {"role": "user", "content": message}]
+    yield msgs
+    answer_at: int | None = None
+    try:
+        for ev in svc.ask_stream(message, cancel=cancel, history=context):
+            kind = ev["type"]
+            if kind == "tool_call":
+                msgs.append(render.tool_call_message(ev))
+            elif kind == "tool_result":
+                done = render.tool_result_message(ev)
+                ids = [i for i, m in enumerate(msgs) if (m.get("metadata") or {}).get("id") == done["metadata"]["id"]]
+                if ids:
+                    msgs[ids[-1]] = done
+                else:
+                    msgs.append(done)
+                for path in render.artifact_files(ev.get("artifacts") or []):
+                    msgs.append({"role": "assistant", "content": gr.Image(value=str(path), show_label=False)})
+            elif kind == "token":
+                if answer_at is None:
+                    msgs.append({"role": "assistant", "content": ""})
+                    answer_at = len(msgs) - 1
+                msgs[answer_at]["content"] += ev.get("text", "")
+            elif kind == "final":
+                if answer_at is None:
+                    msgs.append({"role": "assistant", "content": ""})
+                    answer_at = len(msgs) - 1
+                msgs[answer_at]["content"] = ev.get("answer", "")
+                if ev.get("sources"):
+                    msgs.append(render.sources_message(ev["sources"]))
+                flags = render.flags_message(ev.get("flags") or [])
+                if flags:
+                    msgs.append(flags)
+            yield msgs
+    except AssistantError as exc:
+        msgs.append({"role": "assistant", "content": f"⚠️ {exc}"})
+        yield msgs
+
+
+def build_chat_tab(svc: MerchAssistant, cancels: CancelRegistry) -> None:
+    with gr.Tab("Chat", id="chat"):
+        chatbot = gr.Chatbot(label="Merchandising assistant", height=560, elem_id="chat-bot",
+                             buttons=["copy"], group_consecutive_messages=False)
+        with gr.Row():
+            box = gr.Textbox(placeholder="Ask about products, reviews, demand or a launch…", show_label=False,
+                             scale=8, elem_id="chat-input", lines=1, max_lines=4)
+            send = gr.Button("Send", variant="primary", scale=1, elem_id="chat-send")
+            stop = gr.Button("Stop", variant="stop", scale=1, elem_id="chat-stop")
+            clear = gr.Button("Clear", scale=1)
+        gr.Examples(EXAMPLES, inputs=box)
+
+        def respond(message: str, history: list[dict[str, Any]], request: gr.Request
+                    ) -> Iterator[tuple[list[dict[str, Any]], str]]:
+            if not (message or "").strip():
+                yield history, ""
+                return
+            cancel = cancels.new(_session(request))
+            for msgs in stream_answer(svc, message, history, cancel):
+                yield msgs, ""
+
+        def on_stop(request: gr.Request) -> None:
+            cancels.cancel(_session(request))
+
+        ev1 = box.submit(respond, [box, chatbot], [chatbot, box])
+        ev2 = send.click(respond, [box, chatbot], [chatbot, box])
+        stop.click(on_stop, None, None, cancels=[ev1, ev2], queue=False)
+        clear.click(lambda: [], None, chatbot, queue=False)

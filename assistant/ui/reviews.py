@@ -1,0 +1,107 @@
+"""Reviews tab: pick a product or a category; aspect chart (share of buyers mentioning each aspect, by
+polarity), pros/cons with quotes, and a grounded AI summary with its cited reviews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from assistant.errors import AssistantError
+from assistant.service import MerchAssistant
+from assistant.ui import render
+
+
+def product_choices(svc: MerchAssistant, limit: int = 5000) -> list[tuple[str, str]]:
+    return [(f"{p['product_id']} · {p.get('title') or ''}"[:90], str(p["product_id"]))
+            for p in svc.products(limit=limit)]
+
+
+def aspect_frame(stats: dict[str, Any], top: int = 12) -> pd.DataFrame:
+    """Long frame for the stacked bar chart: aspect, polarity, % of all buyers."""
+    n = max(1, int(stats.get("n_reviews") or 0))
+    rows = []
+    for a in stats.get("aspects", [])[:top]:
+        for pol in ("positive", "neutral", "negative"):
+            rows.append({"aspect": a["aspect"], "polarity": pol, "share_pct": round(100 * int(a.get(pol, 0)) / n, 1)})
+    return pd.DataFrame(rows, columns=["aspect", "polarity", "share_pct"])
+
+
+def pros_cons_markdown(stats: dict[str, Any], top: int = 6) -> str:
+    n = int(stats.get("n_reviews") or 0)
+    mean = stats.get("rating_mean")
+    head = f"**{n} reviews**" + (f" · mean rating {mean:.2f} ★" if isinstance(mean, int | float) else "")
+    pros = [a for a in stats.get("aspects", []) if a.get("positive", 0) > a.get("negative", 0)][:top]
+    cons = [a for a in stats.get("aspects", []) if a.get("negative", 0) >= max(1, a.get("positive", 0))][:top]
+
+    def block(title: str, items: list[dict[str, Any]], pol: str) -> str:
+        if not items:
+            return f"### {title}\n_none found_"
+        lines = [f"### {title}"]
+        for a in items:
+            lines.append(f"- **{a['aspect']}** — {round(100 * a['share'])}% of buyers mention it "
+                         f"({a['positive']} positive / {a['negative']} negative)")
+            for q in [q for q in a.get("quotes", []) if q.get("polarity") == pol][:2]:
+                lines.append(f"  > {render._md(str(q['sentence']))} — *{q['review_id']}*")
+        return "\n".join(lines)
+
+    return "\n\n".join([head, block("👍 Pros", pros, "positive"), block("👎 Cons", cons, "negative")])
+
+
+def summary_markdown(svc: MerchAssistant, out: dict[str, Any]) -> str:
+    from assistant.gen.citations import cited_ids
+
+    sources = svc.lookup_sources(cited_ids(out.get("summary", "")))
+    text = f"### Summary of {render._md(str(out.get('subject', '')))}\n\n{out.get('summary', '')}"
+    if not out.get("citations_valid", True):
+        text += "\n\n⚠️ Some citations or numbers could not be verified and were flagged."
+    if sources:
+        text += "\n\n<details><summary>📚 Cited reviews (" + str(len(sources)) + ")</summary>\n\n" + \
+            render.sources_markdown(sources) + "\n\n</details>"
+    return text
+
+
+def build_reviews_tab(svc: MerchAssistant) -> None:
+    with gr.Tab("Reviews", id="reviews"):
+        with gr.Row():
+            product = gr.Dropdown(product_choices(svc), label="Product", filterable=True, scale=3,
+                                  elem_id="reviews-product")
+            category = gr.Dropdown(list(svc.categories()), label="…or category", filterable=True, scale=3,
+                                   elem_id="reviews-category")
+            refresh = gr.Button("↻", scale=0, min_width=40)
+        with gr.Row():
+            analyse = gr.Button("Analyse aspects", variant="primary", elem_id="reviews-analyse")
+            summarise = gr.Button("Summarise with AI", elem_id="reviews-summarise")
+        status = gr.Markdown()
+        chart = gr.BarPlot(x="aspect", y="share_pct", color="polarity", y_title="% of buyers",
+                           title="Aspects buyers mention", height=320, elem_id="reviews-chart",
+                           color_map={"positive": "#2ca02c", "neutral": "#aaaaaa", "negative": "#d62728"})
+        with gr.Row():
+            pros_cons = gr.Markdown(elem_id="reviews-proscons")
+            summary = gr.Markdown(elem_id="reviews-summary")
+
+        def target(p: str | None, c: str | None) -> dict[str, str | None]:
+            if not p and not c:
+                raise gr.Error("Pick a product or a category first.")
+            return {"product_id": p or None, "category": None if p else c}
+
+        def on_analyse(p: str | None, c: str | None) -> tuple[Any, str, str]:
+            try:
+                stats = svc.aspects(**target(p, c))
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+            return aspect_frame(stats), pros_cons_markdown(stats), ""
+
+        def on_summarise(p: str | None, c: str | None) -> tuple[str, str]:
+            try:
+                out = svc.review_summary(**target(p, c))
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+            return summary_markdown(svc, out), ""
+
+        analyse.click(on_analyse, [product, category], [chart, pros_cons, status])
+        summarise.click(lambda: "⏳ Summarising with the model…", None, status, queue=False).then(
+            on_summarise, [product, category], [summary, status])
+        refresh.click(lambda: (gr.update(choices=product_choices(svc)), gr.update(choices=list(svc.categories()))),
+                      None, [product, category], queue=False)
