@@ -21,8 +21,9 @@ from typing import Literal
 
 import pandas as pd
 
+from assistant.data.columns import KINDS
 from assistant.data.schema import ColumnMap
-from assistant.data.validate import KINDS, Checked, LoadResult, check_frame
+from assistant.data.validate import Checked, LoadResult, check_frame
 from assistant.errors import DataValidationError, RowProblem
 
 __all__ = ["LoadResult", "load_table", "validate_frame", "read_raw", "RawTable", "default_rejects_path"]
