@@ -1,0 +1,191 @@
+"""`assistant forecast demand|new-product`: demand forecasts with intervals for existing series, and
+launch-curve forecasts for products without history. Commands only parse arguments and call
+``assistant.forecast``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from assistant.cli.common import console, friendly_errors, print_json, print_table
+
+app = typer.Typer(help="Demand forecasts (statsforecast) and new-product launch forecasts.", no_args_is_help=True)
+
+
+class Level(StrEnum):
+    series = "series"
+    category = "category"
+    total = "total"
+
+
+class Short(StrEnum):
+    error = "error"
+    naive = "naive"
+    drop = "drop"
+
+
+def _read_any(path: Path) -> Any:
+    import pandas as pd
+
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return pd.read_parquet(path)
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        return pd.read_json(path, lines=True)
+    return pd.read_csv(path)
+
+
+def _load_sales(path: Path, sum_duplicates: bool) -> Any:
+    """The data layer's validated loader (file/line/column errors); raw pandas when duplicates are to be
+    summed (the loader rejects duplicate (unique_id, ds) rows)."""
+    if not path.is_file():
+        from assistant.errors import DataValidationError
+
+        raise DataValidationError(f"Sales file {path} does not exist.")
+    if not sum_duplicates:
+        try:
+            from assistant.data.loaders import load_table
+        except ImportError:  # pragma: no cover - data layer absent
+            return _read_any(path)
+        return load_table(path, "sales").frame
+    return _read_any(path)
+
+
+@app.command("demand")
+def demand(
+    sales: Path = typer.Option(..., "--sales", help="Sales file with unique_id, ds, y (CSV/Parquet/JSONL, .gz ok)."),
+    h: int = typer.Option(12, "--h", help="Horizon: number of periods to forecast."),
+    level: list[int] = typer.Option([80, 95], "--level", help="Prediction-interval level in % (repeatable)."),
+    freq: str | None = typer.Option(None, "--freq", help="Pandas frequency (W-MON, MS, D); inferred if omitted."),
+    models: list[str] = typer.Option([], "--model", help="Restrict to these models (repeatable), e.g. AutoETS."),
+    mode: str = typer.Option("fast", "--mode", help="fast (ETS/SeasonalNaive/Naive) or full (+ARIMA, Theta)."),
+    by: Level = typer.Option(Level.series, "--by", help="Forecast per series, per category or the total."),
+    products: Path | None = typer.Option(None, "--products", help="Products file (product_id, category) for --by category."),
+    fill_gaps: bool = typer.Option(False, "--fill-gaps", help="Treat missing periods as zero sales."),
+    sum_duplicates: bool = typer.Option(False, "--sum-duplicates", help="Add up rows with the same series and date."),
+    clip_negative: bool = typer.Option(False, "--clip-negative", help="Set negative values (returns) to 0."),
+    short: Short = typer.Option(Short.error, "--short", help="Series too short for the models: error, naive or drop."),
+    n_jobs: int = typer.Option(1, "--n-jobs", help="Worker processes for statsforecast."),
+    out: Path | None = typer.Option(None, "--out", help="Write the forecast table (CSV) here."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a PNG plot of history + forecast here."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """Forecast every series in the sales file H periods ahead, choosing the model per series by
+    rolling-origin cross-validation, with prediction intervals."""
+    from assistant.forecast import forecast_demand, plot_forecast
+
+    with friendly_errors():
+        df = _load_sales(sales, sum_duplicates)
+        hierarchy = None
+        if by is Level.category:
+            if products is None:
+                from assistant.errors import DataValidationError
+
+                raise DataValidationError("--by category needs --products FILE with product_id and category columns.")
+            hierarchy = _read_any(products)
+        res = forecast_demand(
+            df, h, level=level, freq=freq, models=models or None, mode="full" if mode == "full" else "fast",
+            fill_gaps="zero" if fill_gaps else "error", duplicates="sum" if sum_duplicates else "error",
+            clip_negative=clip_negative, on_short=short.value, agg_level=by.value, hierarchy=hierarchy,
+            n_jobs=n_jobs, source=str(sales))
+        if out:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_suffix(out.suffix + ".tmp")
+            res.frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+            tmp.replace(out)
+        if plot:
+            plot.write_bytes(plot_forecast(res.history, res.frame))
+        summary = res.to_dict(max_series=10)
+        if as_json:
+            print_json(summary)
+            return
+        rows = [{"series": s["unique_id"], "model": s["model"], "cv": s["cv_score"], "total": s["total"],
+                 "first": s["yhat"][0]} for s in summary["series"]]
+        print_table(rows, ["series", "model", "cv", "total", "first"],
+                    title=f"{summary['n_series']} series, h={h} ({res.freq}); CV {res.metric} per series")
+        console.print(f"models used: {summary['models_used']}")
+        for note in res.notes:
+            console.print(f"note: {note}")
+        if out:
+            console.print(f"forecast table written to {out}")
+        if plot:
+            console.print(f"plot written to {plot}")
+
+
+@app.command("new-product")
+def new_product(
+    title: str = typer.Option("", "--title", help="Product name / title."),
+    description: str = typer.Option("", "--description", help="Product description."),
+    category: str = typer.Option("", "--category", help="Category (e.g. 'long sleeve' or 'Home > Candles')."),
+    attr: list[str] = typer.Option([], "--attr", help="Attribute key=value (repeatable), e.g. color=red."),
+    price: float | None = typer.Option(None, "--price", help="Price."),
+    launch: str | None = typer.Option(None, "--launch", help="Launch date (YYYY-MM-DD)."),
+    weeks: int = typer.Option(12, "--weeks", help="Weeks after launch to forecast."),
+    history_products: Path | None = typer.Option(None, "--history-products", help="Past products file (product_id, title, category, ...)."),
+    history_sales: Path | None = typer.Option(None, "--history-sales", help="Weekly sales of the past products (unique_id, ds, y)."),
+    visuelle: Path | None = typer.Option(None, "--visuelle", help="Learn from a VISUELLE-format csv instead."),
+    trends: Path | None = typer.Option(None, "--trends", help="Google-Trends-like csv (date + one column per term)."),
+    model_path: Path | None = typer.Option(None, "--model", help="Load a saved model (or save to it with --save)."),
+    save: bool = typer.Option(False, "--save", help="Save the fitted model to --model."),
+    no_text: bool = typer.Option(False, "--no-text", help="Do not use text embeddings for analogues."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a PNG of the forecast curve here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Forecast the first weeks of sales of a product with no history from its attributes, text, launch
+    timing and the launch curves of similar past products."""
+    import pandas as pd
+
+    from assistant.errors import ConfigError
+    from assistant.forecast.launch import NewProductHistory, forecast_new_product
+    from assistant.forecast.newproduct import NewProductConfig, NewProductModel
+    from assistant.forecast.plot import plot_curve
+
+    with friendly_errors():
+        product: dict[str, Any] = {"title": title, "description": description, "category": category}
+        for pair in attr:
+            if "=" not in pair:
+                raise ConfigError(f"--attr {pair!r} must look like key=value (e.g. color=red).")
+            k, v = pair.split("=", 1)
+            product[k.strip()] = v.strip()
+        if price is not None:
+            product["price"] = price
+        if launch:
+            product["launch_date"] = launch
+        cfg = NewProductConfig(use_text=not no_text)
+        trend_df = pd.read_csv(trends) if trends else None
+        model: NewProductModel
+        if model_path and model_path.is_file() and not save:
+            model = NewProductModel.load(model_path)
+        elif visuelle:
+            from assistant.forecast.datasets import VISUELLE_WEEKS, load_visuelle
+
+            vis = load_visuelle(visuelle)
+            prods = vis.rename(columns={"external_code": "product_id", "release_date": "launch_date"})
+            model = NewProductModel(cfg, attributes=["category", "color", "fabric", "extra"]).fit(
+                prods, vis[VISUELLE_WEEKS].to_numpy(), trends=trend_df)
+        elif history_products and history_sales:
+            hist = NewProductHistory.from_sales(_read_any(history_products), _load_sales(history_sales, True),
+                                                horizon=weeks, config=cfg, trends=trend_df)
+            model = hist.model()
+        else:
+            raise ConfigError("Give past launches to learn from: --history-products + --history-sales, "
+                              "--visuelle FILE, or a saved --model FILE.")
+        if save:
+            if not model_path:
+                raise ConfigError("--save needs --model PATH.")
+            model.save(model_path)
+        res = forecast_new_product(product, model, horizon=min(weeks, model.curves_.shape[1]))
+        if plot:
+            plot.write_bytes(plot_curve(res["weeks"], res["yhat"], res["lo"], res["hi"],
+                                        title=f"{title or category}: first {len(res['weeks'])} weeks"))
+        if as_json:
+            print_json(res)
+            return
+        rows = [{"week": w, "yhat": y, "lo": lo, "hi": hi}
+                for w, y, lo, hi in zip(res["weeks"], res["yhat"], res["lo"], res["hi"], strict=True)]
+        print_table(rows, ["week", "yhat", "lo", "hi"], title=res["model"])
+        console.print(f"total {res['total']} ({res['level']}% interval {res['total_lo']} – {res['total_hi']})")
+        console.print("analogues: " + ", ".join(f"{a['product_id']} ({a['similarity']})" for a in res["analogues"]))

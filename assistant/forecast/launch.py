@@ -1,0 +1,118 @@
+"""User-facing new-product forecast: launch curves from sales history, a cached fitted model, and
+``forecast_new_product(product, history) -> dict`` (small JSON-able answer for tools and the UI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from assistant.errors import DataValidationError, ForecastError
+from assistant.forecast.newproduct import NewProductConfig, NewProductModel
+
+
+def launch_curves(products: pd.DataFrame, sales: pd.DataFrame, horizon: int, *, freq: str = "W-MON",
+                  end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """First ``horizon`` periods of sales after each product's launch (launch_date, else its first sale),
+    for products whose whole window is observed. Returns a frame indexed by product_id, columns 0..h-1."""
+    if not {"unique_id", "ds", "y"} <= set(sales.columns):
+        raise DataValidationError("Sales history needs columns unique_id, ds, y.")
+    s = sales[["unique_id", "ds", "y"]].copy()
+    s["unique_id"] = s["unique_id"].astype(str)
+    s["ds"] = pd.to_datetime(s["ds"])
+    end = pd.Timestamp(end) if end is not None else s["ds"].max()
+    first = s[s["y"] > 0].groupby("unique_id")["ds"].min()
+    launch = first.copy()
+    if "launch_date" in products.columns:
+        ld = pd.to_datetime(products.set_index(products["product_id"].astype(str))["launch_date"], errors="coerce")
+        ld = ld.dropna()
+        launch.update(ld.dt.to_period(freq).dt.start_time.reindex(launch.index).dropna())
+    launch = launch[launch.index.isin(products["product_id"].astype(str))]
+    offset = pd.tseries.frequencies.to_offset(freq)
+    rows = {}
+    grouped = {str(k): g.set_index("ds")["y"] for k, g in s[s["unique_id"].isin(launch.index)].groupby("unique_id")}
+    for pid, start in launch.items():
+        idx = pd.date_range(start, periods=horizon, freq=offset)
+        if idx[-1] > end:
+            continue
+        rows[str(pid)] = grouped[str(pid)].reindex(idx).fillna(0.0).to_numpy()
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(range(horizon)))
+
+
+@dataclass
+class NewProductHistory:
+    """Past launches to learn from: products (attributes/text, launch_date), their launch curves
+    (product_id index x weeks) and optional Google-Trends-like series. ``model()`` fits once and caches."""
+
+    products: pd.DataFrame
+    curves: pd.DataFrame
+    trends: pd.DataFrame | None = None
+    config: NewProductConfig = field(default_factory=NewProductConfig)
+    embedder: Any = None
+    _model: NewProductModel | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_sales(cls, products: pd.DataFrame, sales: pd.DataFrame, *, horizon: int = 12, freq: str = "W-MON",
+                   **kw: Any) -> NewProductHistory:
+        curves = launch_curves(products, sales, horizon, freq=freq)
+        if len(curves) < 5:
+            raise ForecastError(
+                f"Only {len(curves)} past products have {horizon} observed periods after launch; need at least 5. "
+                "Use a shorter horizon or add more sales history.")
+        prods = products[products["product_id"].astype(str).isin(curves.index)].copy()
+        if "launch_date" not in prods.columns or prods["launch_date"].isna().any():
+            first = pd.Series(pd.to_datetime(sales["ds"]).to_numpy(), index=sales["unique_id"].astype(str)).groupby(level=0).min()
+            given = pd.to_datetime(prods["launch_date"], errors="coerce") if "launch_date" in prods.columns else pd.NaT
+            prods["launch_date"] = pd.Series(given, index=prods.index).fillna(prods["product_id"].astype(str).map(first))
+        return cls(prods, curves, **kw)
+
+    @classmethod
+    def from_model(cls, model: NewProductModel) -> NewProductHistory:
+        h = cls(products=model.hist_, curves=pd.DataFrame(model.curves_, index=model.hist_["product_id"]),
+                config=model.config, embedder=model.embedder)
+        h._model = model
+        return h
+
+    def model(self) -> NewProductModel:
+        if self._model is None:
+            m = NewProductModel(self.config, embedder=self.embedder)
+            self._model = m.fit(self.products, self.curves, self.trends)
+        return self._model
+
+
+def forecast_new_product(product: dict[str, Any], history: NewProductHistory | NewProductModel, *,
+                         horizon: int = 12, n_analogues: int = 5, start: str | None = None) -> dict[str, Any]:
+    """Forecast the first ``horizon`` periods of a product with no sales history.
+
+    ``product`` holds its attributes and text, e.g. {"title": ..., "category": ..., "color": ...,
+    "price": 4.95, "launch_date": "2024-03-04"} (an ``attributes`` dict is expanded too). Returns
+    {"weeks", "yhat", "lo", "hi", "total", "total_lo", "total_hi", "level", "analogues": [{"product_id",
+    "similarity", "weight"}], "model"}. Deterministic for a fixed config seed."""
+    if not isinstance(product, dict) or not product:
+        raise ForecastError("Describe the product as a dict of attributes, e.g. {'title': ..., 'category': ...}.")
+    model = history.model() if isinstance(history, NewProductHistory) else history
+    hzn = model.curves_.shape[1]
+    if not 1 <= int(horizon) <= hzn:
+        raise ForecastError(f"horizon must be between 1 and {hzn} (the length of the learned launch curves).")
+    row = dict(product)
+    row.setdefault("product_id", "new")
+    if start and not row.get("launch_date"):
+        row["launch_date"] = start
+    pred = model.predict(pd.DataFrame([row]), n_analogues=n_analogues)
+    y, lo, hi = (a[0, : int(horizon)] for a in (pred.yhat, pred.lo, pred.hi))
+    r = lambda v: [round(float(x), 4) for x in v]  # noqa: E731
+    out = {
+        "weeks": list(range(1, int(horizon) + 1)),
+        "yhat": r(y), "lo": r(lo), "hi": r(hi),
+        "total": round(float(y.sum()), 4), "total_lo": round(float(lo.sum()), 4), "total_hi": round(float(hi.sum()), 4),
+        "level": model.config.level,
+        "analogues": pred.analogues[0],
+        "model": f"kNN analogues (k={model.config.k}) + LightGBM, blend {model.config.blend}",
+    }
+    if row.get("launch_date"):
+        out["launch_date"] = str(pd.Timestamp(row["launch_date"]).date())
+    if not np.isfinite(float(y.sum())):
+        raise ForecastError("The forecast is not a finite number; check the product's price and attributes.")
+    return out

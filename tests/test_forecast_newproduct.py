@@ -1,0 +1,124 @@
+"""New-product (cold-start) model on a small synthetic fixture with a fake embedder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assistant.errors import ForecastError
+from assistant.forecast.launch import NewProductHistory, forecast_new_product, launch_curves
+from assistant.forecast.newproduct import NewProductConfig, NewProductModel
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words hashing embedder (no model download)."""
+
+    name, dim = "fake-bow", 32
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().replace(".", " ").split():
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+CATS = {"candle": 30.0, "mug": 10.0, "lamp": 3.0}
+SHAPE = np.array([0.5, 1.0, 1.2, 1.0, 0.8, 0.6, 0.5, 0.4])
+
+
+def synthetic(n: int = 60, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    cats = list(CATS)
+    rows, curves = [], {}
+    for i in range(n):
+        cat = cats[i % 3]
+        color = ["red", "blue", "white"][(i // 3) % 3]
+        pid = f"P{i:03d}"
+        rows.append({"product_id": pid, "title": f"{color} {cat} deluxe", "category": cat,
+                     "attributes": {"color": color}, "price": 2.0 + (i % 5),
+                     "launch_date": pd.Timestamp("2023-01-02") + pd.Timedelta(weeks=i)})
+        curves[pid] = CATS[cat] * SHAPE * rng.uniform(0.8, 1.2)
+    return pd.DataFrame(rows), pd.DataFrame.from_dict(curves, orient="index")
+
+
+def small_config() -> NewProductConfig:
+    return NewProductConfig(k=5, n_estimators=40, min_child_samples=5, num_leaves=7, calib_frac=0.25)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> NewProductModel:
+    products, curves = synthetic()
+    return NewProductModel(small_config(), embedder=FakeEmbedder()).fit(products, curves)
+
+
+NEW = {"title": "red candle deluxe", "category": "candle", "attributes": {"color": "red"}, "price": 3.0,
+       "launch_date": "2024-03-04"}
+
+
+def test_predict_shapes_levels_and_analogues(fitted: NewProductModel) -> None:
+    q = pd.DataFrame([NEW, {**NEW, "title": "blue lamp deluxe", "category": "lamp", "attributes": {"color": "blue"}}])
+    pred = fitted.predict(q)
+    assert pred.yhat.shape == (2, 8)
+    assert (pred.lo <= pred.yhat + 1e-9).all() and (pred.yhat <= pred.hi + 1e-9).all()
+    assert pred.total[0] > 3 * pred.total[1]  # candles sell ~10x lamps in the fixture
+    assert all(a["product_id"] in {f"P{i:03d}" for i in range(0, 60, 3)} for a in pred.analogues[0][:3])
+
+
+def test_forecast_new_product_dict_is_deterministic() -> None:
+    products, curves = synthetic()
+    outs = []
+    for _ in range(2):
+        hist = NewProductHistory(products, curves, config=small_config(), embedder=FakeEmbedder())
+        outs.append(forecast_new_product(NEW, hist, horizon=6))
+    assert outs[0] == outs[1]
+    out = outs[0]
+    json.dumps(out)
+    assert out["weeks"] == [1, 2, 3, 4, 5, 6] and len(out["yhat"]) == 6
+    assert out["total_lo"] <= out["total"] <= out["total_hi"]
+    assert 30 * SHAPE[:6].sum() * 0.5 < out["total"] < 30 * SHAPE[:6].sum() * 1.5
+    assert {"product_id", "similarity", "weight"} <= set(out["analogues"][0])
+    with pytest.raises(ForecastError, match="horizon"):
+        forecast_new_product(NEW, hist, horizon=20)
+
+
+def test_save_load_roundtrip(fitted: NewProductModel, tmp_path: Path) -> None:
+    path = fitted.save(tmp_path / "np.joblib")
+    emb = FakeEmbedder()
+    loaded = NewProductModel.load(path, embedder=emb)
+    a = fitted.predict(pd.DataFrame([NEW])).yhat
+    b = loaded.predict(pd.DataFrame([NEW])).yhat
+    np.testing.assert_allclose(a, b)
+    assert emb.calls == 1  # history embeddings were saved, only the query is embedded
+    with pytest.raises(ForecastError, match="No saved"):
+        NewProductModel.load(tmp_path / "missing.joblib")
+
+
+def test_works_without_text_and_with_trends() -> None:
+    products, curves = synthetic()
+    dates = pd.date_range("2022-01-03", periods=130, freq="W-MON")
+    trends = pd.DataFrame({"date": dates, "candle": np.linspace(10, 90, 130), "mug": 50.0, "lamp": 20.0})
+    cfg = NewProductConfig(**{**small_config().__dict__, "use_text": False})
+    model = NewProductModel(cfg).fit(products, curves.to_numpy(), trends=trends)
+    pred = model.predict(pd.DataFrame([NEW]))
+    assert np.isfinite(pred.yhat).all() and pred.yhat.sum() > 0
+
+
+def test_launch_curves_from_weekly_sales() -> None:
+    ds = pd.date_range("2024-01-01", periods=10, freq="W-MON")
+    sales = pd.DataFrame({"unique_id": ["a"] * 10 + ["b"] * 3, "ds": list(ds) + list(ds[-3:]),
+                          "y": list(range(1, 11)) + [5, 5, 5]})
+    prods = pd.DataFrame({"product_id": ["a", "b"], "title": ["x", "y"]})
+    c = launch_curves(prods, sales, 4)
+    assert list(c.index) == ["a"] and c.loc["a"].tolist() == [1, 2, 3, 4]
+    with pytest.raises(ForecastError, match="at least 5"):
+        NewProductHistory.from_sales(prods, sales, horizon=4)
