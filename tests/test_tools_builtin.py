@@ -116,3 +116,49 @@ def test_search_reviews_filters_and_marks_text_as_data(ctx: ToolContext) -> None
         run(ctx, "search_reviews", query="fit", min_rating=5, max_rating=2)
     with pytest.raises(ToolArgumentError, match="'max_rating' must be <= 5"):
         run(ctx, "search_reviews", query="fit", max_rating=9)
+
+
+def test_forecast_new_product_uses_similar_launches_and_plots(ctx: ToolContext) -> None:
+    out = run(ctx, "forecast_new_product", title="Enamel milk jug", category="Home > Kitchen", price=9.0,
+              attributes={"material": "enamel"}, launch_date="2023-10-09", horizon=6)
+    d = out.data
+    assert [r["week"] for r in d["forecast"]] == [1, 2, 3, 4, 5, 6]
+    assert all(r["lo_80"] <= r["units"] <= r["hi_80"] for r in d["forecast"])
+    assert d["total_units"] == pytest.approx(sum(r["units"] for r in d["forecast"]), abs=0.5)
+    assert d["product"]["launch_date"] == "2023-10-09" and d["product"]["attributes"] == {"material": "enamel"}
+    assert d["analogues"] and {a["product_id"] for a in d["analogues"]} <= {"K1", "K2", "K3", "K4", "K5", "K6", "R1", "P1"}
+    assert out.artifacts and out.artifacts[0].data[:4] == b"\x89PNG"
+    with pytest.raises(ToolError, match="launch_date must look like"):
+        run(ctx, "forecast_new_product", title="Jug", launch_date="next spring", horizon=6)
+    with pytest.raises(ToolArgumentError, match="missing required argument 'title'"):
+        run(ctx, "forecast_new_product", category="Kitchen")
+
+
+def test_recommend_audience_existing_and_new_product(ctx: ToolContext) -> None:
+    d = run(ctx, "recommend_audience", product_id="K1", k=3).data
+    assert d["n_past_buyers"] == 2 and len(d["customers"]) == 3
+    assert not {c["customer_id"] for c in d["customers"]} & {"c1", "c4"}  # not people who already bought it
+    assert d["segment"]["n_customers"] == 3
+    d = run(ctx, "recommend_audience", text="ceramic tea cup", k=2).data
+    assert d["mode"].startswith("new product") and len(d["customers"]) == 2 and "text" not in d
+    with pytest.raises(ToolError, match="Give product_id"):
+        run(ctx, "recommend_audience")
+    with pytest.raises(ToolError, match="Unknown product id 'K99'"):
+        run(ctx, "recommend_audience", product_id="K99")
+
+
+def test_plan_launch_mixes_sales_and_new_product_forecasts(ctx: ToolContext) -> None:
+    d = run(ctx, "plan_launch", candidates=["K1", "K2", "P4", "R1"], budget=300, horizon=6).data
+    assert d["status"] == "optimal" and d["n_candidates"] == 4 and d["budget_used"] <= 300
+    assert d["forecasts"]["K1"]["source"] == "sales history"
+    assert d["forecasts"]["P4"]["source"] == "similar past launches"  # P4 has no sales
+    assert d["forecasts"]["K1"]["unit_cost"] == 6.0  # from the unit_cost attribute
+    assert d["forecasts"]["R1"]["unit_cost"] == pytest.approx(8.5 * 0.5)  # cost_share default
+    chosen = {r["product_id"] for r in d["selected"]}
+    assert chosen and chosen | {r["product_id"] for r in d["excluded"]} == {"K1", "K2", "P4", "R1"}
+    with pytest.raises(ToolError, match="Unknown product id 'X7'"):
+        run(ctx, "plan_launch", candidates=["K1", "X7"], budget=100)
+    with pytest.raises(ToolError, match="'N1' has no price"):
+        run(ctx, "plan_launch", candidates=["K1", "N1"], budget=100)
+    with pytest.raises(ToolArgumentError, match="'budget' must be >= 0"):
+        run(ctx, "plan_launch", candidates=["K1"], budget=-5)

@@ -32,6 +32,7 @@ class ToolContext:
     index: HybridIndex | None = None
     embedder: Embedder | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # fitted models etc., per context
     _products: pd.DataFrame | None = field(default=None, repr=False)
 
     def get_settings(self) -> Settings:

@@ -113,73 +113,75 @@ def forecast_demand(ctx: ToolContext, product_id: str | None = None, category: s
 def forecast_new_product(ctx: ToolContext, title: str, category: str | None = None,
                          attributes: dict[str, str] | None = None, price: float | None = None,
                          launch_date: str | None = None,
-                         horizon: Annotated[int, Range(1, 52)] = 12) -> ToolResult:
+                         horizon: Annotated[int, Range(1, 26)] = 12) -> ToolResult:
     """Forecast weekly unit sales after launch for a NEW product that has no sales history yet, from similar past launches.
 
     Args:
         title: Name of the new product, e.g. "Linen midi dress".
-        category: Category of the new product, e.g. "Dresses" or "Home".
+        category: Category of the new product, e.g. "Kitchen" or "Home Decor".
         attributes: Product attributes such as {"color": "red", "material": "linen"}.
         price: Planned price.
         launch_date: Planned launch date as YYYY-MM-DD.
         horizon: How many weeks after launch to forecast.
     """
-    from assistant.forecast import forecast_new_product as run_new
-    from assistant.forecast import history_from_catalog
-
     if not title.strip():
         raise ToolError("title must describe the new product, e.g. 'Linen midi dress'.")
     if price is not None and price < 0:
         raise ToolError(f"price must be >= 0, got {price}.")
     if launch_date:
         try:
-            launch = pd.Timestamp(launch_date)
+            launch_date = pd.Timestamp(launch_date).strftime("%Y-%m-%d")
         except (ValueError, TypeError) as exc:
             raise ToolError(f"launch_date must look like 2024-05-01, got {launch_date!r}.") from exc
-        launch_date = launch.strftime("%Y-%m-%d")
     product = {"title": title, "description": "", "category": category or "", "attributes": attributes or {},
                "price": price, "launch_date": launch_date}
-    try:
-        history = history_from_catalog(ctx.get_catalog())
-        out = run_new(product, history, horizon=horizon)
-    except ForecastError as exc:
-        raise ToolError(f"Cannot forecast the new product: {exc}") from exc
-    data, artifacts = _trim_new_product(out, horizon)
-    return ToolResult(data=data, artifacts=artifacts)
-
-
-def _trim_new_product(out: dict[str, Any], horizon: int) -> tuple[dict[str, Any], list[Artifact]]:
-    """Keep what the model needs (numbers and analogue ids); move any PNG to artifacts."""
-    artifacts: list[Artifact] = []
-    data: dict[str, Any] = {}
-    for key, value in out.items():
-        if isinstance(value, (bytes, bytearray)):
-            artifacts.append(Artifact(kind="image", mime="image/png", data=bytes(value),
-                                      title=f"New-product forecast ({horizon} weeks)"))
-        elif isinstance(value, list) and len(value) > 60:
-            data[key] = value[:60]
-        elif isinstance(value, float):
-            data[key] = _r(value, 2)
-        else:
-            data[key] = value
-    if not artifacts:
-        artifacts = _plot_curve(data, horizon)
-    return data, artifacts
-
-
-def _plot_curve(data: dict[str, Any], horizon: int) -> list[Artifact]:
-    rows = data.get("forecast")
-    if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
-        return []
+    out = new_product_forecast(ctx, product, horizon)
+    rows = [{"week": int(w), "units": _r(y), f"lo_{out['level']}": _r(a), f"hi_{out['level']}": _r(b)}
+            for w, y, a, b in zip(out["weeks"], out["yhat"], out["lo"], out["hi"], strict=True)]
+    titles = ctx.products().set_index("product_id")["title"]
+    analogues = [{"product_id": str(a.get("product_id")), "title": str(titles.get(str(a.get("product_id")), "")),
+                  "similarity": _r(a.get("similarity"), 3)} for a in out.get("analogues", [])[:5]]
+    product["launch_date"] = out.get("launch_date", launch_date)
+    data: dict[str, Any] = {
+        "product": {k: v for k, v in product.items() if v not in (None, "", {})},
+        "level": out["level"],
+        "forecast": rows,
+        "total_units": _r(out["total"]),
+        f"total_lo_{out['level']}": _r(out["total_lo"]),
+        f"total_hi_{out['level']}": _r(out["total_hi"]),
+        "analogues": analogues,
+        "model": out.get("model"),
+    }
+    artifacts = []
     try:
         from assistant.forecast.plot import plot_curve
 
-        weeks = [int(r.get("week", i + 1)) for i, r in enumerate(rows)]
-        yhat = [float(r.get("yhat", r.get("units", 0.0)) or 0.0) for r in rows]
-        lo = [float(next((v for k, v in r.items() if k.startswith("lo")), y) or 0.0) for r, y in zip(rows, yhat, strict=True)]
-        hi = [float(next((v for k, v in r.items() if k.startswith("hi")), y) or 0.0) for r, y in zip(rows, yhat, strict=True)]
-        png = plot_curve(weeks, yhat, lo, hi, title=f"New-product forecast ({horizon} weeks)")
-    except Exception as exc:
+        png = plot_curve(out["weeks"], out["yhat"], out["lo"], out["hi"], title=f"{title}: first {horizon} weeks")
+        artifacts.append(Artifact(kind="image", mime="image/png", data=png, title=f"{title}: launch forecast"))
+    except Exception as exc:  # the numbers still go back to the model
         log.warning("new-product plot failed: %s", exc)
-        return []
-    return [Artifact(kind="image", mime="image/png", data=png, title=f"New-product forecast ({horizon} weeks)")]
+    return ToolResult(data=data, artifacts=artifacts)
+
+
+def new_product_forecast(ctx: ToolContext, product: dict[str, Any], horizon: int) -> dict[str, Any]:
+    """Run the new-product model, fitted once per (store content, horizon) and kept on the context."""
+    from assistant.forecast.launch import NewProductHistory
+    from assistant.forecast.launch import forecast_new_product as run_new
+
+    product = {k: (None if v is None or (not isinstance(v, (dict, list, str)) and pd.isna(v)) else v)
+               for k, v in product.items()}
+    catalog = ctx.get_catalog()
+    key = ("new_product_history", horizon, tuple(sorted(catalog.counts().items())))
+    try:
+        history = ctx.memo.get(key)
+        if history is None:
+            sales = catalog.sales()
+            history = NewProductHistory.from_sales(catalog.products(), sales, horizon=horizon,
+                                                   embedder=ctx.get_embedder())
+            ctx.memo[key] = history
+            ctx.memo[("next_period",)] = (sales["ds"].max() + pd.Timedelta(weeks=1)).strftime("%Y-%m-%d")
+        if not product.get("launch_date"):  # no date given: launch in the period after the store's sales data
+            product["launch_date"] = ctx.memo.get(("next_period",))
+        return run_new(product, history, horizon=horizon)
+    except ForecastError as exc:
+        raise ToolError(f"Cannot forecast the new product: {exc}") from exc
