@@ -94,7 +94,7 @@ def build_chat_tab(svc: MerchAssistant, cancels: CancelRegistry) -> None:
                              scale=8, elem_id="chat-input", lines=1, max_lines=4)
             send = gr.Button("Send", variant="primary", scale=1, elem_id="chat-send")
             stop = gr.Button("Stop", variant="stop", scale=1, elem_id="chat-stop")
-            clear = gr.Button("Clear", scale=1)
+            clear = gr.Button("Clear", scale=1, elem_id="chat-clear")
         gr.Examples(EXAMPLES, inputs=box)
 
         def respond(message: str, history: list[dict[str, Any]], request: gr.Request
