@@ -82,8 +82,8 @@ def _explain(cands: Sequence[Candidate], p: Problem, sol: Solution, risk: float)
                 why.append(f"needs {p.cost[i]:.2f} but only {left:.2f} of the budget is left")
             if p.max_per_category is not None and cat_count.get(c.category, 0) >= p.max_per_category:
                 binding.append("max_per_category")
-                why.append(f"category {c.category or '(none)'!r} already has {p.max_per_category} products "
-                           "with a better contribution")
+                why.append(f"category {c.category or '(none)'!r} already has its maximum of "
+                           f"{p.max_per_category} product(s) in the plan")
             if p.shelf_slots is not None and n_sel >= p.shelf_slots:
                 binding.append("shelf_slots")
                 why.append(f"all {p.shelf_slots} shelf slots are taken")

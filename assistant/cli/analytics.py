@@ -1,0 +1,170 @@
+"""`assistant sentiment train|eval|predict|aspects`, `assistant recommend audience|also-bought` and
+`assistant plan`. Commands only parse arguments and call into assistant.sentiment / recommend / plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from assistant.cli.common import console, friendly_errors, print_json, print_table
+
+sentiment_app = typer.Typer(help="Review sentiment: train, evaluate, predict; aspect statistics.",
+                            no_args_is_help=True)
+recommend_app = typer.Typer(help="Who to target: customers for existing or new products.", no_args_is_help=True)
+
+_MAP_HELP = "Map your column onto ours: 'their_column=our_column' (repeatable), e.g. 'Review Text=text'."
+
+
+@sentiment_app.command("train")
+def sentiment_train(
+    data: Path = typer.Option(..., "--data", help="Labelled reviews (CSV/TSV/Parquet/JSONL) with text and rating."),
+    column_map: list[str] = typer.Option([], "--map", "-m", help=_MAP_HELP),
+    recommend_column: str | None = typer.Option(None, "--recommend-column",
+                                                help="0/1 'would recommend' column to learn too."),
+    features: str = typer.Option("auto", "--features", help="auto (chosen on validation), emb, tfidf or emb+tfidf."),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Train on the good rows only."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Train the sentiment classifier and save it (with its metrics) in the store."""
+    from assistant.sentiment.model import model_dir
+    from assistant.sentiment.service import load_labelled_reviews, train_from_frame
+
+    with friendly_errors():
+        df = load_labelled_reviews(data, column_map, recommend_column=recommend_column, skip_bad_rows=skip_bad_rows)
+        model = train_from_frame(df, features=features, log=None if as_json else console.print)
+        out = {"saved_to": str(model_dir()), "n_train": len(df), "features": model.features,
+               "params": {k: v for k, v in model.params.items() if k != "trials"}}
+    if as_json:
+        print_json(out)
+    else:
+        console.print(f"trained on {len(df)} reviews; features {model.features}; validation 5-class macro-F1 "
+                      f"{model.params['val_macro_f1_5']}; saved to {out['saved_to']}")
+
+
+@sentiment_app.command("eval")
+def sentiment_eval(
+    data: Path | None = typer.Option(None, "--data", help="Labelled reviews to score (default: the catalog's)."),
+    column_map: list[str] = typer.Option([], "--map", "-m", help=_MAP_HELP),
+    recommend_column: str | None = typer.Option(None, "--recommend-column"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Accuracy and macro-F1 of the saved model on labelled reviews (reviews it was trained on score too well)."""
+    from assistant.sentiment.service import evaluate, load_labelled_reviews, require_model
+
+    with friendly_errors():
+        model = require_model()
+        if data is not None:
+            df = load_labelled_reviews(data, column_map, recommend_column=recommend_column)
+        else:
+            from assistant.data.catalog import Catalog
+
+            with Catalog.open() as cat:
+                df = cat.reviews()
+            df = df[df["rating"].notna()].reset_index(drop=True)
+            if df.empty:
+                from assistant.errors import DataValidationError
+
+                raise DataValidationError("The catalog has no rated reviews; pass --data FILE.")
+        out = {"model": {"features": model.features, "trained_metrics": model.metrics}, "eval": evaluate(model, df)}
+    if as_json:
+        print_json(out)
+    else:
+        print_table([{"metric": k, "value": v} for k, v in out["eval"].items()], ["metric", "value"],
+                    title="sentiment model evaluation")
+
+
+@sentiment_app.command("predict")
+def sentiment_predict(
+    texts: list[str] = typer.Argument(..., help="One or more review texts."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Sentiment label, 1-5 rating estimate and probabilities for each text."""
+    from assistant.sentiment.service import predict_texts
+
+    with friendly_errors():
+        out = predict_texts(list(texts))
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"[dim]{out['source']}[/]")
+    print_table(out["predictions"], [c for c in ("label", "rating", "recommend_proba", "text")
+                                     if c in out["predictions"][0]])
+
+
+@sentiment_app.command("aspects")
+def sentiment_aspects(
+    product_id: list[str] = typer.Option([], "--product-id", "-p", help="Limit to these products (repeatable)."),
+    use_model: bool = typer.Option(False, "--model", help="Label sentences with the trained model (slower)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Exact aspect counts (fit, fabric, price, ...) over the catalog's reviews."""
+    from assistant.data.catalog import Catalog
+    from assistant.sentiment.aspects import aspect_stats
+    from assistant.sentiment.service import require_model
+
+    with friendly_errors():
+        with Catalog.open() as cat:
+            reviews = cat.reviews(list(product_id) or None)
+        stats = aspect_stats(reviews, require_model() if use_model else None)
+    if as_json:
+        print_json(stats)
+        return
+    console.print(f"{stats['n_reviews']} reviews, mean rating {stats['rating_mean']}")
+    print_table(stats["aspects"], ["aspect", "n_reviews", "share", "positive", "negative", "neutral"])
+
+
+@recommend_app.command("audience")
+def recommend_audience_cmd(
+    product_id: str | None = typer.Option(None, "--product-id", "-p", help="Existing or new catalog product."),
+    text: str | None = typer.Option(None, "--text", help="Description of a new product."),
+    k: int = typer.Option(20, "-k", help="How many customers."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Customers most likely to buy a product (ALS for existing products, hybrid cold start for new ones)."""
+    from assistant.recommend import recommend_audience
+
+    with friendly_errors():
+        out = recommend_audience(product_id=product_id, text=text, k=k)
+    if as_json:
+        print_json(out)
+        return
+    console.print(out["mode"])
+    print_table(out["customers"], ["customer_id", "score"])
+    console.print(out["segment"])
+    if out.get("also_bought"):
+        print_table(out["also_bought"], ["product_id", "title", "similarity"], title="customers also bought")
+
+
+def plan_cmd(
+    candidates: Path = typer.Option(..., "--candidates", help="CSV: product_id, forecast_mean, forecast_low, "
+                                    "unit_cost, price[, category, title, fixed_cost, order_qty]."),
+    budget: float = typer.Option(..., "--budget", help="Total budget for launch stock (+ fixed costs)."),
+    max_per_category: int | None = typer.Option(None, "--max-per-category", help="At most this many per category."),
+    slots: int | None = typer.Option(None, "--slots", help="Shelf slots: at most this many products in total."),
+    risk: float = typer.Option(0.5, "--risk", help="0 = plan on the mean forecast, 1 = on the lower bound."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Choose the new products to launch (exact MILP), with a reason for every product."""
+    from assistant.plan import plan_portfolio, read_candidates_csv
+
+    with friendly_errors():
+        cands = read_candidates_csv(candidates)
+        out: dict[str, Any] = plan_portfolio(cands, budget, max_per_category=max_per_category,
+                                             shelf_slots=slots, risk=risk)
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"[bold]{out['n_selected']} of {out['n_candidates']} products[/], expected margin "
+                  f"{out['expected_margin']:.2f}, budget used {out['budget_used']:.2f} of {budget:.2f} "
+                  f"(risk {risk:g}, {out['status']})")
+    cols = ["product_id", "category", "margin", "cost", "reason"]
+    print_table(out["selected"], cols, title="launch")
+    print_table(out["excluded"][:30], cols, title=f"skip (best {min(30, len(out['excluded']))} by margin)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sentiment_app, name="sentiment")
+    app.add_typer(recommend_app, name="recommend")
+    app.command("plan")(plan_cmd)

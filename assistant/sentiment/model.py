@@ -1,0 +1,326 @@
+"""Review sentiment classifier: sentence embeddings (packaged MiniLM) and/or TF-IDF + logistic-regression
+heads for the 1-5 rating, the 3-class sentiment (1-2 negative, 3 neutral, 4-5 positive) and, when the
+training data has it, "would recommend".
+
+The feature set, C and class weighting are chosen on a validation split of the TRAINING data (grouped by
+product when groups are given, so no product is in both parts); per-class biases (3/5-class) and the
+recommend threshold are tuned on that split to maximise macro-F1, then the heads are refitted on all the
+training data. The sklearn parts are saved with joblib; the embedding model is referenced by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.config import Settings, get_settings
+from assistant.errors import ConfigError, DataValidationError, ModelNotFoundError, require
+from assistant.sentiment.features import FEATURE_SETS, FeatureSet, combine, embed_cached, make_tfidf
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+MODEL_FILE = "model.joblib"
+METRICS_FILE = "metrics.json"
+
+
+def rating_to_sentiment(ratings: np.ndarray) -> np.ndarray:
+    """1-2 -> 0 (negative), 3 -> 1 (neutral), 4-5 -> 2 (positive)."""
+    r = np.asarray(ratings)
+    return np.where(r <= 2, 0, np.where(r == 3, 1, 2))
+
+
+def macro_f1(y: np.ndarray, pred: np.ndarray, k: int) -> float:
+    """Macro-F1 over classes 0..k-1 (fast numpy version of sklearn's, zero_division=0)."""
+    cm = np.bincount(y * k + pred, minlength=k * k).reshape(k, k).astype(float)
+    tp = np.diag(cm)
+    denom = cm.sum(axis=0) + cm.sum(axis=1)
+    f1 = np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
+    return float(f1.mean())
+
+
+def tune_biases(logp: np.ndarray, y: np.ndarray, *, grid: np.ndarray | None = None, passes: int = 3) -> np.ndarray:
+    """Per-class additive biases on log-probabilities maximising macro-F1 (coordinate ascent).
+    ``y`` holds class positions 0..K-1 matching the columns of ``logp``."""
+    k = logp.shape[1]
+    grid = np.arange(-2.0, 2.01, 0.1) if grid is None else grid
+    bias = np.zeros(k)
+    y = np.asarray(y, dtype=int)
+
+    def score(b: np.ndarray) -> float:
+        return macro_f1(y, np.argmax(logp + b, axis=1), k)
+
+    best = score(bias)
+    for _ in range(passes):
+        improved = False
+        for j in range(1, k):  # bias of class 0 stays 0 (only differences matter)
+            for v in grid:
+                cand = bias.copy()
+                cand[j] = v
+                s = score(cand)
+                if s > best + 1e-9:
+                    best, bias, improved = s, cand, True
+        if not improved:
+            break
+    return bias
+
+
+def tune_threshold(p: np.ndarray, y: np.ndarray) -> float:
+    """Probability threshold for the positive class maximising macro-F1 of the binary decision."""
+    best_t, best = 0.5, -1.0
+    y = np.asarray(y, dtype=int)
+    for t in np.arange(0.2, 0.81, 0.02):
+        s = macro_f1(y, (p >= t).astype(int), 2)
+        if s > best + 1e-9:
+            best_t, best = float(t), s
+    return round(best_t, 2)
+
+
+@dataclass
+class SentimentModel:
+    """Trained heads + their feature recipe. ``predict`` gives label, rating and probabilities."""
+
+    embedder_name: str
+    features: FeatureSet
+    tfidf: Any
+    rating_head: Any
+    sentiment_head: Any
+    recommend_head: Any | None
+    rating_bias: np.ndarray
+    sentiment_bias: np.ndarray
+    recommend_threshold: float = 0.5
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    embedder: Any = field(default=None, repr=False)
+
+    # ---------------------------------------------------------------- inference
+    def _embedder(self) -> Any:
+        if self.embedder is None:
+            from assistant.index.embedder import get_embedder
+
+            emb = get_embedder()
+            if emb.name.lower() != self.embedder_name.lower():
+                raise ConfigError(
+                    f"The sentiment model was trained with embeddings from {self.embedder_name!r} but "
+                    f"{emb.name!r} is configured; set ASSISTANT_EMBEDDING_MODEL={self.embedder_name} or retrain "
+                    "with `assistant sentiment train`."
+                )
+            self.embedder = emb
+        return self.embedder
+
+    def featurize(self, texts: Sequence[str], emb: np.ndarray | None = None) -> Any:
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        if "emb" in self.features and emb is None:
+            emb = self._embedder().encode(list(texts))
+        tf = self.tfidf.transform(texts) if self.tfidf is not None else None
+        return combine(self.features, emb, tf)
+
+    def predict_arrays(self, texts: Sequence[str], emb: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Vectorised predictions: rating_class (1-5), rating (expected value), sentiment (0/1/2),
+        sentiment_proba (n x 3), recommend_proba and recommend (when the model has that head)."""
+        x = self.featurize(texts, emb)
+        pr = self.rating_head.predict_proba(x)
+        classes = np.asarray(self.rating_head.classes_, dtype=float)
+        rating_class = classes[np.argmax(np.log(pr + 1e-12) + self.rating_bias, axis=1)]
+        ps = self.sentiment_head.predict_proba(x)
+        out = {
+            "rating_class": rating_class.astype(int),
+            "rating": pr @ classes,
+            "sentiment": np.argmax(np.log(ps + 1e-12) + self.sentiment_bias, axis=1),
+            "sentiment_proba": ps,
+        }
+        if self.recommend_head is not None:
+            prec = self.recommend_head.predict_proba(x)[:, 1]
+            out["recommend_proba"] = prec
+            out["recommend"] = (prec >= self.recommend_threshold).astype(int)
+        return out
+
+    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
+        """One dict per text: ``label`` (negative/neutral/positive), ``rating`` (1-5 estimate, 2 decimals),
+        ``rating_class`` (most likely star), ``proba`` per label and, if trained, ``recommend_proba``."""
+        if isinstance(texts, str):
+            texts = [texts]
+        if not texts:
+            return []
+        a = self.predict_arrays(texts)
+        out = []
+        for i in range(len(texts)):
+            d: dict[str, Any] = {
+                "label": SENTIMENT_LABELS[int(a["sentiment"][i])],
+                "rating": round(float(a["rating"][i]), 2),
+                "rating_class": int(a["rating_class"][i]),
+                "proba": {lab: round(float(p), 4) for lab, p in zip(SENTIMENT_LABELS, a["sentiment_proba"][i],
+                                                                   strict=True)},
+            }
+            if "recommend_proba" in a:
+                d["recommend_proba"] = round(float(a["recommend_proba"][i]), 4)
+                d["recommend"] = bool(a["recommend"][i])
+            out.append(d)
+        return out
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, directory: Path) -> Path:
+        """Write ``model.joblib`` + ``metrics.json`` atomically (temp folder, then rename)."""
+        joblib = require("joblib")
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
+        try:
+            state = {k: getattr(self, k) for k in ("embedder_name", "features", "tfidf", "rating_head",
+                                                   "sentiment_head", "recommend_head", "rating_bias",
+                                                   "sentiment_bias", "recommend_threshold", "params", "metrics")}
+            joblib.dump(state, tmp / MODEL_FILE)
+            meta = {"embedder": self.embedder_name, "features": self.features, "params": self.params,
+                    "metrics": self.metrics, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            (tmp / METRICS_FILE).write_text(json.dumps(meta, indent=2, default=float))
+            old = directory.with_name(f".{directory.name}-old")
+            if directory.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(directory, old)
+            os.replace(tmp, directory)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> SentimentModel:
+        joblib = require("joblib")
+        path = Path(directory) / MODEL_FILE
+        if not path.is_file():
+            raise ModelNotFoundError(f"No sentiment model at {path}; train one with `assistant sentiment train`.")
+        state = joblib.load(path)
+        return cls(**state)
+
+
+def model_dir(settings: Settings | None = None) -> Path:
+    return (settings or get_settings()).store_path / "models" / "sentiment"
+
+
+def load_sentiment_model(settings: Settings | None = None) -> SentimentModel | None:
+    """The trained model in the store, or None when none has been trained yet."""
+    d = model_dir(settings)
+    return SentimentModel.load(d) if (d / MODEL_FILE).is_file() else None
+
+
+# -------------------------------------------------------------------- training
+def _validate_training(texts: Sequence[str], ratings: np.ndarray, recommend: np.ndarray | None) -> None:
+    if len(texts) != len(ratings):
+        raise DataValidationError(f"{len(texts)} texts but {len(ratings)} ratings; they must match one to one.")
+    if len(texts) < 20:
+        raise DataValidationError(f"Only {len(texts)} labelled reviews; training needs at least 20.")
+    bad = [i for i, r in enumerate(ratings) if not (np.isfinite(r) and float(r).is_integer() and 1 <= r <= 5)]
+    if bad:
+        raise DataValidationError(
+            f"Ratings must be whole numbers 1-5; rows {bad[:10]} are not (drop or fix them before training)."
+        )
+    present = set(rating_to_sentiment(ratings).tolist())
+    if len(present) < 2:
+        raise DataValidationError("All reviews have the same sentiment; training needs several classes.")
+    if recommend is not None and (len(recommend) != len(texts) or not set(np.unique(recommend)) <= {0, 1}):
+        raise DataValidationError("The recommend labels must be 0/1, one per review.")
+
+
+def _lr(c: float, cw: str | None) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, class_weight=cw, max_iter=2000)
+
+
+def train_sentiment_model(
+    texts: Sequence[str],
+    ratings: Sequence[float] | np.ndarray,
+    recommend: Sequence[int] | np.ndarray | None = None,
+    *,
+    embedder: Any | None = None,
+    embeddings: np.ndarray | None = None,
+    groups: Sequence[Any] | np.ndarray | None = None,
+    feature_sets: Sequence[FeatureSet] = FEATURE_SETS,
+    cs: Sequence[float] = (1.0, 4.0),
+    class_weights: Sequence[str | None] = (None, "balanced"),
+    val_frac: float = 0.2,
+    seed: int = 42,
+    cache_dir: Path | None = None,
+    log: Any = None,
+) -> SentimentModel:
+    """Fit the heads, choosing feature set / C / class weighting by 5-class macro-F1 on a validation
+    split of these training rows. ``embeddings`` (aligned with ``texts``) skips encoding."""
+    from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
+
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    y5 = np.asarray(ratings, dtype=float)
+    rec = None if recommend is None else np.asarray(recommend, dtype=int)
+    _validate_training(texts, y5, rec)
+    y5 = y5.astype(int)
+    y3 = rating_to_sentiment(y5)
+    say = log or (lambda *_: None)
+    feature_sets = [f for f in feature_sets if f in FEATURE_SETS]
+    if not feature_sets:
+        raise ConfigError(f"feature_sets must be chosen from {FEATURE_SETS}.")
+    emb = embeddings
+    need_emb = any("emb" in f for f in feature_sets)
+    if need_emb and emb is None:
+        if embedder is None:
+            from assistant.index.embedder import get_embedder
+
+            embedder = get_embedder()
+        emb = embed_cached(texts, embedder, cache_dir)
+    embedder_name = getattr(embedder, "name", None) or get_settings().embedding_model
+
+    idx = np.arange(len(texts))
+    splitter = (GroupShuffleSplit(1, test_size=val_frac, random_state=seed) if groups is not None
+                else ShuffleSplit(1, test_size=val_frac, random_state=seed))
+    tr, va = next(splitter.split(idx, y5, groups=None if groups is None else np.asarray(groups)))
+    tfidf = make_tfidf().fit([texts[i] for i in tr])
+    tf_tr, tf_va = tfidf.transform([texts[i] for i in tr]), tfidf.transform([texts[i] for i in va])
+
+    best: tuple[float, dict[str, Any]] | None = None
+    trials = []
+    for fs in feature_sets:
+        x_tr = combine(fs, None if emb is None else emb[tr], tf_tr)
+        x_va = combine(fs, None if emb is None else emb[va], tf_va)
+        for c in cs:
+            for cw in class_weights:
+                head = _lr(c, cw).fit(x_tr, y5[tr])
+                logp = np.log(head.predict_proba(x_va) + 1e-12)
+                bias = tune_biases(logp, y5[va] - 1)
+                f1 = macro_f1(y5[va] - 1, np.argmax(logp + bias, axis=1), 5)
+                trials.append({"features": fs, "C": c, "class_weight": cw, "val_macro_f1_5": round(f1, 4)})
+                say(f"  {fs:10s} C={c:<4} class_weight={cw!s:9s} val 5-class macro-F1 {f1:.4f}")
+                if best is None or f1 > best[0]:
+                    best = (f1, {"features": fs, "C": c, "class_weight": cw, "rating_bias": bias})
+    assert best is not None
+    cfg = best[1]
+    fs, c, cw = cfg["features"], cfg["C"], cfg["class_weight"]
+    x_tr = combine(fs, None if emb is None else emb[tr], tf_tr)
+    x_va = combine(fs, None if emb is None else emb[va], tf_va)
+    h3 = _lr(c, cw).fit(x_tr, y3[tr])
+    s_bias = tune_biases(np.log(h3.predict_proba(x_va) + 1e-12), y3[va])
+    r_thr = 0.5
+    if rec is not None and len(set(rec[tr].tolist())) == 2:
+        hr = _lr(c, cw).fit(x_tr, rec[tr])
+        r_thr = tune_threshold(hr.predict_proba(x_va)[:, 1], rec[va])
+
+    # refit everything on all training rows with the chosen recipe
+    uses_tfidf = "tfidf" in fs
+    tfidf_all = make_tfidf().fit(texts) if uses_tfidf else None
+    x_all = combine(fs, emb, tfidf_all.transform(texts) if tfidf_all is not None else None)
+    rating_head = _lr(c, cw).fit(x_all, y5)
+    sentiment_head = _lr(c, cw).fit(x_all, y3)
+    recommend_head = _lr(c, cw).fit(x_all, rec) if rec is not None and len(set(rec.tolist())) == 2 else None
+    return SentimentModel(
+        embedder_name=embedder_name, features=fs, tfidf=tfidf_all, rating_head=rating_head,
+        sentiment_head=sentiment_head, recommend_head=recommend_head, rating_bias=cfg["rating_bias"],
+        sentiment_bias=s_bias, recommend_threshold=r_thr,
+        params={"C": c, "class_weight": cw, "val_macro_f1_5": round(best[0], 4), "trials": trials,
+                "n_train": len(texts), "rating_bias": [round(float(b), 2) for b in cfg["rating_bias"]],
+                "sentiment_bias": [round(float(b), 2) for b in s_bias], "recommend_threshold": r_thr},
+        embedder=embedder if need_emb else None,
+    )

@@ -1,0 +1,118 @@
+"""Train / evaluate / use the sentiment model from files or the catalog (what the CLI and tools call)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from assistant.config import Settings, get_settings
+from assistant.errors import DataValidationError, ModelNotFoundError
+from assistant.sentiment.features import FEATURE_SETS, FeatureSet, review_text
+from assistant.sentiment.lexicon import lexicon_polarity
+from assistant.sentiment.model import (
+    SentimentModel,
+    load_sentiment_model,
+    model_dir,
+    rating_to_sentiment,
+    train_sentiment_model,
+)
+
+
+def load_labelled_reviews(path: str | Path, column_map: list[str] | None = None, *,
+                          recommend_column: str | None = None, skip_bad_rows: bool = False) -> pd.DataFrame:
+    """Reviews with ratings from a file, validated by the data layer (file/line/column errors).
+    Returns review_id, product_id, rating, title, text[, recommend]; rows without a rating are dropped."""
+    from assistant.data.loaders import load_table, read_raw
+    from assistant.data.schema import ColumnMap
+
+    cmap = ColumnMap.from_pairs(column_map)
+    res = load_table(path, "reviews", column_map=cmap, skip_bad_rows=skip_bad_rows)
+    df = res.frame.copy()
+    df = df[pd.to_numeric(df["rating"], errors="coerce").notna()].reset_index(drop=True)
+    if df.empty:
+        raise DataValidationError(f"{path}: no review has a rating; map your rating column, e.g. --map 'Stars=rating'.")
+    if recommend_column:
+        raw = read_raw(Path(path)).frame
+        if recommend_column not in raw.columns:
+            raise DataValidationError(f"{path} has no column {recommend_column!r} (columns: {list(raw.columns)}).")
+        id_col = next((src for src, dst in cmap.mapping if dst == "review_id"), "review_id")
+        if id_col not in raw.columns:
+            raise DataValidationError(f"{path}: cannot align {recommend_column!r} without a review_id column.")
+        rec = pd.to_numeric(raw[recommend_column], errors="coerce")
+        lookup = dict(zip(raw[id_col].astype(str).str.strip(), rec, strict=True))
+        df["recommend"] = df["review_id"].astype(str).map(lookup)
+        bad = df["recommend"].isna() | ~df["recommend"].isin([0, 1])
+        if bad.any():
+            raise DataValidationError(f"{path}: column {recommend_column!r} must be 0 or 1 for every rated review; "
+                                      f"{int(bad.sum())} rows are not (first review_id {df['review_id'][bad].iloc[0]!r}).")
+        df["recommend"] = df["recommend"].astype(int)
+    return df
+
+
+def train_from_frame(df: pd.DataFrame, *, features: str = "auto", settings: Settings | None = None,
+                     log: Any = None, save: bool = True) -> SentimentModel:
+    """Train on review rows (text, rating[, title, product_id, recommend]) and save to the store."""
+    settings = settings or get_settings()
+    if features != "auto" and features not in FEATURE_SETS:
+        raise DataValidationError(f"features must be auto or one of {', '.join(FEATURE_SETS)} (got {features!r}).")
+    fsets: tuple[FeatureSet, ...] = FEATURE_SETS if features == "auto" else (features,)  # type: ignore[assignment]
+    texts = [review_text(t, x) for t, x in zip(df.get("title", pd.Series([""] * len(df))), df["text"], strict=True)]
+    groups = df["product_id"].astype(str).to_numpy() if "product_id" in df.columns else None
+    if groups is not None and len(set(groups)) < 5:
+        groups = None  # too few products for a grouped validation split
+    rec = df["recommend"].to_numpy(int) if "recommend" in df.columns else None
+    cache = settings.store_path / "cache" / "embeddings"
+    model = train_sentiment_model(texts, df["rating"].to_numpy(float), rec, groups=groups, feature_sets=fsets,
+                                  cache_dir=cache, log=log)
+    model.metrics = {"validation_macro_f1_5": model.params.get("val_macro_f1_5"), "n_train": len(texts),
+                     "features": model.features}
+    if save:
+        model.save(model_dir(settings))
+    return model
+
+
+def evaluate(model: SentimentModel, df: pd.DataFrame) -> dict[str, Any]:
+    """Accuracy / macro-F1 of a model on labelled reviews (5-class rating, 3-class sentiment, recommend)."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    texts = [review_text(t, x) for t, x in zip(df.get("title", pd.Series([""] * len(df))), df["text"], strict=True)]
+    y5 = df["rating"].round().astype(int).to_numpy()
+    y3 = rating_to_sentiment(y5)
+    a = model.predict_arrays(texts)
+    out: dict[str, Any] = {
+        "n": len(texts),
+        "rating_accuracy": round(float(accuracy_score(y5, a["rating_class"])), 4),
+        "rating_macro_f1": round(float(f1_score(y5, a["rating_class"], average="macro")), 4),
+        "rating_mae": round(float(np.abs(a["rating"] - y5).mean()), 4),
+        "sentiment_accuracy": round(float(accuracy_score(y3, a["sentiment"])), 4),
+        "sentiment_macro_f1": round(float(f1_score(y3, a["sentiment"], average="macro")), 4),
+    }
+    if "recommend" in df.columns and "recommend" in a:
+        r = df["recommend"].to_numpy(int)
+        out["recommend_accuracy"] = round(float(accuracy_score(r, a["recommend"])), 4)
+        out["recommend_f1"] = round(float(f1_score(r, a["recommend"])), 4)
+    return out
+
+
+def predict_texts(texts: list[str], settings: Settings | None = None) -> dict[str, Any]:
+    """Predictions from the stored model, or the lexicon fallback (labels only) when none is trained."""
+    if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
+        raise DataValidationError("Give one or more non-empty review texts.")
+    model = load_sentiment_model(settings)
+    if model is None:
+        return {"source": "lexicon fallback (no trained model; run `assistant sentiment train`)",
+                "predictions": [{"text": t[:200], "label": lexicon_polarity(t)} for t in texts]}
+    preds = model.predict(texts)
+    return {"source": f"trained model ({model.features}, {model.embedder_name})",
+            "predictions": [{"text": t[:200], **p} for t, p in zip(texts, preds, strict=True)]}
+
+
+def require_model(settings: Settings | None = None) -> SentimentModel:
+    model = load_sentiment_model(settings)
+    if model is None:
+        raise ModelNotFoundError(f"No sentiment model in {model_dir(settings)}; train one with "
+                                 "`assistant sentiment train --data FILE`.")
+    return model

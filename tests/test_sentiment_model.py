@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from assistant.errors import DataValidationError
+from assistant.sentiment.aspects import extract_aspects
+from assistant.sentiment.features import embed_cached, review_text
+from assistant.sentiment.model import (
+    SentimentModel,
+    load_sentiment_model,
+    rating_to_sentiment,
+    train_sentiment_model,
+    tune_biases,
+)
+
+POS = ["love this dress", "perfect fit and soft fabric", "gorgeous color, great quality", "so comfortable, love it",
+       "beautiful and flattering", "great value, highly recommend"]
+NEU = ["it is okay, nothing special", "fine but the color is so-so", "average quality, it is okay",
+       "okay fit, okay fabric"]
+NEG = ["terrible quality, returned it", "runs small and itchy fabric", "awful fit, very disappointed",
+       "cheap and thin, returned", "ugly color and poor stitching"]
+
+
+class FakeEmbedder:
+    name = "fake-bow"
+    dim = 32
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().replace(",", " ").split():
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def _data(n: int = 120, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    texts, ratings, rec, groups = [], [], [], []
+    for i in range(n):
+        r = int(rng.choice([1, 2, 3, 4, 5], p=[0.1, 0.15, 0.2, 0.25, 0.3]))
+        pool = NEG if r <= 2 else NEU if r == 3 else POS
+        texts.append(f"{pool[int(rng.integers(len(pool)))]} {'!' * (r % 2)}")
+        ratings.append(r)
+        rec.append(int(r >= 4))
+        groups.append(f"p{i % 12}")
+    return texts, np.array(ratings), np.array(rec), np.array(groups)
+
+
+def test_rating_mapping_and_review_text() -> None:
+    assert rating_to_sentiment(np.array([1, 2, 3, 4, 5])).tolist() == [0, 0, 1, 2, 2]
+    assert review_text("Great", "Fits well") == "Great. Fits well"
+    assert review_text(float("nan"), " Fits well ") == "Fits well"
+
+
+def test_tune_biases_improves_macro_f1_on_skewed_scores() -> None:
+    from sklearn.metrics import f1_score
+
+    y = np.array([0] * 10 + [1] * 10)
+    logp = np.log(np.column_stack([np.full(20, 0.6), np.full(20, 0.4)]))
+    logp[10:, 1] += 0.3  # class 1 scores a bit higher on its own rows, but never wins the argmax
+    b = tune_biases(logp, y)
+    assert f1_score(y, np.argmax(logp + b, axis=1), average="macro") == 1.0
+
+
+def test_train_predict_save_load(tmp_path: Path) -> None:
+    texts, y, rec, groups = _data()
+    emb = FakeEmbedder()
+    model = train_sentiment_model(texts, y, rec, embedder=emb, groups=groups, cs=(1.0,),
+                                  class_weights=(None,), cache_dir=tmp_path / "cache")
+    assert model.features in ("emb", "tfidf", "emb+tfidf")
+    assert len(model.params["trials"]) == 3
+    preds = model.predict(["love this dress, perfect fit", "terrible quality, returned it"])
+    assert [p["label"] for p in preds] == ["positive", "negative"]
+    assert preds[0]["rating"] > preds[1]["rating"]
+    assert set(preds[0]["proba"]) == {"negative", "neutral", "positive"}
+    assert preds[0]["recommend"] is True and preds[1]["recommend"] is False
+    model.save(tmp_path / "m")
+    loaded = SentimentModel.load(tmp_path / "m")
+    loaded.embedder = emb
+    assert [p["label"] for p in loaded.predict(["awful fit, very disappointed"])] == ["negative"]
+    assert (tmp_path / "m" / "metrics.json").is_file()
+    # usable as the aspect classifier
+    mentions = extract_aspects(pd.DataFrame({"text": ["Terrible quality, returned it."]}), loaded)
+    assert {m.polarity for m in mentions if m.aspect == "quality"} == {"negative"}
+
+
+def test_embedding_cache_is_reused(tmp_path: Path) -> None:
+    emb = FakeEmbedder()
+    a = embed_cached(["a b", "c d"], emb, tmp_path)
+    b = embed_cached(["a b", "c d"], emb, tmp_path)
+    assert emb.calls == 1 and np.array_equal(a, b)
+    embed_cached(["a b", "other"], emb, tmp_path)
+    assert emb.calls == 2
+
+
+@pytest.mark.parametrize(
+    "ratings,match",
+    [([5] * 30, "same sentiment"), ([0] + [5] * 29, "whole numbers 1-5"), ([4.5] + [1] * 29, "whole numbers")],
+)
+def test_training_rejects_bad_labels(ratings: list[float], match: str) -> None:
+    with pytest.raises(DataValidationError, match=match):
+        train_sentiment_model(["text"] * 30, ratings, feature_sets=("tfidf",))
+
+
+def test_training_needs_enough_rows() -> None:
+    with pytest.raises(DataValidationError, match="at least 20"):
+        train_sentiment_model(["a", "b"], [1, 5], feature_sets=("tfidf",))
+
+
+def test_cli_train_eval_predict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.cli.main import app
+    from assistant.config import get_settings
+
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    texts, y, rec, groups = _data(80)
+    f = tmp_path / "reviews.csv"
+    pd.DataFrame({"id": range(len(texts)), "Clothing ID": groups, "Review Text": texts, "Rating": y,
+                  "Recommended IND": rec}).to_csv(f, index=False)
+    runner = CliRunner()
+    maps = ["--map", "id=review_id", "--map", "Clothing ID=product_id", "--map", "Review Text=text",
+            "--map", "Rating=rating"]
+    res = runner.invoke(app, ["sentiment", "predict", "love it"])
+    assert res.exit_code == 0 and "lexicon fallback" in res.output
+    res = runner.invoke(app, ["sentiment", "train", "--data", str(f), *maps, "--recommend-column",
+                              "Recommended IND", "--features", "tfidf", "--json"])
+    assert res.exit_code == 0, res.output
+    assert load_sentiment_model() is not None
+    res = runner.invoke(app, ["sentiment", "eval", "--data", str(f), *maps, "--json"])
+    assert res.exit_code == 0, res.output
+    assert '"rating_accuracy"' in res.output
+    res = runner.invoke(app, ["sentiment", "predict", "terrible quality, returned it", "--json"])
+    assert res.exit_code == 0 and '"label": "negative"' in res.output
+    res = runner.invoke(app, ["sentiment", "train", "--data", str(f), *maps, "--recommend-column", "Nope"])
+    assert res.exit_code == 2 and "no column 'Nope'" in res.output
+    get_settings.cache_clear()
