@@ -122,3 +122,22 @@ def test_launch_curves_from_weekly_sales() -> None:
     assert list(c.index) == ["a"] and c.loc["a"].tolist() == [1, 2, 3, 4]
     with pytest.raises(ForecastError, match="at least 5"):
         NewProductHistory.from_sales(prods, sales, horizon=4)
+
+
+def test_history_from_catalog(tmp_path: Path) -> None:
+    from assistant.data.catalog import Catalog
+
+    products, _ = synthetic(30)
+    rng = np.random.default_rng(1)
+    sales = []
+    for p in products.itertuples():
+        for w in range(10):
+            sales.append({"unique_id": p.product_id, "ds": p.launch_date + pd.Timedelta(weeks=w),
+                          "y": float(rng.poisson(CATS[p.category]))})
+    with Catalog(tmp_path / "catalog.sqlite") as cat:
+        cat.upsert_products(products.assign(description=""))
+        cat.upsert_sales(pd.DataFrame(sales))
+        hist = NewProductHistory.from_catalog(cat, horizon=6, config=small_config(), embedder=FakeEmbedder())
+    assert len(hist.curves) >= 20
+    out = forecast_new_product(NEW, hist, horizon=6)
+    assert out["total"] > 0 and len(out["analogues"]) == 5

@@ -69,6 +69,14 @@ class NewProductHistory:
         return cls(prods, curves, **kw)
 
     @classmethod
+    def from_catalog(cls, catalog: Any, *, horizon: int = 8, freq: str = "W-MON", **kw: Any) -> NewProductHistory:
+        """Past launches from the store (``assistant.data.catalog.Catalog``): products with weekly sales."""
+        sales = catalog.sales()
+        if sales.empty:
+            raise ForecastError("The catalog has no sales; ingest a sales file first (assistant ingest sales FILE).")
+        return cls.from_sales(catalog.products(), sales, horizon=horizon, freq=freq, **kw)
+
+    @classmethod
     def from_model(cls, model: NewProductModel) -> NewProductHistory:
         h = cls(products=model.hist_, curves=pd.DataFrame(model.curves_, index=model.hist_["product_id"]),
                 config=model.config, embedder=model.embedder)

@@ -1,0 +1,94 @@
+"""Forecast speed: batch demand forecast for all Online Retail weekly series, and per-request latency
+of forecast_new_product (VISUELLE history, real MiniLM embedder).
+
+    .venv/bin/python bench/forecast_bench.py [--retail online_retail.csv.gz] [--visuelle train.csv]
+                                             [--n-jobs 2] [--requests 50]
+
+Targets: batch fit+predict of ~3,900 series < 60 s on 2 cores. Ratios are against a Naive-only run in the
+same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+warnings.filterwarnings("ignore")
+
+from assistant.forecast import forecast_demand  # noqa: E402
+from assistant.forecast.datasets import VISUELLE_WEEKS, load_online_retail, load_visuelle, retail_weekly  # noqa: E402
+from assistant.forecast.launch import forecast_new_product  # noqa: E402
+from assistant.forecast.newproduct import NewProductConfig, NewProductModel, default_embedder  # noqa: E402
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def bench_batch(path: Path, n_jobs: int) -> None:
+    t0 = time.perf_counter()
+    weekly = retail_weekly(load_online_retail(path))
+    print(f"Online Retail weekly: {weekly.unique_id.nunique()} series, {len(weekly)} rows "
+          f"(load+aggregate {time.perf_counter() - t0:.1f}s; cpu count {os.cpu_count()})")
+    t0 = time.perf_counter()
+    forecast_demand(weekly, 8, models=["Naive"], select=False, on_short="naive", level=[80, 95], n_jobs=n_jobs)
+    naive = time.perf_counter() - t0
+    print(f"  baseline Naive only, h=8, 2 levels, n_jobs={n_jobs}: {naive:.1f}s")
+    for jobs in (n_jobs, 1) if n_jobs != 1 else (1,):
+        t0 = time.perf_counter()
+        res = forecast_demand(weekly, 8, on_short="naive", level=[80, 95], n_jobs=jobs)
+        dt = time.perf_counter() - t0
+        print(f"  auto (ETS/Naive + Croston/ADIDA for intermittent, 2-window CV selection, intervals), "
+              f"n_jobs={jobs}: {dt:.1f}s  ({dt / naive:.1f}x Naive; target < 60 s) models: "
+              f"{res.to_dict(0)['models_used']}")
+
+
+def bench_new_product(path: Path, requests: int) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    vis = load_visuelle(path)
+    prods = vis.rename(columns={"external_code": "product_id", "release_date": "launch_date"})
+    t0 = time.perf_counter()
+    emb = default_embedder()
+    model = NewProductModel(NewProductConfig(n_threads=1), embedder=emb,
+                            attributes=["category", "color", "fabric", "extra"]).fit(prods, vis[VISUELLE_WEEKS].to_numpy())
+    print(f"\nNewProductModel fit on {len(vis)} VISUELLE products (with MiniLM): {time.perf_counter() - t0:.1f}s")
+    rng = np.random.default_rng(0)
+    cats, cols, fabs = vis.category.unique(), vis.color.unique(), vis.fabric.unique()
+    for label, mdl in (("with text embedding", model),):
+        lat = []
+        for i in range(requests + 3):
+            product = {"category": str(rng.choice(cats)), "color": str(rng.choice(cols)),
+                       "fabric": str(rng.choice(fabs)), "extra": "hem", "launch_date": "2019-11-04",
+                       "title": f"new item {i}"}
+            t0 = time.perf_counter()
+            forecast_new_product(product, mdl, horizon=12)
+            if i >= 3:  # warm-up
+                lat.append(time.perf_counter() - t0)
+        ms = np.array(lat) * 1000
+        print(f"  forecast_new_product ({label}, 1 thread), {requests} requests: p50 {np.percentile(ms, 50):.1f} ms, "
+              f"p95 {np.percentile(ms, 95):.1f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--retail", type=Path, default=SHARED / "online_retail" / "online_retail.csv.gz")
+    ap.add_argument("--visuelle", type=Path, default=SHARED / "visuelle_new_product_sales" / "train.csv")
+    ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument("--requests", type=int, default=50)
+    args = ap.parse_args()
+    bench_batch(args.retail, args.n_jobs)
+    bench_new_product(args.visuelle, args.requests)
+
+
+if __name__ == "__main__":
+    main()
