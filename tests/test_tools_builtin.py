@@ -162,3 +162,16 @@ def test_plan_launch_mixes_sales_and_new_product_forecasts(ctx: ToolContext) -> 
         run(ctx, "plan_launch", candidates=["K1", "N1"], budget=100)
     with pytest.raises(ToolArgumentError, match="'budget' must be >= 0"):
         run(ctx, "plan_launch", candidates=["K1"], budget=-5)
+
+
+def test_products_added_after_the_context_opened_are_visible(tmp_path: Any) -> None:
+    import pandas as pd
+
+    fresh = make_context(tmp_path)
+    with pytest.raises(ToolError, match="Unknown product id 'G1'"):
+        run(fresh, "find_similar_products", product_id="G1")
+    fresh.get_catalog().upsert_products(pd.DataFrame([{
+        "product_id": "G1", "title": "Zinc watering can", "description": "", "category": "Garden",
+        "attributes": {}, "price": 7.5, "launch_date": pd.NaT}]))
+    assert fresh.product("g1")["title"] == "Zinc watering can"
+    assert "G1" in set(fresh.category_products("Garden")["product_id"])

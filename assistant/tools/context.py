@@ -34,6 +34,7 @@ class ToolContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # fitted models etc., per context
     _products: pd.DataFrame | None = field(default=None, repr=False)
+    _products_n: int = field(default=-1, repr=False)
 
     def get_settings(self) -> Settings:
         if self.settings is None:
@@ -74,22 +75,27 @@ class ToolContext:
     # ------------------------------------------------------------------ product lookups
 
     def products(self) -> pd.DataFrame:
-        """All products (cached for the life of the context; tools are read-only)."""
-        if self._products is None:
-            self._products = self.get_catalog().products()
+        """All products (cached until the number of products in the catalog changes)."""
+        catalog = self.get_catalog()
+        n = catalog.counts()["products"]
+        if self._products is None or self._products_n != n:
+            self._products, self._products_n = catalog.products(), n
         return self._products
 
     def product(self, product_id: str) -> dict[str, Any]:
         """One product as a dict, or a ToolError naming close ids and how to find ids."""
-        df = self.products()
+        catalog = self.get_catalog()
         pid = product_id.strip()
-        rows = df[df["product_id"] == pid]
+        rows = catalog.products([pid])
         if rows.empty:  # ids are case-sensitive in the store; forgive the model's case
-            rows = df[df["product_id"].str.upper() == pid.upper()]
-        if rows.empty:
-            close = difflib.get_close_matches(pid, df["product_id"].astype(str).tolist(), n=3, cutoff=0.5)
-            near = f" Close ids: {', '.join(close)}." if close else ""
-            raise ToolError(f"Unknown product id {product_id!r}.{near} {ID_HINT}")
+            ids = [str(i) for i in catalog.product_ids()]
+            same = [i for i in ids if i.upper() == pid.upper()]
+            if same:
+                rows = catalog.products(same[:1])
+            else:
+                close = difflib.get_close_matches(pid, ids, n=3, cutoff=0.5)
+                near = f" Close ids: {', '.join(close)}." if close else ""
+                raise ToolError(f"Unknown product id {product_id!r}.{near} {ID_HINT}")
         return {str(k): v for k, v in rows.iloc[0].to_dict().items()}
 
     def category_products(self, category: str) -> pd.DataFrame:
