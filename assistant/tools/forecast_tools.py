@@ -176,6 +176,9 @@ def new_product_forecast(ctx: ToolContext, product: dict[str, Any], horizon: int
         history = ctx.memo.get(key)
         if history is None:
             sales = catalog.sales()
+            if sales.empty:
+                raise ToolError("The store has no sales history to learn launch curves from; ingest a sales "
+                                "file first (assistant ingest sales FILE).")
             history = NewProductHistory.from_sales(catalog.products(), sales, horizon=horizon,
                                                    embedder=ctx.get_embedder())
             ctx.memo[key] = history
