@@ -60,6 +60,10 @@ class MerchAssistant:
             if self._index is None or self._index.is_stale():
                 from assistant.index.hybrid import HybridIndex
 
+                if not self.settings.current_index().exists():  # fail before loading the embedder
+                    raise IndexNotFoundError(f"No index at {self.settings.current_index()}: build one with "
+                                             "`assistant index build` (or the Data tab's Rebuild index).")
+
                 self._index = HybridIndex.load(self.settings.current_index(), self.embedder)
                 self._agent = None
             return self._index

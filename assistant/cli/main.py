@@ -21,6 +21,7 @@ _AREAS: list[tuple[str, str | None]] = [
     ("index", "index"),  # assistant index build|add|delete|stats ; assistant search
     ("llm", None),  # assistant models ; assistant ask ; assistant summarize ; assistant copy ...
     ("gen", None),  # assistant summarize ; assistant copy draft ; assistant ask
+    ("batch", None),  # assistant copy batch (added to gen's copy group)
     ("forecast", "forecast"),  # assistant forecast demand|new-product
     ("analytics", None),  # assistant sentiment ... ; assistant recommend ... ; assistant plan
     ("serve", None),  # assistant serve
