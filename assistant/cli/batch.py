@@ -26,8 +26,14 @@ def batch_cmd(
     limit: int | None = typer.Option(None, min=1, help="Only the first N products."),
 ) -> None:
     """Draft copy for every product of a catalog file (resumable; safe to Ctrl-C and rerun)."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from assistant.batch import BatchProgress, done_ids, run_batch
     from assistant.config import get_settings
