@@ -329,13 +329,16 @@ class MerchAssistant:
                              plot: bool = False) -> dict[str, Any]:
         """Launch curve (weekly units after launch, with interval) of a product with no sales yet,
         learned from past launches in the catalog (fitted once per service, refreshed after ingest)."""
-        from assistant.forecast import forecast_new_product, history_from_catalog, plot_curve
+        from assistant.forecast import plot_curve
+        from assistant.tools.context import ToolContext
+        from assistant.tools.forecast_tools import new_product_forecast
 
         with self._lock:
-            if self._np_history is None:
-                self._np_history = history_from_catalog(self.catalog)
-            history = self._np_history
-        out = dict(forecast_new_product(dict(product), history, horizon=horizon))
+            if self._np_history is None:  # the fitted model is memoised on this context
+                self._np_history = ToolContext(settings=self.settings, catalog=self.catalog,
+                                               index=self._index, embedder=self._embedder)
+            ctx = self._np_history
+        out = dict(new_product_forecast(ctx, dict(product), horizon))
         if plot:
             out["plot_png"] = plot_curve(out["weeks"], out["yhat"], out["lo"], out["hi"],
                                          title=f"{product.get('title') or 'New product'}: first {horizon} weeks")

@@ -41,7 +41,7 @@ def test_health_and_models(client: TestClient) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "ok"
-    assert body["catalog"]["products"] == 4 and body["index"]["n_reviews"] == 8
+    assert body["catalog"]["products"] == 8 and body["index"]["n_reviews"] == 8
     assert r.headers["x-request-id"]
     r = client.get("/v1/models")
     assert r.status_code == 200
@@ -156,3 +156,16 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
               "/v1/copy/batch/{job_id}", "/v1/copy/batch/{job_id}/results", "/v1/forecast/demand",
               "/v1/forecast/new-product", "/v1/health", "/v1/models"):
         assert p in paths, p
+
+
+def test_forecast_new_product(client: TestClient) -> None:
+    product = {"title": "Stoneware teapot", "category": "Gifts > Kitchen", "attributes": {"material": "ceramic"},
+               "price": 12.0}
+    r = client.post("/v1/forecast/new-product", json={"product": product, "horizon": 8})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["weeks"] == list(range(1, 9)) and len(body["yhat"]) == 8
+    assert all(lo <= y <= hi for lo, y, hi in zip(body["lo"], body["yhat"], body["hi"], strict=True))
+    assert body["analogues"] and body["analogues"][0]["product_id"].startswith("R")
+    r = client.post("/v1/forecast/new-product", json={"product": {"title": "x"}, "horizon": 99})
+    assert r.status_code == 422
