@@ -1,0 +1,191 @@
+"""Load test of the HTTP API from a second process over loopback.
+
+Starts `assistant serve` on 127.0.0.1 (or uses --url), then runs, for --duration seconds,
+--search-clients concurrent clients looping on POST /v1/search and --ask-clients concurrent clients
+looping on POST /v1/ask. Prints per endpoint: requests, errors, throughput, p50/p95/max latency, plus
+an idle baseline (one client, /v1/search, before the load) and the ratio p50 under load / idle.
+
+    .venv/bin/python bench/api_load.py                               # demo store, smollm2 for /v1/ask
+    .venv/bin/python bench/api_load.py --duration 60 --model qwen2.5-coder-0.5b
+    .venv/bin/python bench/api_load.py --url http://127.0.0.1:8000 --token T
+
+The server gets ASSISTANT_API_RATE_LIMIT_PER_MINUTE=10000000 so the limiter does not shape the load
+(a 429 would be counted as an error)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+QUERIES = ["runs small", "soft fabric", "too short", "great gift", "zipper broke", "true to size", "itchy wool",
+           "lovely colour", "cheap material", "fits perfectly", "mug", "lantern", "cotton dress", "pockets"]
+QUESTIONS = ["What do buyers say about the fit of dresses?", "Which products have complaints about the fabric?",
+             "Is the heart lantern popular?"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(home: Path | None, model: str | None, port: int, cmd: list[str] | None = None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, ASSISTANT_API_RATE_LIMIT_PER_MINUTE="10000000", HF_HUB_OFFLINE="1",
+               TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", OMP_WAIT_POLICY="PASSIVE")
+    if home:
+        env["ASSISTANT_HOME"] = str(home)
+    if model:
+        env["ASSISTANT_LLM_MODEL"] = model
+    cmd = cmd or [sys.executable, "-m", "assistant.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
+                  "--log-level", "warning"]
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 120.0) -> None:
+    import httpx
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{err[-3000:]}")
+        try:
+            if httpx.get(url + "/v1/health", timeout=2).status_code in (200, 401):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"server at {url} not ready after {timeout} s")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    vs = sorted(values)
+    return vs[min(len(vs) - 1, int(round(q / 100 * (len(vs) - 1))))]
+
+
+async def _worker(client: Any, kind: str, stop_at: float, stats: dict[str, Any], rnd: random.Random) -> None:
+    while time.perf_counter() < stop_at:
+        if kind == "search":
+            path, body = "/v1/search", {"query": rnd.choice(QUERIES), "k": 10}
+        else:
+            path, body = "/v1/ask", {"question": rnd.choice(QUESTIONS)}
+        t0 = time.perf_counter()
+        try:
+            r = await client.post(path, json=body)
+            ok = r.status_code == 200
+            if not ok:
+                stats["codes"][r.status_code] = stats["codes"].get(r.status_code, 0) + 1
+        except Exception as exc:  # noqa: BLE001 - counted as an error
+            ok = False
+            stats["codes"][type(exc).__name__] = stats["codes"].get(type(exc).__name__, 0) + 1
+        dt = time.perf_counter() - t0
+        if time.perf_counter() <= stop_at + 120:
+            stats["lat"].append(dt)
+            stats["errors"] += 0 if ok else 1
+
+
+async def _load(url: str, token: str | None, duration: float, search_clients: int, ask_clients: int,
+                seed: int = 0) -> dict[str, dict[str, Any]]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    limits = httpx.Limits(max_connections=search_clients + ask_clients + 4)
+    stats: dict[str, dict[str, Any]] = {k: {"lat": [], "errors": 0, "codes": {}} for k in ("search", "ask")}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=600, limits=limits) as client:
+        t0 = time.perf_counter()
+        stop_at = t0 + duration
+        tasks = [_worker(client, "search", stop_at, stats["search"], random.Random(seed + i))
+                 for i in range(search_clients)]
+        tasks += [_worker(client, "ask", stop_at, stats["ask"], random.Random(seed + 1000 + i))
+                  for i in range(ask_clients)]
+        await asyncio.gather(*tasks)
+        wall = time.perf_counter() - t0
+    out = {}
+    for kind, st in stats.items():
+        lat = st["lat"]
+        out[kind] = {"requests": len(lat), "errors": st["errors"], "codes": st["codes"], "wall_s": wall,
+                     "throughput_rps": len(lat) / wall if wall else 0.0, "p50_ms": 1000 * pct(lat, 50),
+                     "p95_ms": 1000 * pct(lat, 95), "max_ms": 1000 * max(lat) if lat else float("nan")}
+    return out
+
+
+def run_load(url: str, *, duration: float = 60, search_clients: int = 50, ask_clients: int = 5,
+             token: str | None = None) -> dict[str, dict[str, Any]]:
+    """Run the mixed load against ``url``; per-endpoint stats (requests, errors, throughput, p50/p95)."""
+    return asyncio.run(_load(url, token, duration, search_clients, ask_clients))
+
+
+def baseline(url: str, token: str | None, seconds: float = 5.0) -> dict[str, Any]:
+    """One client, sequential /v1/search: the idle latency the loaded figures are compared with."""
+    return run_load(url, duration=seconds, search_clients=1, ask_clients=0, token=token)["search"]
+
+
+def ensure_demo_home(home: Path) -> None:
+    """A store with the demo data and its index (built once with `assistant demo setup`)."""
+    if (home / "index").is_dir() and any((home / "index").iterdir()):
+        return
+    env = dict(os.environ, ASSISTANT_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    print(f"building the demo store in {home} (assistant demo setup)…", flush=True)
+    subprocess.run([sys.executable, "-m", "assistant.cli.main", "demo", "setup"], cwd=REPO, env=env, check=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url", help="an already running server (default: start `assistant serve`)")
+    ap.add_argument("--token")
+    ap.add_argument("--home", type=Path, default=Path(os.environ.get("ASSISTANT_HOME", "/tmp/merch-bench-home")))
+    ap.add_argument("--model", default="smollm2-135m", help="LLM for /v1/ask on the started server")
+    ap.add_argument("--duration", type=float, default=60)
+    ap.add_argument("--search-clients", type=int, default=50)
+    ap.add_argument("--ask-clients", type=int, default=5)
+    args = ap.parse_args()
+
+    proc = None
+    url = args.url
+    if not url:
+        ensure_demo_home(args.home)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        proc = start_server(args.home, args.model, port)
+    try:
+        wait_ready(url, proc)
+        base = baseline(url, args.token)
+        print(f"server {url}  store {args.home if proc else '(external)'}  model {args.model if proc else '?'}  "
+              f"cpus {os.cpu_count()}  load avg {os.getloadavg()[0]:.1f}")
+        print(f"idle baseline /v1/search (1 client): {base['requests']} req, p50 {base['p50_ms']:.1f} ms, "
+              f"p95 {base['p95_ms']:.1f} ms, {base['throughput_rps']:.1f} req/s")
+        res = run_load(url, duration=args.duration, search_clients=args.search_clients,
+                       ask_clients=args.ask_clients, token=args.token)
+        print(f"\nload: {args.search_clients} × /v1/search + {args.ask_clients} × /v1/ask for {args.duration:.0f} s")
+        print(f"{'endpoint':<12}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
+        for kind, st in res.items():
+            print(f"{'/v1/' + kind:<12}{st['requests']:>9}{st['errors']:>8}{st['throughput_rps']:>9.1f}"
+                  f"{st['p50_ms']:>10.1f}{st['p95_ms']:>10.1f}{st['max_ms']:>10.1f}   {st['codes'] or ''}")
+        if base["p50_ms"] == base["p50_ms"] and base["p50_ms"] > 0:
+            print(f"\n/v1/search p50 under load / idle p50: {res['search']['p50_ms'] / base['p50_ms']:.1f}×; "
+                  f"throughput under load / idle: {res['search']['throughput_rps'] / max(base['throughput_rps'], 1e-9):.2f}×")
+        total_err = sum(st["errors"] for st in res.values())
+        print(f"errors: {total_err}")
+        return 1 if total_err else 0
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
