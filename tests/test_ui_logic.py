@@ -1,0 +1,125 @@
+"""Workspace logic without a browser: chat streaming (tool panels, inline plots, sources), rendering of
+untrusted text and spec flags, tables and exports of the copy/forecast/batch tabs, app building."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from fakes import ScriptedLLM, tool_call
+from fixtures.frontends.store import make_service
+
+from assistant.ui import render
+from assistant.ui.chat import stream_answer
+
+
+def test_chat_stream_builds_tool_plot_answer_and_sources(tmp_path: Path) -> None:
+    llm = ScriptedLLM([tool_call("forecast_demand", product_id="R1", horizon=4),
+                       "R1 should sell about 80 units; buyers call it a good mug [W8]."])
+    svc = make_service(tmp_path, llm)
+    frames = list(stream_answer(svc, "Forecast R1 for 4 weeks", [], threading.Event()))
+    final = frames[-1]
+    assert final[0] == {"role": "user", "content": "Forecast R1 for 4 weeks"}
+    tool_msgs = [m for m in final if "🔧" in str((m.get("metadata") or {}).get("title", ""))]
+    assert len(tool_msgs) == 1 and tool_msgs[0]["metadata"]["status"] == "done"
+    assert '"horizon": 4' in tool_msgs[0]["content"]
+    images = [m for m in final if not isinstance(m["content"], str)]
+    assert images, "the forecast plot is shown inline"
+    answer = [m for m in final if m["content"] == "R1 should sell about 80 units; buyers call it a good mug [W8]."]
+    assert answer
+    src = final[-1] if "Sources" in str(final[-1].get("metadata", {}).get("title")) else final[-2]
+    assert "W8" in src["metadata"]["title"] and "keeps tea warm" in src["content"]
+    assert len(frames) > 4  # streamed: several intermediate states
+
+
+def test_untrusted_review_text_is_escaped() -> None:
+    md = render.sources_markdown([{"id": "W1", "kind": "review", "product_id": "C1", "rating": 1.0,
+                                   "title": "<script>x</script>", "text": "![img](http://evil) **bold** [C9]"}])
+    assert "<script>" not in md and "\\[C9\\]" in md and "\\*\\*bold" in md
+
+
+def test_highlight_flags_marks_claims() -> None:
+    out = render.highlight_flags("Made of Waterproof silk <b>", [{"claim": "waterproof", "reason": "not in specs"}])
+    assert '<mark class="spec-flag" title="not in specs">Waterproof</mark>' in out and "&lt;b&gt;" in out
+
+
+def test_chat_history_skips_panels() -> None:
+    hist = [{"role": "user", "content": [{"type": "text", "text": "hi"}]},
+            {"role": "assistant", "content": "x", "metadata": {"title": "🔧 tool"}},
+            {"role": "assistant", "content": "hello"}]
+    assert render.chat_history(hist) == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+
+
+def test_artifact_files_roundtrip() -> None:
+    png = b"\x89PNG\r\n\x1a\nfake"
+    files = render.artifact_files([{"mime": "image/png", "data_base64": base64.b64encode(png).decode()},
+                                   {"mime": "text/plain", "data_base64": "eA=="}])
+    assert len(files) == 1 and files[0].read_bytes() == png
+
+
+def test_copy_table_and_export() -> None:
+    import gradio as gr
+
+    from assistant.ui.copy import attributes_from_table, export, variants_frame
+
+    attrs = attributes_from_table(pd.DataFrame({"attribute": ["material", "", "color"], "value": ["linen", "x", "red"]}))
+    assert attrs == {"material": "linen", "color": "red"}
+    result = {"variants": [{"title": "A", "description": "d1", "bullets": ["b"], "seo_keywords": ["k"], "flags": []},
+                           {"title": "B", "description": "d2", "flags": [{"claim": "silk", "reason": "r"}]}]}
+    df = variants_frame(result)
+    assert list(df["flags"]) == ["", "silk: r"]
+    with pytest.raises(gr.Error):
+        export(df, "csv")  # nothing approved yet
+    df.loc[0, "approved"] = True
+    rows = json.loads(Path(export(df, "json")).read_text())
+    assert [r["title"] for r in rows] == ["A"]
+    assert "A" in Path(export(df, "csv")).read_text()
+
+
+def test_aspect_chart_frame_and_pros_cons(tmp_path: Path) -> None:
+    from assistant.ui.reviews import aspect_frame, pros_cons_markdown
+
+    svc = make_service(tmp_path, ScriptedLLM())
+    stats = svc.aspects(product_id="C1")
+    frame = aspect_frame(stats)
+    assert set(frame["polarity"]) <= {"positive", "neutral", "negative"}
+    assert (frame["share_pct"] <= 100).all() and len(frame)
+    md = pros_cons_markdown(stats)
+    assert "4 reviews" in md and "Pros" in md and "Cons" in md
+
+
+def test_forecast_tables(tmp_path: Path) -> None:
+    from assistant.ui.forecast import demand_table
+
+    svc = make_service(tmp_path, ScriptedLLM())
+    out = svc.forecast_demand(["R1", "R2"], 3, level=[80], plot=True)
+    df = demand_table(out)
+    assert len(df) == 6 and {"lo_80", "hi_80"} <= set(df.columns)
+    assert out["plot_png"][:4] == b"\x89PNG"
+
+
+def test_batch_results_csv(tmp_path: Path) -> None:
+    from assistant.ui.batch_data import results_csv
+
+    out = tmp_path / "d.jsonl"
+    out.write_text("\n".join(json.dumps(r) for r in [
+        {"product_id": "P1", "status": "ok", "variants": [{"title": "T", "description": "D", "flags": []}]},
+        {"product_id": "P2", "status": "failed", "error": "boom"}]) + "\n")
+    df = pd.read_csv(results_csv(out))
+    assert list(df["product_id"]) == ["P1", "P2"] and df.loc[1, "error"] == "boom"
+
+
+def test_build_ui_and_server_app(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from assistant.ui.app import create_server_app
+
+    app: Any = create_server_app(make_service(tmp_path, ScriptedLLM()))
+    client = TestClient(app)
+    assert client.get("/v1/health").json()["status"] == "ok"
+    assert client.get("/").status_code == 200
