@@ -123,3 +123,16 @@ def test_build_ui_and_server_app(tmp_path: Path) -> None:
     client = TestClient(app)
     assert client.get("/v1/health").json()["status"] == "ok"
     assert client.get("/").status_code == 200
+
+
+def test_workspace_requires_token_login_when_tokens_are_set(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from assistant.ui.app import create_server_app
+
+    client = TestClient(create_server_app(make_service(tmp_path, ScriptedLLM(), api_tokens=["tok-123"])))
+    assert client.get("/config").status_code == 401
+    assert client.post("/login", data={"username": "me", "password": "wrong"}).status_code == 400
+    assert client.post("/login", data={"username": "me", "password": "tok-123"}).status_code == 200
+    assert client.get("/config").status_code == 200
+    assert client.get("/v1/health").status_code == 401  # the API still wants the bearer token

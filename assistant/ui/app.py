@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import gradio as gr
@@ -41,4 +42,12 @@ def create_server_app(service: MerchAssistant) -> Any:
     from assistant.api.app import create_app
 
     api = create_app(service)
-    return gr.mount_gradio_app(api, build_ui(service), path="", css=CSS, footer_links=["api"])
+    tokens = [t for t in service.settings.api_tokens if t]
+    auth = None
+    if tokens:  # the workspace asks for one of the API tokens as the password (any user name)
+
+        def auth(username: str, password: str) -> bool:
+            return any(hmac.compare_digest(password.encode(), t.encode()) for t in tokens)
+
+    return gr.mount_gradio_app(api, build_ui(service), path="", css=CSS, footer_links=["api"], auth=auth,
+                               auth_message="Sign in with any user name and one of the API tokens as password.")
