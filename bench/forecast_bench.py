@@ -38,6 +38,8 @@ def bench_batch(path: Path, n_jobs: int) -> None:
     weekly = retail_weekly(load_online_retail(path))
     print(f"Online Retail weekly: {weekly.unique_id.nunique()} series, {len(weekly)} rows "
           f"(load+aggregate {time.perf_counter() - t0:.1f}s; cpu count {os.cpu_count()})")
+    warm = weekly[weekly["unique_id"].isin(weekly["unique_id"].unique()[:3])]
+    forecast_demand(warm, 2, models=["AutoETS"], select=False, on_short="naive")  # imports + numba warm-up
     t0 = time.perf_counter()
     forecast_demand(weekly, 8, models=["Naive"], select=False, on_short="naive", level=[80, 95], n_jobs=n_jobs)
     naive = time.perf_counter() - t0

@@ -61,6 +61,8 @@ def demand(
     level: list[int] = typer.Option([80, 95], "--level", help="Prediction-interval level in % (repeatable)."),
     freq: str | None = typer.Option(None, "--freq", help="Pandas frequency (W-MON, MS, D); inferred if omitted."),
     models: list[str] = typer.Option([], "--model", help="Restrict to these models (repeatable), e.g. AutoETS."),
+    select_by: str = typer.Option("group", "--select-by", help="Pick the model by CV per 'group' (smooth / "
+                                  "intermittent series) or per 'series'."),
     mode: str = typer.Option("fast", "--mode", help="fast (ETS/SeasonalNaive/Naive) or full (+ARIMA, Theta)."),
     by: Level = typer.Option(Level.series, "--by", help="Forecast per series, per category or the total."),
     products: Path | None = typer.Option(None, "--products", help="Products file (product_id, category) for --by category."),
@@ -89,7 +91,8 @@ def demand(
         res = forecast_demand(
             df, h, level=level, freq=freq, models=models or None, mode="full" if mode == "full" else "fast",
             fill_gaps="zero" if fill_gaps else "error", duplicates="sum" if sum_duplicates else "error",
-            clip_negative=clip_negative, on_short=short.value, agg_level=by.value, hierarchy=hierarchy,
+            clip_negative=clip_negative, on_short=short.value,
+            select_by="series" if select_by == "series" else "group", agg_level=by.value, hierarchy=hierarchy,
             n_jobs=n_jobs, source=str(sales))
         if out:
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -145,7 +145,7 @@ def forecast_demand(
     models: Sequence[ModelSpec] | None = None,
     select: bool = True,
     metric: Literal["mase", "mae"] = "mase",
-    select_by: Literal["series", "group"] = "series",
+    select_by: Literal["series", "group"] = "group",
     mode: Literal["fast", "full"] = "fast",
     n_windows: int = 2,
     fill_gaps: FillGaps = "error",
@@ -162,8 +162,8 @@ def forecast_demand(
 
     Without ``models``, smooth series get AutoETS/SeasonalNaive/Naive (``mode="full"`` adds AutoARIMA and
     AutoTheta) and intermittent series (ADI >= 1.32) get CrostonOptimized/ADIDA/Naive. With ``select``, the
-    model with the lowest rolling-origin CV ``metric`` is kept per series (or per group with
-    ``select_by="group"``). ``agg_level="category"`` sums product series to categories first using
+    model with the lowest mean rolling-origin CV ``metric`` is kept for each group of series (smooth /
+    intermittent; robust with short noisy series), or per series with ``select_by="series"``. ``agg_level="category"`` sums product series to categories first using
     ``hierarchy`` (product_id -> category, or a products frame)."""
     if int(h) < 1:
         raise ForecastError(f"The horizon h must be a positive number of periods (got {h}).")

@@ -221,13 +221,13 @@ class NewProductModel:
         knn = knn * level
         lo, hi = yhat * self.ratio_q_[0], yhat * self.ratio_q_[1]
         pids = self.hist_["product_id"].to_numpy()
-        analog = [[{"product_id": str(pids[j]), "weight": round(float(wt), 4)}
-                   for j, wt in zip(row_i[:n_analogues], row_w[:n_analogues], strict=True) if j >= 0]
-                  for row_i, row_w in zip(idx, w, strict=True)]
-        sims = A.similarity(qa, qe, self.attr_, self.emb_, self.config.text_weight)
-        for r, lst in enumerate(analog):
-            for a in lst:
-                a["similarity"] = round(float(sims[r, int(np.flatnonzero(pids == a["product_id"])[0])]), 4)
+        analog: list[list[dict[str, Any]]] = []
+        for r, (row_i, row_w) in enumerate(zip(idx[:, :n_analogues], w[:, :n_analogues], strict=True)):
+            keep = row_i[row_i >= 0]
+            sim = A.similarity(qa[r:r + 1], None if qe is None else qe[r:r + 1], self.attr_[keep],
+                               None if self.emb_ is None else self.emb_[keep], self.config.text_weight)[0]
+            analog.append([{"product_id": str(pids[j]), "similarity": round(float(s_), 4), "weight": round(float(wt), 4)}
+                           for j, s_, wt in zip(keep, sim, row_w[row_i >= 0], strict=True)])
         return NewProductPrediction(q["product_id"].tolist(), yhat, lo, hi, knn, analog)
 
     def save(self, path: str | Path) -> Path:
