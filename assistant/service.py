@@ -355,8 +355,17 @@ class MerchAssistant:
 
         return [dict(m) for m in list_models(self.settings)]
 
+    def _index_status(self) -> dict[str, Any]:
+        """Stats of the open index, or what the manifest on disk says (never loads the embedder)."""
+        try:
+            if self._index is not None:
+                return {**dict(self.index.stats()), "loaded": True}
+            return _index_status_from_disk(self.settings.current_index())
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            return {"error": str(exc)}
+
     def health(self) -> dict[str, Any]:
-        """Cheap status: store counts, index stats, configured model. Never loads the LLM."""
+        """Cheap status: store counts, index stats, configured model. Never loads the LLM or embedder."""
         out: dict[str, Any] = {"status": "ok", "home": str(self.settings.home),
                                "llm": {"backend": self.settings.llm_backend, "model": self.settings.llm_model,
                                        "loaded": self._llm is not None}}
@@ -364,11 +373,21 @@ class MerchAssistant:
             out["catalog"] = dict(self.catalog.counts())
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             out["status"], out["catalog"] = "degraded", {"error": str(exc)}
-        try:
-            out["index"] = dict(self.index.stats())
-        except Exception as exc:  # noqa: BLE001
-            out["status"], out["index"] = "degraded", {"error": str(exc)}
+        out["index"] = self._index_status()
+        if "error" in out["index"]:
+            out["status"] = "degraded"
         return out
+
+
+def _index_status_from_disk(path: Path) -> dict[str, Any]:
+    from assistant.index import store
+
+    version = store.current_version(path)
+    if version is None:
+        return {"error": f"No index at {path}: build one with `assistant index build`."}
+    manifest = store.read_manifest(version)
+    return {"path": str(path), "version": version.name, "loaded": False,
+            **{k: manifest.get(k) for k in ("embedding_model", "dim", "index_type", "updated_at")}}
 
 
 def _records(df: Any) -> list[dict[str, Any]]:
