@@ -136,3 +136,14 @@ def test_workspace_requires_token_login_when_tokens_are_set(tmp_path: Path) -> N
     assert client.post("/login", data={"username": "me", "password": "tok-123"}).status_code == 200
     assert client.get("/config").status_code == 200
     assert client.get("/v1/health").status_code == 401  # the API still wants the bearer token
+
+
+def test_app_refuses_public_bind_without_token(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("app_main", Path(__file__).resolve().parent.parent / "app.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--host", "0.0.0.0", "--port", "9"]) == 2
+    assert "Refusing to listen" in capsys.readouterr().err
