@@ -32,7 +32,7 @@ def store() -> pd.DataFrame:
 
 
 def test_summary_of_injected_store_real_model(llm, store: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
-    res = summarize_reviews(store, llm=llm, subject="Linen Wrap Dress", words=60, max_tokens=160)
+    res = summarize_reviews(store, llm=llm, subject="Linen Wrap Dress", words=60, max_tokens=96)
     assert res["summary"].strip()
     ids = cited_ids(res["summary"])
     assert ids and set(ids) <= set(store["review_id"])  # only real review ids survive
@@ -59,7 +59,10 @@ def test_qa_with_tools_real_model(llm, store: pd.DataFrame) -> None:  # type: ig
 
 def test_copy_draft_real_model(llm) -> None:  # type: ignore[no-untyped-def]
     res = draft_copy({"Material": "Linen", "Color": "Navy", "Length": "110 cm"}, llm=llm, title="Wrap Dress",
-                     length=40, max_tokens=200)
+                     length=40, max_tokens=160)
     v = res["variants"][0]
-    assert "error" in v or (v["title"] and isinstance(v["bullets"], list))
-    assert isinstance(v["needs_review"], bool) and v["needs_review"] == bool(v["flags"])
+    if "error" in v:  # the tiny model may fail JSON twice: reported, never raised
+        assert v["needs_review"] is True
+    else:
+        assert v["title"] and isinstance(v["bullets"], list)
+        assert v["needs_review"] == bool(v["flags"]) and v["length"]["target"] == 40

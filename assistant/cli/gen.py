@@ -83,7 +83,8 @@ def copy_draft(
     attrs: str | None = typer.Option(None, "--attrs", help='Attributes as JSON: \'{"Material": "Cotton"}\'.'),
     title: str = typer.Option("", "--title", help="Working title (optional)."),
     notes: str = typer.Option("", "--notes", help="Extra facts the copy may state."),
-    tone: str = typer.Option("friendly", "--tone", help="Tone / brand voice, e.g. 'playful', 'premium'."),
+    tone: str = typer.Option("friendly", "--tone",
+                             help="Tone / brand voice, e.g. 'playful'; comma-separated tones cycle over variants."),
     length: int = typer.Option(80, "--length", help="Target description length in words (±25% is ok)."),
     lang: str = typer.Option("English", "--lang", help="Language of the copy."),
     variants: int = typer.Option(1, "--variants", help="Number of variants (1-5)."),
@@ -98,8 +99,10 @@ def copy_draft(
         if (product is None) == (attrs is None):
             raise AssistantError("Give exactly one of --product ID or --attrs JSON.")
         llm, catalog, index = _llm(model), _catalog(), _index(False)
-        opts: dict[str, Any] = {"notes": notes, "tone": tone, "length": length, "lang": lang,
-                                "variants": variants, "guard": not no_guard}
+        tones = [t.strip() for t in tone.split(",") if t.strip()]
+        opts: dict[str, Any] = {"notes": notes, "tone": tones[0] if tones else "friendly", "length": length,
+                                "lang": lang, "variants": variants, "guard": not no_guard,
+                                "tones": tones if len(tones) > 1 else None}
         if product:
             res = draft_copy_for_product(product, llm=llm, catalog=catalog, index=index, **opts)
         else:
