@@ -142,3 +142,27 @@ def test_tool_output_is_compact_and_json_ready() -> None:
     assert plan["n_selected"] + plan["n_excluded"] == 60
     assert plan["status"] == "optimal"
     json.dumps(plan)
+
+
+def test_plan_cli(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from assistant.cli.main import app
+
+    f = tmp_path / "cands.csv"
+    f.write_text("product_id,title,category,forecast_mean,forecast_low,unit_cost,price\n"
+                 "p1,Mug A,Mugs,100,80,2,5\np2,Mug B,Mugs,120,40,2,6\np3,Candle,Home,50,45,4,9\n"
+                 "p4,Bag,Bags,300,100,1,2.5\n")
+    runner = CliRunner()
+    res = runner.invoke(app, ["plan", "--candidates", str(f), "--budget", "500", "--max-per-category", "1",
+                              "--slots", "3", "--risk", "0.5", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert [r["product_id"] for r in out["selected"]] == ["p1", "p3"]
+    assert out["expected_margin"] == 477.5 and out["n_candidates"] == 4
+    res = runner.invoke(app, ["plan", "--candidates", str(f), "--budget", "500", "--risk", "2"])
+    assert res.exit_code == 2 and "risk must be between 0" in res.output
+    res = runner.invoke(app, ["plan", "--candidates", str(f), "--budget", "500"])
+    assert res.exit_code == 0 and "launch" in res.output

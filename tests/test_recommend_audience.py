@@ -118,4 +118,17 @@ def test_recommend_audience_tool_reads_the_catalog(monkeypatch, tmp_path) -> Non
     res = mod.recommend_audience(text="white ceramic mug", k=3)
     assert len(res["customers"]) == 3
     assert sum(c["customer_id"].startswith("m") for c in res["customers"]) >= 2
+
+    import json
+
+    from typer.testing import CliRunner
+
+    from assistant.cli.main import app
+
+    out = CliRunner().invoke(app, ["recommend", "audience", "--product-id", "can1", "-k", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["mode"].startswith("existing product") and len(data["customers"]) == 3
+    bad = CliRunner().invoke(app, ["recommend", "audience"])
+    assert bad.exit_code == 2 and "product_id" in bad.output
     get_settings.cache_clear()

@@ -22,9 +22,8 @@ def _repair(p: Problem, x: np.ndarray, order: np.ndarray, cat_of: np.ndarray) ->
     cat_count = np.bincount(cat_of[x.astype(bool)], minlength=cat_of.max() + 1 if len(cat_of) else 0)
     cap = p.max_per_category
     slots = p.shelf_slots
-    for i in order[::-1]:  # worst ratio first
-        if not x[i]:
-            continue
+    rev = order[::-1]
+    for i in rev[x[rev] == 1]:  # selected products, worst ratio first
         over = (cost > p.budget + 1e-6 or (slots is not None and count > slots)
                 or (cap is not None and cat_count[cat_of[i]] > cap))
         if over:
@@ -32,9 +31,11 @@ def _repair(p: Problem, x: np.ndarray, order: np.ndarray, cat_of: np.ndarray) ->
             cost -= p.cost[i]
             count -= 1
             cat_count[cat_of[i]] -= 1
-    for i in order:  # best ratio first
-        if x[i] or p.margin[i] <= 0:
-            continue
+    left = p.budget - cost
+    pool = order[(x[order] == 0) & (p.margin[order] > 0) & (p.cost[order] <= left + 1e-6)]
+    for i in pool:  # best ratio first, among those that could still fit
+        if slots is not None and count >= slots:
+            break
         if cost + p.cost[i] > p.budget + 1e-6 or (slots is not None and count + 1 > slots):
             continue
         if cap is not None and cat_count[cat_of[i]] + 1 > cap:
