@@ -36,7 +36,7 @@ def cli(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 def test_build_stats_search_json(cli) -> None:  # type: ignore[no-untyped-def]
     stats = cli("index", "build", "--json")
-    assert stats["n_products"] == 5 and stats["n_reviews"] == 8 and stats["embedding_model"] == "fake-bow-64"
+    assert stats["n_products"] == 5 and stats["n_reviews"] == 8 and stats["embedding_model"] == "fake-bow-256"
     assert "already exists" in cli("index", "build")["text"]
     assert cli("index", "stats", "--json")["n_chunks"] == 13
     out = cli("search", "runs small in the shoulders", "--k", "3", "--json")

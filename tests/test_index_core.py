@@ -125,3 +125,12 @@ def test_chunking_helpers() -> None:
     assert text == "Mug. Category: Home. color: red. Big"
     assert category_matches("General > Dresses > Maxi", "dresses > maxi")
     assert not category_matches("General > Dresses", "Dress")
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "cc"])
+def test_fusion_methods(built: HybridIndex, fusion: str) -> None:
+    hits = built.search("runs small in the shoulders", 4, fusion=fusion)  # type: ignore[arg-type]
+    assert hits[0].review_id == "V2" and len(hits) == 4
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    with pytest.raises(DataValidationError, match="fusion"):
+        built.search("x", fusion="max")  # type: ignore[arg-type]

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from fixtures.index.fakes import products_frame, reviews_frame
 
-from assistant.index.embedder import cpu_has_amx_bf16, resolve_dtype
+from assistant.index.embedder import cpu_has_fast_bf16, resolve_dtype
 
 
 def test_dtype_resolution() -> None:
     assert resolve_dtype("float32") == "float32" and resolve_dtype("bfloat16") == "bfloat16"
-    assert resolve_dtype("auto") == ("bfloat16" if cpu_has_amx_bf16() else "float32")
+    assert resolve_dtype("auto") == ("bfloat16" if cpu_has_fast_bf16() else "float32")
 
 
 @pytest.mark.slow

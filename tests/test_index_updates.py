@@ -114,7 +114,7 @@ def test_crash_while_writing_files_leaves_previous_index(tmp_path: Path, monkeyp
 def test_failed_upsert_embedding_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "idx"
     HybridIndex.build(path, products_frame(), reviews_frame(), FakeEmbedder())
-    idx = HybridIndex.load(path, FailingEmbedder(fail_after=0, name="fake-bow-64"))
+    idx = HybridIndex.load(path, FailingEmbedder(fail_after=0, name="fake-bow-256"))
     with pytest.raises(RuntimeError):
         idx.upsert(reviews=reviews_frame().iloc[[0]].assign(text="brand new words"))
     assert idx.stats()["n_chunks"] == 13 and idx.version == store.current_version(path).name  # type: ignore[union-attr]
@@ -122,7 +122,7 @@ def test_failed_upsert_embedding_changes_nothing(tmp_path: Path) -> None:
 
 def test_model_mismatch_is_refused(tmp_path: Path) -> None:
     HybridIndex.build(tmp_path / "idx", products_frame(), reviews_frame(), FakeEmbedder())
-    with pytest.raises(IndexMismatchError, match="ASSISTANT_EMBEDDING_MODEL=fake-bow-64"):
+    with pytest.raises(IndexMismatchError, match="ASSISTANT_EMBEDDING_MODEL=fake-bow-256"):
         HybridIndex.load(tmp_path / "idx", FakeEmbedder(name="other-model"))
     with pytest.raises(IndexMismatchError, match="rebuild|Rebuild"):
         HybridIndex.load(tmp_path / "idx", FakeEmbedder(dim=32))

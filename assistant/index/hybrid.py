@@ -26,10 +26,14 @@ from assistant.index.types import Filters, Hit, Kind
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
+Fusion = Literal["rrf", "cc"]
+
 RRF_K = 60
-#: RRF arm weights (bm25, dense). Chosen on the SubjQA electronics DEV split by
-#: eval/retrieval_subjqa.py --tune (see the eval's output); plain RRF is (1.0, 1.0).
-DEFAULT_WEIGHTS: tuple[float, float] = (1.0, 1.0)
+#: Default fusion, chosen on the SubjQA electronics DEV split (eval/retrieval_subjqa.py --tune):
+#: "cc" = convex combination of min-max normalised arm scores with weights (bm25, dense);
+#: "rrf" = weighted reciprocal rank fusion, sum of w / (60 + rank). Plain RRF is ("rrf", (1, 1)).
+DEFAULT_FUSION: Fusion = "cc"
+DEFAULT_WEIGHTS: tuple[float, float] = (0.2, 0.8)
 TOMBSTONE_COMPACT_SHARE = 0.2
 
 
@@ -45,6 +49,7 @@ class HybridIndex:
         self.lexical = lexical
         self.tombstones = np.asarray(tombstones, dtype=np.int64)
         self.version = version
+        self.fusion: Fusion = DEFAULT_FUSION
         self.weights: tuple[float, float] = DEFAULT_WEIGHTS
         self._lock = threading.RLock()
         self._set_meta(meta)
@@ -101,9 +106,11 @@ class HybridIndex:
 
     # ------------------------------------------------------------------ search
     def search(self, query: str, k: int = 10, *, kind: Kind | None = None, filters: Filters | None = None,
-               mode: Mode = "hybrid", weights: tuple[float, float] | None = None) -> list[Hit]:
+               mode: Mode = "hybrid", fusion: Fusion | None = None,
+               weights: tuple[float, float] | None = None) -> list[Hit]:
         """Top ``k`` chunks for ``query``. Filters are applied inside each arm, so a filtered search
-        returns ``k`` hits whenever ``k`` chunks match. ``weights`` = RRF (bm25, dense) weights."""
+        returns ``k`` hits whenever ``k`` chunks match. ``fusion``/``weights`` (bm25, dense) override the
+        dev-tuned defaults (``DEFAULT_FUSION``, ``DEFAULT_WEIGHTS``) in hybrid mode."""
         if mode not in ("hybrid", "dense", "bm25"):
             raise DataValidationError(f"Unknown search mode {mode!r}; use hybrid, dense or bm25.")
         if k <= 0 or not query or not query.strip():
@@ -121,7 +128,7 @@ class HybridIndex:
             if mode != "hybrid":
                 rows, scores = ranked[mode]
                 return [self._hit(int(r), float(s), {mode: i + 1}) for i, (r, s) in enumerate(zip(rows, scores, strict=True))]
-            return self._fuse(ranked, k, weights or self.weights)
+            return self._fuse(ranked, k, fusion or self.fusion, weights or self.weights)
 
     def _dense(self, query: str, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         qv = self.embedder.encode([query])[0]
@@ -136,14 +143,20 @@ class HybridIndex:
         live = (rows < len(self._ids)) & (self._ids[np.minimum(rows, len(self._ids) - 1)] == ids) if len(self._ids) else rows < 0
         return rows[live][:k].astype(np.int64), scores[live][:k]
 
-    def _fuse(self, ranked: dict[str, tuple[np.ndarray, np.ndarray]], k: int,
+    def _fuse(self, ranked: dict[str, tuple[np.ndarray, np.ndarray]], k: int, fusion: Fusion,
               weights: tuple[float, float]) -> list[Hit]:
+        if fusion not in ("rrf", "cc"):
+            raise DataValidationError(f"Unknown fusion {fusion!r}; use 'rrf' or 'cc'.")
         w = {"bm25": weights[0], "dense": weights[1]}
         fused: dict[int, float] = {}
         ranks: dict[int, dict[str, int]] = {}
-        for arm, (rows, _scores) in ranked.items():
+        for arm, (rows, scores) in ranked.items():
+            if fusion == "cc" and len(scores):
+                lo, hi = float(scores.min()), float(scores.max())
+                norm = (scores - lo) / (hi - lo) if hi > lo else np.ones_like(scores)
             for rank, row in enumerate(rows.tolist(), start=1):
-                fused[row] = fused.get(row, 0.0) + w[arm] / (RRF_K + rank)
+                gain = w[arm] / (RRF_K + rank) if fusion == "rrf" else w[arm] * float(norm[rank - 1])
+                fused[row] = fused.get(row, 0.0) + gain
                 ranks.setdefault(row, {})[arm] = rank
         best = sorted(fused.items(), key=lambda kv: (-kv[1], min(ranks[kv[0]].values()), kv[0]))[:k]
         return [self._hit(row, score, ranks[row]) for row, score in best]

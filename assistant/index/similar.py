@@ -21,5 +21,11 @@ def similar_products(index: HybridIndex, *, product_id: str | None = None, text:
                 f"Product {product_id!r} is not in the index; check the id (`assistant search --kind product`) "
                 "or add it with `assistant index add FILE --kind products`.")
         query = str(rows.iloc[0]["text"]) if not text else f"{rows.iloc[0]['text']}. {text}"
-    hits = index.search(query, k + 1, kind="product", filters=Filters(category=category) if category else None)
-    return [h for h in hits if h.product_id != product_id][:k]
+    others: tuple[str, ...] | None = None
+    if product_id:  # exclude the product before fusion so it does not skew score normalisation
+        pids = index.meta.loc[index.meta["kind"] == "product", "product_id"]
+        others = tuple(pids[pids != product_id])
+        if not others:
+            return []
+    hits = index.search(query, k, kind="product", filters=Filters(product_ids=others, category=category or None))
+    return hits[:k]

@@ -3,7 +3,7 @@
 Index types (``Settings.index_type`` / ``assistant index build --type``):
 
 * ``flat``  – exact inner product, ``IndexIDMap2(IndexFlatIP)``. Default below ``AUTO_HNSW_MIN`` vectors.
-* ``hnsw``  – ``IndexIDMap2(IndexHNSWFlat)`` (M=32, efConstruction=80, efSearch=128). Default above.
+* ``hnsw``  – ``IndexIDMap2(IndexHNSWFlat)`` (M=32, efConstruction=40, efSearch=128). Default above.
   HNSW cannot remove vectors: deleted ids become *tombstones* (skipped at search time) and the graph
   is rebuilt from the live vectors once tombstones pass 20% (``compact``).
 * ``ivfpq`` – ``IndexIVFPQ`` (native ids, 8-bit PQ with dim/8 sub-quantisers) for stores too big for
@@ -26,7 +26,7 @@ AUTO_HNSW_MIN = 50_000
 IVFPQ_MIN = 20_000
 EXACT_SUBSET_MAX = 4096
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 128
 IVF_NPROBE = 32
 
