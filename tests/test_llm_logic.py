@@ -157,3 +157,9 @@ def test_get_llm_unknown_backend_and_model_aliases(monkeypatch: pytest.MonkeyPat
     bad = settings.model_copy(update={"llm_backend": "nope"})
     with pytest.raises(ConfigError, match="ASSISTANT_LLM_BACKEND"):
         get_llm(bad)
+
+
+def test_parse_tool_reply_salvages_truncated_final_answer() -> None:
+    gen = parse_tool_reply('{ "tool": "final_answer", "answer": "Runs \\"small\\" [W1]. The fab', TOOLS,
+                           finish_reason="length")
+    assert gen.text == 'Runs "small" [W1]. The fab' and gen.finish_reason == "length" and not gen.tool_calls

@@ -42,8 +42,9 @@ class TransformersLLM(LLM):
             path, gguf_file = path.parent, path.name
         if not path.exists():
             raise ModelNotFoundError(f"Model folder {path} not found (set ASSISTANT_HF_MODEL_PATH).")
-        if gguf_file:
+        if gguf_file:  # transformers de-quantises GGUF weights with gguf + accelerate
             require("gguf", "gguf")
+            require("accelerate", "accelerate")
         if threads:
             torch.set_num_threads(threads)
         if device_map == "auto" and not torch.cuda.is_available():

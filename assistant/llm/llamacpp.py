@@ -71,13 +71,10 @@ class LlamaCppLLM(LLM):
             if cancel is not None and cancel.is_set():
                 state["finish_reason"] = "cancelled"
                 return
-            try:
-                chunks = self.llama.create_chat_completion(**kwargs)
-            except ValueError as exc:  # e.g. prompt longer than the context window
-                raise GenerationError(f"{self.name}: {exc}. Shorten the input or raise ASSISTANT_LLM_CONTEXT.") from exc
+            chunks = self.llama.create_chat_completion(**kwargs)
             n = 0
             try:
-                for chunk in chunks:
+                for chunk in _checked(chunks, self.name):
                     choice = chunk["choices"][0]
                     piece = choice.get("delta", {}).get("content") or ""
                     if choice.get("finish_reason"):
@@ -115,3 +112,12 @@ class LlamaCppLLM(LLM):
         if tools and finish != "cancelled":
             return parse_tool_reply(text, tools, finish_reason=finish, **base)
         return Generation(text=text, finish_reason=finish, **base)
+
+
+def _checked(chunks: Iterator[Any], name: str) -> Iterator[Any]:
+    """llama-cpp-python raises ValueError lazily (first chunk) when the prompt overflows the context."""
+    try:
+        yield from chunks
+    except ValueError as exc:
+        raise GenerationError(f"{name}: {exc}. Shorten the input (see assistant.llm.budget.fit_messages) "
+                              "or raise ASSISTANT_LLM_CONTEXT.") from exc

@@ -54,14 +54,21 @@ class OpenAICompatLLM(LLM):
     def _create(self, kwargs: dict[str, Any], schema: dict[str, Any] | None) -> Any:
         """Call the API, stepping down the structured-output modes the server rejects (once per backend)."""
         if schema is None:
-            return self._call(kwargs)
+            try:
+                return self._call(kwargs)
+            except self._openai.APIStatusError as exc:
+                raise GenerationError(f"{self.base_url} failed: {exc}") from exc
         modes = [self._mode] if self._mode else list(_MODES)
         last: Exception | None = None
         for mode in modes:
             fmt = self._response_format(mode, schema)
             try:
                 result = self._call({**kwargs, **({"response_format": fmt} if fmt else {})})
-            except (self._openai.BadRequestError, self._openai.UnprocessableEntityError) as exc:
+            except self._openai.APIStatusError as exc:
+                # 400/422 from most servers; llama-cpp-python's server answers 500 for a rejected body
+                rejected = exc.status_code in (400, 422) or (exc.status_code == 500 and "response_format" in str(exc))
+                if not rejected:
+                    raise GenerationError(f"{self.base_url} failed: {exc}") from exc
                 last = exc
                 continue
             self._mode = mode

@@ -125,6 +125,17 @@ def parse_json(text: str) -> dict[str, Any]:
     return obj
 
 
+_PARTIAL_ANSWER = re.compile(r'^\s*\{\s*"tool"\s*:\s*"final_answer"\s*,\s*"answer"\s*:\s*"(.*)$', re.DOTALL)
+
+
+def _unescape(fragment: str) -> str:
+    fragment = re.sub(r'\\u[0-9a-fA-F]{0,3}$|\\$', "", fragment)  # drop a dangling escape
+    try:
+        return str(json.loads(f'"{fragment}"')).strip()
+    except ValueError:
+        return fragment.replace('\\"', '"').replace("\\n", "\n").strip()
+
+
 def _match_name(name: str, names: list[str]) -> str:
     if name in names:
         return name
@@ -144,7 +155,9 @@ def parse_tool_reply(text: str, tools: list[dict[str, Any]], *, model: str = "",
     base = {"model": model, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
     obj = find_json_object(text)
     if obj is None:
-        return Generation(text=text.strip(), finish_reason=finish_reason, **base)  # type: ignore[arg-type]
+        partial = _PARTIAL_ANSWER.search(text)  # a final answer cut off by max_tokens: keep what is there
+        answer = _unescape(partial.group(1)) if partial else text.strip()
+        return Generation(text=answer, finish_reason=finish_reason, **base)  # type: ignore[arg-type]
     name = obj.get("tool") or obj.get("name") or obj.get("function")
     if isinstance(obj.get("function"), dict):  # {"function": {"name", "arguments"}}
         obj, name = obj["function"], obj["function"].get("name")
