@@ -21,11 +21,13 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+LOGS: dict[int, str] = {}  # server pid -> log file
 QUERIES = ["runs small", "soft fabric", "too short", "great gift", "zipper broke", "true to size", "itchy wool",
            "lovely colour", "cheap material", "fits perfectly", "mug", "lantern", "cotton dress", "pockets"]
 QUESTIONS = ["What do buyers say about the fit of dresses?", "Which products have complaints about the fabric?",
@@ -47,7 +49,10 @@ def start_server(home: Path | None, model: str | None, port: int, cmd: list[str]
         env["ASSISTANT_LLM_MODEL"] = model
     cmd = cmd or [sys.executable, "-m", "assistant.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
                   "--log-level", "warning"]
-    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tempfile.NamedTemporaryFile(prefix=f"serve-{port}-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    LOGS[proc.pid] = log.name
+    return proc
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 120.0) -> None:
@@ -56,8 +61,8 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc is not None and proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{err[-3000:]}")
+            log = Path(LOGS.get(proc.pid, "/dev/null")).read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log}")
         try:
             if httpx.get(url + "/v1/health", timeout=2).status_code in (200, 401):
                 return

@@ -43,11 +43,12 @@ def demo_products(n: int) -> list[dict[str, Any]]:
     return mixed[:n]
 
 
-def run(label: str, settings: Any, products: list[dict[str, Any]], concurrency: int, length: int) -> dict[str, Any]:
+def run(label: str, settings: Any, products: list[dict[str, Any]], concurrency: int, length: int,
+        llm: Any = None) -> dict[str, Any]:
     from assistant.batch import run_batch
     from assistant.service import MerchAssistant
 
-    svc = MerchAssistant(settings)
+    svc = MerchAssistant(settings, llm=llm)
     _ = svc.llm  # load before timing
     out = Path(tempfile.mkdtemp(prefix="batch-bench-")) / "drafts.jsonl"
     t0 = time.perf_counter()
@@ -70,13 +71,14 @@ def free_port() -> int:
 def start_llama_server(gguf: Path, threads: int, ctx: int, port: int, parallel: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
            "--n_threads", str(threads), "--n_ctx", str(ctx), "--seed", "0"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = open(Path(tempfile.gettempdir()) / f"llama-server-{port}.log", "wb")  # noqa: SIM115 - lives with proc
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     import httpx
 
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("llama_cpp.server exited: " + (proc.stderr.read().decode()[-2000:] if proc.stderr else ""))
+            raise RuntimeError(f"llama_cpp.server exited: see {log.name}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
                 return proc
@@ -114,10 +116,16 @@ def main() -> int:
         port = free_port()
         server = start_llama_server(gguf, args.threads, base.llm_context, port, 4)
         try:
+            from assistant.llm.openai_backend import OpenAICompatLLM
+
             http = base.model_copy(update={**common, "llm_backend": "openai",
                                            "openai_base_url": f"http://127.0.0.1:{port}/v1"})
-            rows.append(run("B HTTP llama_cpp.server, concurrency 1", http, products, 1, args.length))
-            rows.append(run("C HTTP llama_cpp.server, concurrency 4", http, products, 4, args.length))
+            # llama_cpp.server answers a json_schema response_format with HTTP 500 (not 400), so the
+            # backend's automatic step-down never reaches json_object: pin the mode it supports.
+            client = OpenAICompatLLM(http.openai_base_url, http.openai_model, schema_mode="json_object",
+                                     max_tokens=http.llm_max_tokens, context_length=http.llm_context)
+            rows.append(run("B HTTP llama_cpp.server, concurrency 1", http, products, 1, args.length, client))
+            rows.append(run("C HTTP llama_cpp.server, concurrency 4", http, products, 4, args.length, client))
         finally:
             server.terminate()
             server.wait(10)
