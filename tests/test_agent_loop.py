@@ -156,7 +156,7 @@ def test_streaming_events_and_normalised_dicts(ctx: ToolContext) -> None:
     assert events[1].artifacts and events[1].artifacts[0].mime == "image/png"
     dicts = [normalise_event(e) for e in events]
     json.dumps(dicts)  # JSON-able, PNGs as base64
-    assert dicts[0] == {"type": "tool_call", "step": 1, "name": "forecast_demand",
+    assert dicts[0] == {"type": "tool_call", "step": 1, "name": "forecast_demand", "tool": "forecast_demand",
                         "arguments": {"product_id": "R1", "horizon": 2}}
     assert dicts[1]["artifacts"][0]["data_base64"]
     final = dicts[-1]

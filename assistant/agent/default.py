@@ -58,18 +58,18 @@ def citations(result: AgentResult) -> list[str]:
 def normalise_event(event: AgentEvent) -> dict[str, Any]:
     """An agent event as a JSON-able dict with a ``type`` key (artifacts as base64 PNGs).
 
-    - ``tool_call``: step, name, arguments
-    - ``tool_result``: step, name, arguments, result, error, duration_s, artifacts
+    - ``tool_call``: step, name (= tool), arguments
+    - ``tool_result``: step, name (= tool), arguments, result, error, duration_s, artifacts
     - ``token``: text
     - ``final``: answer, citations, tool_calls [{name, arguments, result, error, duration_s}], artifacts,
       flags [{kind, message, detail}], stopped, model, duration_s
     """
     if event.type == "tool_call":
         return {"type": "tool_call", "step": event.data.get("step"), "name": event.data.get("tool"),
-                "arguments": event.data.get("arguments", {})}
+                "tool": event.data.get("tool"), "arguments": event.data.get("arguments", {})}
     if event.type == "tool_result":
         d = event.data
-        return {"type": "tool_result", "step": d.get("step"), "name": d.get("tool"),
+        return {"type": "tool_result", "step": d.get("step"), "name": d.get("tool"), "tool": d.get("tool"),
                 "arguments": d.get("arguments", {}), "result": d.get("result"), "error": d.get("error"),
                 "duration_s": d.get("duration_s"), "artifacts": [a.as_dict() for a in event.artifacts]}
     if event.type == "token":
