@@ -126,3 +126,30 @@ def test_custom_lexicon_and_bad_inputs() -> None:
     empty = aspect_stats(pd.DataFrame({"text": []}))
     assert empty == {"n_reviews": 0, "rating_mean": None, "rating_hist": {1: 0, 2: 0, 3: 0, 4: 0, 5: 0},
                      "aspects": []}
+
+
+def test_discover_aspects_clusters_unmatched_sentences() -> None:
+    import hashlib
+
+    import numpy as np
+
+    from assistant.sentiment.discover import discover_aspects
+
+    class Bow:
+        name, dim = "bow", 64
+
+        def encode(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+            out = np.zeros((len(texts), self.dim), dtype=np.float32)
+            for i, t in enumerate(texts):
+                for w in t.lower().strip(".").split():
+                    out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1
+            return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+    texts = [f"The zipper pull jams constantly {i}. The fabric is soft." for i in range(6)]
+    texts += [f"Deep pockets hold my phone {i}." for i in range(4)]
+    clusters = discover_aspects(pd.DataFrame({"text": texts}), Bow(), n_clusters=2)
+    assert len(clusters) == 2
+    top = clusters[0]
+    assert "zipper" in top["keywords"] and top["n_reviews"] == 6 and top["share"] == 0.6
+    assert all("fabric" not in e for c in clusters for e in c["examples"])  # lexicon matches are left out
+    assert "pockets" in clusters[1]["keywords"]
