@@ -136,13 +136,24 @@ def baseline(url: str, token: str | None, seconds: float = 5.0) -> dict[str, Any
     return run_load(url, duration=seconds, search_clients=1, ask_clients=0, token=token)["search"]
 
 
-def ensure_demo_home(home: Path) -> None:
-    """A store with the demo data and its index (built once with `assistant demo setup`)."""
+def ensure_demo_home(home: Path, max_reviews: int | None = None) -> None:
+    """A store with the demo data and its index. The full demo index (`assistant demo setup`) embeds
+    ~13k reviews; ``max_reviews`` indexes only the first N reviews (all products) to save time."""
     if (home / "index").is_dir() and any((home / "index").iterdir()):
         return
     env = dict(os.environ, ASSISTANT_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    print(f"building the demo store in {home} (assistant demo setup)…", flush=True)
-    subprocess.run([sys.executable, "-m", "assistant.cli.main", "demo", "setup"], cwd=REPO, env=env, check=True)
+    if max_reviews is None:
+        print(f"building the demo store in {home} (assistant demo setup)…", flush=True)
+        subprocess.run([sys.executable, "-m", "assistant.cli.main", "demo", "setup"], cwd=REPO, env=env, check=True)
+        return
+    print(f"building the demo store in {home} (index: all products + {max_reviews} reviews)…", flush=True)
+    code = ("from assistant.config import get_settings as g; from assistant.data.catalog import Catalog; "
+            "from assistant.data.demo import load_demo; from assistant.index.embedder import get_embedder; "
+            "from assistant.index.hybrid import HybridIndex; s = g(); c = Catalog.open(s); "
+            "c.is_empty() and load_demo(c); "
+            f"HybridIndex.build(s.current_index(), c.products(), c.reviews().head({int(max_reviews)}), "
+            "get_embedder(s), s.index_type)")
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, check=True)
 
 
 def main() -> int:
@@ -151,6 +162,8 @@ def main() -> int:
     ap.add_argument("--token")
     ap.add_argument("--home", type=Path, default=Path(os.environ.get("ASSISTANT_HOME", "/tmp/merch-bench-home")))
     ap.add_argument("--model", default="smollm2-135m", help="LLM for /v1/ask on the started server")
+    ap.add_argument("--max-reviews", type=int, default=None,
+                    help="index only the first N demo reviews when building the bench store (default: all)")
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--search-clients", type=int, default=50)
     ap.add_argument("--ask-clients", type=int, default=5)
@@ -159,7 +172,7 @@ def main() -> int:
     proc = None
     url = args.url
     if not url:
-        ensure_demo_home(args.home)
+        ensure_demo_home(args.home, args.max_reviews)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         proc = start_server(args.home, args.model, port)
