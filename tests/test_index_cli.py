@@ -75,3 +75,29 @@ def test_search_without_index_explains(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 2 and "assistant index build" in result.output
     result = runner.invoke(app, ["search", "x", "--mode", "fuzzy"])
     assert result.exit_code == 2 and "--mode" in result.output
+
+
+@pytest.mark.slow
+def test_demo_setup_loads_store_and_builds_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.index.embedder as embedder_mod
+    from assistant.cli.main import app
+
+    monkeypatch.setattr(embedder_mod, "get_embedder", lambda settings=None: FakeEmbedder())
+    result = runner.invoke(app, ["demo", "setup", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["catalog"]["products"] > 100 and out["catalog"]["reviews"] > 1000
+    assert out["index"]["n_products"] == out["catalog"]["products"]
+    assert out["index"]["n_reviews"] == out["catalog"]["reviews"]
+    again = json.loads(runner.invoke(app, ["demo", "setup", "--json"]).stdout)  # idempotent, no rebuild
+    assert again["demo_loaded"] == {} and again["index"] == out["index"]
+    hits = json.loads(runner.invoke(app, ["search", "dress runs small", "--kind", "review", "--json"]).stdout)
+    assert len(hits["hits"]) == 10
+
+
+def test_add_builds_the_index_when_none_exists(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "p.csv"
+    path.write_text("product_id,title,description\nP7,Straw sun hat,Wide brim hat for the beach\n")
+    out = cli("index", "add", str(path), "--kind", "products", "--json")
+    assert out["index"]["added"] == 14  # catalog fixture (13 chunks) + the new product
+    assert cli("search", "beach hat", "--kind", "product", "--json")["hits"][0]["product_id"] == "P7"

@@ -162,3 +162,13 @@ def test_ivfpq_on_a_larger_store(tmp_path: Path) -> None:
     ids, _ = vectors.search(index, "ivfpq", x[5], 5, allowed=np.array([12, 13, 14, 99], dtype=np.int64))
     assert set(ids.tolist()) <= {12, 13, 14, 99} and 12 in ids.tolist()
     assert vectors.remove(index, np.array([12], dtype=np.int64)) == 1
+
+
+def test_empty_index_then_upsert(tmp_path: Path) -> None:
+    idx = HybridIndex.build(tmp_path / "idx", None, None, FakeEmbedder())
+    assert idx.stats()["n_chunks"] == 0 and idx.search("anything", 5) == []
+    dup = pd.concat([reviews_frame(), reviews_frame().iloc[[0]].assign(text="Last copy wins.")], ignore_index=True)
+    assert idx.upsert(reviews=dup)["added"] == 8
+    again = HybridIndex.load(tmp_path / "idx", FakeEmbedder())
+    assert again.search("buttons fell off", 1)[0].review_id == "V4"
+    assert again.search("last copy wins", 1)[0].text == "Love it. Last copy wins."  # title + text

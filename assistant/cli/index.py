@@ -50,7 +50,8 @@ def add(
     from assistant.data.catalog import Catalog
     from assistant.data.loaders import load_table
     from assistant.data.schema import ColumnMap
-    from assistant.index import open_index
+    from assistant.index import build_from_catalog, open_index
+    from assistant.index.store import current_version
 
     with friendly_errors():
         if kind not in ("products", "reviews"):
@@ -60,9 +61,13 @@ def add(
                             skip_bad_rows=skip_bad_rows)
         catalog = Catalog.open(settings)
         stored = catalog.upsert_products(result.frame) if kind == "products" else catalog.upsert_reviews(result.frame)
-        index = open_index(settings)
-        changes = index.upsert(products=result.frame if kind == "products" else None,
-                               reviews=result.frame if kind == "reviews" else None, show_progress=not as_json)
+        if current_version(settings.current_index()) is None:  # first data: build instead of update
+            built = build_from_catalog(settings, catalog, show_progress=not as_json)
+            changes = {"added": built["n_chunks"], "unchanged": 0, "removed": 0}
+        else:
+            changes = open_index(settings).upsert(products=result.frame if kind == "products" else None,
+                                                  reviews=result.frame if kind == "reviews" else None,
+                                                  show_progress=not as_json)
         out = {"file": str(file), "kind": kind, "loaded": result.loaded, "rejected": result.rejected,
                "catalog_upserted": stored, "index": changes}
         if as_json:

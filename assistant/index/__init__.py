@@ -36,6 +36,7 @@ def open_index(settings: Settings | None = None) -> HybridIndex:
     s = settings or get_settings()
     path = s.current_index()
     require_version(path)  # fail fast (before loading the model) when nothing was built
+    _single_query_threads(s)
     key = (str(path.resolve()), s.embedding_model)
     with _OPEN_LOCK:
         idx = _OPEN.get(key)
@@ -59,6 +60,14 @@ def build_from_catalog(settings: Settings | None = None, catalog: Catalog | None
     path: Path = s.current_index()
     idx = HybridIndex.build(path, catalog.products(), catalog.reviews(), get_embedder(s),
                             index_type or s.index_type, show_progress=show_progress)
+    _single_query_threads(s)
     with _OPEN_LOCK:
         _OPEN[(str(path.resolve()), s.embedding_model)] = idx
     return idx.stats()
+
+
+def _single_query_threads(settings: Settings) -> None:
+    """FAISS thread start-up dominates single queries on small machines: use ``faiss_threads`` (1)."""
+    from assistant.index.vectors import faiss_mod
+
+    faiss_mod().omp_set_num_threads(max(1, settings.faiss_threads))

@@ -188,7 +188,8 @@ class HybridIndex:
             info = _product_info(meta[meta["kind"] == "product"])
             info.update(_product_info(new_p))
             new_r = review_chunks(reviews, info)
-            incoming = pd.concat([new_p, new_r], ignore_index=True)
+            incoming = pd.concat([new_p, new_r], ignore_index=True).drop_duplicates("chunk_id", keep="last")
+            incoming = incoming.reset_index(drop=True)
             replaced_ids = {f"p:{p}" for p in new_p["product_id"]}
             touched_reviews = set(new_r["review_id"])
             old_rows = meta["chunk_id"].isin(replaced_ids) | (
