@@ -135,10 +135,7 @@ class HybridIndex:
         allowed = None
         if mask is not None:
             allowed = self._ids[mask]
-        if allowed is None and len(self.tombstones):
-            ids, scores = vectors.search(self.faiss, self._itype, qv, k + len(self.tombstones))
-        else:
-            ids, scores = vectors.search(self.faiss, self._itype, qv, k, allowed)
+        ids, scores = vectors.search(self.faiss, self._itype, qv, k, allowed, exclude=self.tombstones)
         rows = np.searchsorted(self._ids, ids)
         live = (rows < len(self._ids)) & (self._ids[np.minimum(rows, len(self._ids) - 1)] == ids) if len(self._ids) else rows < 0
         return rows[live][:k].astype(np.int64), scores[live][:k]

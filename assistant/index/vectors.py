@@ -114,8 +114,9 @@ def set_search_params(index: Any, index_type: str, *, ef_search: int | None = No
 
 
 def search(index: Any, index_type: str, query: np.ndarray, k: int,
-           allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Top ``k`` (ids, scores) for one query vector; ``allowed`` restricts to those ids (sorted int64).
+           allowed: np.ndarray | None = None, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` (ids, scores) for one query vector; ``allowed`` restricts to those ids (sorted int64),
+    ``exclude`` (used when ``allowed`` is None) skips ids, e.g. HNSW tombstones.
 
     Returned ids are never -1; fewer than ``k`` come back only when fewer vectors qualify."""
     faiss = faiss_mod()
@@ -123,6 +124,8 @@ def search(index: Any, index_type: str, query: np.ndarray, k: int,
     n = ntotal(index)
     if n == 0 or k <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    sel: Any = None
+    n_allowed = n
     if allowed is not None:
         if len(allowed) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -131,16 +134,22 @@ def search(index: Any, index_type: str, query: np.ndarray, k: int,
             scores = vecs @ q[0]
             top = np.argsort(-scores, kind="stable")[:k]
             return allowed[top], scores[top]
-        sel = faiss.IDSelectorBatch(allowed)
+        sel, n_allowed = faiss.IDSelectorBatch(allowed), len(allowed)
+    elif exclude is not None and len(exclude):
+        inner_sel = faiss.IDSelectorBatch(exclude)
+        sel = faiss.IDSelectorNot(inner_sel)
+        sel.referenced = inner_sel  # keep the wrapped selector alive
+        n_allowed = max(1, n - len(exclude))
+    if sel is not None:
         if index_type == "hnsw":
             inner = faiss.downcast_index(index.index)
             params: Any = faiss.SearchParametersHNSW(sel=sel, efSearch=max(inner.hnsw.efSearch, k))
         elif index_type == "ivfpq":
-            few = len(allowed) < 0.05 * n
+            few = n_allowed < 0.05 * n
             params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nlist if few else max(index.nprobe, 64))
         else:
             params = faiss.SearchParameters(sel=sel)
-        scores, ids = index.search(q, min(k, len(allowed)), params=params)
+        scores, ids = index.search(q, min(k, n_allowed), params=params)
     else:
         if index_type == "hnsw":
             inner = faiss.downcast_index(index.index)
