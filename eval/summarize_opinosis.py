@@ -83,7 +83,7 @@ def main() -> None:
     for i, (topic, sents, golds) in enumerate(topics, 1):
         reviews = pd.DataFrame({"review_id": [f"S{j}" for j in range(1, len(sents) + 1)], "product_id": topic,
                                 "text": sents})
-        res = summarize_reviews(reviews, llm=llm, subject=subject(topic), words=args.words, max_tokens=160)
+        res = summarize_reviews(reviews, llm=llm, subject=subject(topic), words=args.words, max_tokens=240)
         pred = strip_citations(res["summary"])
         base = " ".join(centroid_summary(sents, args.words))
         rows.append({"topic": topic, "system": "llm", "valid": res["citations_valid"],

@@ -3,6 +3,7 @@ citations validated, numbers corrected, map-reduce when the evidence does not fi
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -88,3 +89,21 @@ def test_all_uncited_falls_back_to_stats(reviews: pd.DataFrame) -> None:
 def test_empty_reviews_error() -> None:
     with pytest.raises(AssistantError, match="No reviews"):
         summarize_reviews(pd.DataFrame(columns=["review_id", "product_id", "text"]), llm=ScriptedLLM())
+
+
+def test_json_sentences_with_schema_constrained_ids(reviews: pd.DataFrame) -> None:
+    out = json.dumps({"sentences": [{"text": "Fabric is thin and wrinkles", "review_ids": ["W2", "W4"]},
+                                    {"text": "Colors are loved.", "review_ids": ["W3"]}]})
+    llm = ScriptedLLM([out])
+    res = summarize_reviews(reviews, llm=llm)
+    assert res["summary"] == "Fabric is thin and wrinkles [W2, W4]. Colors are loved [W3]."
+    schema = llm.calls[0].json_schema
+    assert schema is not None
+    enum = schema["properties"]["sentences"]["items"]["properties"]["review_ids"]["items"]["enum"]
+    assert set(enum) == set(res["evidence_ids"]) and "W2" in enum
+
+
+def test_cut_off_json_keeps_complete_sentences(reviews: pd.DataFrame) -> None:
+    out = '{"sentences": [{"text": "Fabric is thin", "review_ids": ["W4", "W4"]}, {"text": "Colors are lo'
+    res = summarize_reviews(reviews, llm=ScriptedLLM([out]))
+    assert res["summary"] == "Fabric is thin [W4]."

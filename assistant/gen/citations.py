@@ -39,6 +39,56 @@ def split_prose(text: str) -> list[str]:
     return [s for s in out if s]
 
 
+_STOP = frozenset(["a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "to", "of", "in", "on", "for", "with", "at", "by", "from", "and", "or", "not", "no", "it", "its", "this", "that", "these", "those", "what", "which", "who", "whom", "how", "why", "when", "where", "there", "here", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "i", "me", "my", "we", "our", "you", "your", "he", "she", "they", "them", "their", "his", "her", "as", "if", "than", "then", "so", "such", "about", "into", "over", "under", "any", "some", "all", "more", "most", "very", "much", "many", "have", "has", "had", "get", "got", "make", "made", "product", "item", "one", "ones", "buy", "bought", "people", "say", "said", "think", "thought", "good", "also", "just", "really", "but", "too", "while", "however", "overall", "buyers", "buyer", "reviews", "review", "reviewers", "customers", "users"])
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased content words (stop words removed, a plural "s" stripped) for overlap checks."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words if w not in _STOP and len(w) > 1}
+
+
+def clean_markdown(text: str) -> str:
+    """Model prose without list markers, headings and emphasis; a cut-off last fragment is removed."""
+    text = re.sub(r"(?m)^\s*(?:#+\s*|[-*•]\s+|\d+[.)]\s+)", "", text)
+    text = re.sub(r"\*\*|__|`", "", text)
+    text = re.sub(r"\s*\n+\s*", " ", text).strip()
+    sents = split_prose(text)
+    if len(sents) > 1 and not re.search(r"[.!?](?:\s*\[[^\]]*\])*$", sents[-1]):
+        sents = sents[:-1]
+    return " ".join(sents)
+
+
+def attribute_uncited(text: str, evidence: dict[str, str], *, min_support: float = 0.6, min_words: int = 3,
+                      max_ids: int = 2) -> tuple[str, list[str]]:
+    """Cite sentences the model left uncited when the evidence supports them: a sentence with at least
+    ``min_words`` content words, at least ``min_support`` (and ``min_words``) of them found in one
+    evidence text, gets that text's id (best ``max_ids``). Unsupported sentences stay uncited (and are
+    dropped later). Pass only trustworthy evidence (see ``evidence.looks_like_injection``).
+    Returns (text, ids added)."""
+    ev_words = {i: content_words(t) for i, t in evidence.items()}
+    out: list[str] = []
+    added: list[str] = []
+    for sent in split_prose(text):
+        if any(c in evidence for c in cited_ids(sent)):
+            out.append(sent)
+            continue
+        cw = content_words(strip_citations(sent))
+        if len(cw) < min_words:
+            out.append(sent)
+            continue
+        scored = sorted(((len(cw & w) / len(cw), i) for i, w in ev_words.items() if len(cw & w) >= min_words),
+                        key=lambda x: (-x[0], x[1]))
+        ids = [i for sc, i in scored[:max_ids] if sc >= min_support]
+        if ids:
+            body = strip_citations(sent)
+            end = body[-1] if body and body[-1] in ".!?" else ""
+            sent = f"{body[:-1] if end else body} [{', '.join(ids)}]{end or '.'}"
+            added.extend(i for i in ids if i not in added)
+        out.append(sent)
+    return " ".join(out), added
+
+
 def strip_citations(text: str) -> str:
     return re.sub(r"\s+([.,;!?])", r"\1", _CITE.sub("", text)).strip()
 

@@ -41,6 +41,21 @@ def neutralise(text: str, max_chars: int = 1200) -> str:
     return text
 
 
+_INJECTION = re.compile(
+    r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier|your)\s+"
+    r"(instructions|prompts?|rules)|</?\s*(evidence|system|tool_result)\b|<\|im_(start|end)\|>"
+    r"|\b(system|developer)\s*(prompt|message)?\s*:|[{,]\s*\"(tool|function|name)\"\s*:|\byou are now\b"
+    r"|\bnew instructions\b|\bsay (that )?this product is\b",
+    re.I,
+)
+
+
+def looks_like_injection(text: str) -> bool:
+    """True when ``text`` contains instruction-like content (prompt-injection attempts). Such evidence is
+    still shown to the model as escaped data, but is never used to auto-attribute model sentences."""
+    return bool(_INJECTION.search(str(text)))
+
+
 def safe_id(value: Any) -> str:
     """Ids go inside tag attributes and citation brackets: keep a conservative character set."""
     return re.sub(r"[^A-Za-z0-9_.:\-]", "_", str(value))[:64]

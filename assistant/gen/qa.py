@@ -8,11 +8,10 @@ proposes are returned for the caller's tool loop, but only calls of the tools th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.gen.citations import check_citations
+from assistant.gen.citations import check_citations, content_words
 from assistant.gen.evidence import (
     Evidence,
     evidence_budget,
@@ -34,14 +33,6 @@ ANSWER_SCHEMA: dict[str, Any] = {
     },
     "required": ["answer", "citations", "sufficient_evidence"],
 }
-
-_STOP = frozenset(["a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "to", "of", "in", "on", "for", "with", "at", "by", "from", "and", "or", "not", "no", "it", "its", "this", "that", "these", "those", "what", "which", "who", "whom", "how", "why", "when", "where", "there", "here", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "i", "me", "my", "we", "our", "you", "your", "he", "she", "they", "them", "their", "his", "her", "as", "if", "than", "then", "so", "such", "about", "into", "over", "under", "any", "some", "all", "more", "most", "very", "much", "many", "have", "has", "had", "get", "got", "make", "made", "product", "item", "one", "ones", "buy", "bought", "people", "say", "said", "think", "thought", "good"])
-
-
-def content_words(text: str) -> set[str]:
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words if w not in _STOP and len(w) > 1}
-
 
 def abstain_message(question: str) -> str:
     topic = question.strip().rstrip("?.! ")

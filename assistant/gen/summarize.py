@@ -8,24 +8,35 @@ post-checked: unknown ids removed, uncited sentences dropped, wrong numbers corr
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from assistant.errors import AssistantError, GenerationError
-from assistant.gen.citations import check_citations, check_numbers, cited_ids
+from assistant.gen.citations import (
+    attribute_uncited,
+    check_citations,
+    check_numbers,
+    cited_ids,
+    clean_markdown,
+    split_prose,
+    strip_citations,
+)
 from assistant.gen.evidence import (
     Evidence,
     chunk_evidence,
     evidence_budget,
     evidence_ids,
+    looks_like_injection,
     merge_by_id,
     render_blocks,
     safe_id,
 )
 from assistant.gen.extractive import centroid_rank
-from assistant.gen.llmio import generate_text, system_message
+from assistant.gen.llmio import generate, parse_json, system_message
 from assistant.llm.base import LLM, Message
 from assistant.prompts import render
 
@@ -89,9 +100,10 @@ def pick_quotes(aspects: Sequence[dict[str, Any]], per_aspect: int = 2) -> list[
     return out
 
 
-def _evidence(aspects: Sequence[dict[str, Any]], reviews: pd.DataFrame, per_aspect: int) -> list[Evidence]:
+def _evidence(aspects: Sequence[dict[str, Any]], reviews: pd.DataFrame, per_aspect: int,
+              representative: int = 6) -> list[Evidence]:
     """Quoted sentences of the chosen aspects (negative first, so they survive truncation), merged
-    per review; followed by a few whole reviews when there are few quotes."""
+    per review; followed by the most representative whole reviews."""
     ratings = {str(r): v for r, v in zip(reviews["review_id"], reviews.get("rating", pd.Series(dtype=float)),
                                          strict=False)} if "rating" in reviews else {}
     items: list[Evidence] = []
@@ -103,12 +115,58 @@ def _evidence(aspects: Sequence[dict[str, Any]], reviews: pd.DataFrame, per_aspe
             if rating is not None and pd.notna(rating):
                 meta["rating"] = f"{float(rating):g}"
             items.append(Evidence(safe_id(rid), str(q["sentence"]), "review", meta))
-    if len(items) < 8:  # few aspect quotes: add the most representative reviews (TF-IDF centroid)
-        sample = reviews.head(2000)
-        texts = [str(t) for t in sample["text"]]
-        for i in centroid_rank(texts)[: 10 - len(items)]:
-            items.append(Evidence(safe_id(sample["review_id"].iloc[i]), texts[i], "review", {}))
+    # plus the most representative reviews (TF-IDF centroid): the gist beyond the lexicon's aspects
+    sample = reviews.head(2000)
+    texts = [str(t) for t in sample["text"]]
+    for i in centroid_rank(texts)[: max(representative, 10 - len(items))]:
+        items.append(Evidence(safe_id(sample["review_id"].iloc[i]), texts[i], "review", {}))
     return merge_by_id(items)
+
+
+def summary_schema(ids: Sequence[str], max_sentences: int = 8) -> dict[str, Any]:
+    """JSON schema of a summary: sentences, each with the evidence ids it rests on (ids constrained to
+    the evidence given, so a grammar-constrained model cannot cite anything else)."""
+    return {"type": "object", "required": ["sentences"], "properties": {"sentences": {
+        "type": "array", "minItems": 1, "maxItems": max_sentences, "items": {
+            "type": "object", "required": ["text", "review_ids"], "properties": {
+                "text": {"type": "string"},
+                "review_ids": {"type": "array", "minItems": 1, "maxItems": 3,
+                               "items": {"type": "string", "enum": sorted(ids)}}}}}}}
+
+
+_SENT_OBJ = re.compile(r'\{\s*"text"\s*:\s*"((?:[^"\\]|\\.)*)"\s*,\s*"review_ids"\s*:\s*\[([^\]]*)\]\s*\}')
+
+
+def prose_from(text: str) -> str:
+    """Prose from the model output: a ``{"sentences": [{"text", "review_ids"}]}`` object becomes
+    "text [id, id]." sentences; anything else is taken as prose with inline citations."""
+    try:
+        sents = parse_json(text).get("sentences")
+    except GenerationError:
+        sents = None
+    if not isinstance(sents, list):  # cut-off JSON (max_tokens): keep the complete sentence objects
+        sents = [{"text": json.loads(f'"{t}"'), "review_ids": re.findall(r'"([^"]+)"', ids)}
+                 for t, ids in _SENT_OBJ.findall(text)]
+        if not sents:
+            return "" if text.lstrip().startswith("{") else text.strip()
+    out = []
+    seen: set[str] = set()
+    for s in sents:
+        if not isinstance(s, dict) or not str(s.get("text", "")).strip():
+            continue
+        body = strip_citations(str(s["text"]).strip())
+        if body.lower() in seen:  # greedy small models loop: keep each sentence once
+            continue
+        seen.add(body.lower())
+        ids = list(dict.fromkeys(str(i) for i in s.get("review_ids") or [] if str(i).strip()))
+        end = body[-1] if body[-1] in ".!?" else "."
+        body = body[:-1] if body[-1] in ".!?" else body
+        out.append(f"{body} [{', '.join(ids)}]{end}" if ids else f"{body}{end}")
+    return " ".join(out)
+
+
+def _ask(llm: LLM, messages: list[Message], ids: Sequence[str], max_tokens: int) -> str:
+    return prose_from(generate(llm, messages, max_tokens=max_tokens, json_schema=summary_schema(ids)).text)
 
 
 def _stats_rows(stats: dict[str, Any], aspects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -123,7 +181,8 @@ def summarize_reviews(reviews: pd.DataFrame, *, llm: LLM, subject: str = "this p
     """Summarise ``reviews`` (canonical review columns) with the LLM, grounded and cited.
 
     Returns ``{"subject", "summary", "n_reviews", "rating_mean", "aspects", "pros", "cons", "quotes",
-    "citations_valid", "invalid_citations", "uncited_sentences", "dropped_sentences", "number_issues",
+    "citations_valid", "invalid_citations", "uncited_sentences", "dropped_sentences", "auto_cited", "suspicious_evidence",
+    "number_issues",
     "map_reduce_chunks", "evidence_ids"}``. ``aspects`` are the code-computed statistics (over ALL
     reviews); ``pros``/``cons`` each ``{"text", "review_ids", "aspect", "count", "share"}``.
     """
@@ -149,10 +208,13 @@ def summarize_reviews(reviews: pd.DataFrame, *, llm: LLM, subject: str = "this p
     if len(chunks) <= 1:
         user = render("summary_user", evidence=render_blocks(chunks[0] if chunks else []),
                       rating_mean=rating_mean, **common)
-        prose = generate_text(llm, [system, {"role": "user", "content": user}], max_tokens=max_tokens)
+        prose = _ask(llm, [system, {"role": "user", "content": user}], sorted(known), max_tokens)
     else:
         prose = _map_reduce(llm, system, chunks, common, known, max_tokens)
 
+    suspicious = sorted({e.id for e in items if looks_like_injection(e.text)})
+    trusted = {e.id: e.text for e in items if e.id not in suspicious}
+    prose, auto_cited = attribute_uncited(clean_markdown(prose), trusted)
     report = check_citations(prose, known, drop_uncited=drop_uncited)
     text, issues = check_numbers(report.text, stats)
     if not text.strip():
@@ -170,6 +232,8 @@ def summarize_reviews(reviews: pd.DataFrame, *, llm: LLM, subject: str = "this p
         "invalid_citations": report.invalid,
         "uncited_sentences": report.uncited_sentences,
         "dropped_sentences": report.dropped_sentences,
+        "auto_cited": auto_cited,
+        "suspicious_evidence": suspicious,
         "number_issues": [i.as_dict() for i in issues],
         "map_reduce_chunks": len(chunks),
         "evidence_ids": sorted(known),
@@ -182,9 +246,9 @@ def _map_reduce(llm: LLM, system: Message, chunks: list[list[Evidence]], common:
     for i, chunk in enumerate(chunks, 1):
         user = render("summary_map", subject=common["subject"], part=i, parts=len(chunks), max_notes=5,
                       evidence=render_blocks(chunk))
-        out = generate_text(llm, [system, {"role": "user", "content": user}], max_tokens=max_tokens)
         local = evidence_ids(chunk)
-        for line in out.splitlines():
+        out = _ask(llm, [system, {"role": "user", "content": user}], sorted(local), max_tokens)
+        for line in out.splitlines() if "\n" in out else split_prose(out):
             line = line.strip().lstrip("-*• ").strip()
             if line and any(c in local for c in cited_ids(line)):
                 notes.append("- " + check_citations(line, local).text)
@@ -192,7 +256,7 @@ def _map_reduce(llm: LLM, system: Message, chunks: list[list[Evidence]], common:
         raise GenerationError("The model wrote no cited notes for any chunk of the reviews; "
                               "try a larger model (--model) or fewer reviews.")
     user = render("summary_reduce", notes=notes, **common)
-    return generate_text(llm, [system, {"role": "user", "content": user}], max_tokens=max_tokens)
+    return _ask(llm, [system, {"role": "user", "content": user}], sorted(known), max_tokens)
 
 
 def _fallback_prose(pros: list[dict[str, Any]], cons: list[dict[str, Any]], stats: dict[str, Any]) -> str:
