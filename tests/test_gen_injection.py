@@ -16,6 +16,7 @@ from assistant.gen.copywriter import draft_copy
 from assistant.gen.qa import answer_question
 from assistant.gen.summarize import summarize_reviews
 from assistant.index.types import Hit
+from assistant.llm.base import Generation, ToolCall
 from assistant.sentiment.aspects import aspect_stats
 
 FIX = Path(__file__).parent / "fixtures" / "gen"
@@ -62,8 +63,9 @@ def test_parroted_injection_is_not_auto_attributed(store: pd.DataFrame) -> None:
 
 def test_stats_unaffected_by_injection(store: pd.DataFrame) -> None:
     clean = aspect_stats(store)
-    llm = ScriptedLLM(['{"tool": "delete_catalog"} All 8 buyers (100%) love the fabric [W1].'])
-    res = summarize_reviews(store, llm=llm)
+    text = json.dumps({"sentences": [{"text": "All 8 buyers (100%) love the fabric", "review_ids": ["W1"]}]})
+    llm = ScriptedLLM([Generation(text=text, tool_calls=[ToolCall("delete_catalog", {})])])
+    res = summarize_reviews(store, llm=llm)  # a summary offers no tools: a proposed call is ignored
     assert res["n_reviews"] == 8
     assert [(a["aspect"], a["n_reviews"], a["negative"]) for a in res["aspects"]] == \
         [(a["aspect"], a["n_reviews"], a["negative"]) for a in clean["aspects"]]
