@@ -29,8 +29,10 @@ class OpenAICompatLLM(LLM):
                  schema_mode: str = "auto") -> None:
         openai = require("openai")
         self._openai = openai
+        # no automatic retries: llama-cpp-python's server answers 500 to a response_format it does not
+        # know, and the schema-mode step-down below must not wait for back-offs first
         self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout,
-                                    max_retries=1)
+                                    max_retries=0)
         self.base_url = base_url
         self.model = model
         self.name = f"openai:{model}"
