@@ -222,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="Smaller sets (minutes, not tens of minutes).")
     ap.add_argument("--threads", type=int, default=2, help="torch threads for embedding.")
     ap.add_argument("--skip-1m", action="store_true")
+    ap.add_argument("--parts", default="embed,demo,100k,1m", help="Comma list of parts to run.")
     ap.add_argument("--real", type=int, default=0, help="Real texts embedded for the 100k/1M sets (20000 full).")
     ap.add_argument("--demo-reviews", type=int, default=0, help="Demo reviews indexed (2000 full).")
     ap.add_argument("--pipeline-reviews", type=int, default=0, help="Reviews for the throughput test (600 full).")
@@ -244,13 +245,18 @@ def main(argv: list[str] | None = None) -> int:
           f"queries: 200 review titles from women's clothing reviews")
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        bench_embedding(emb, reviews.sample(args.pipeline_reviews or (150 if q else 600), random_state=2), tmp)
-        products, demo_reviews, label = demo_store(args.data, reviews, args.demo_reviews or (500 if q else 2000))
-        bench_queries(HybridIndex.build(tmp / "demo", products, demo_reviews, emb), queries, label)
-        print("[2b] >= 100k chunks")
-        texts, real = real_pool(emb, reviews, descs, args.real or (2000 if q else 20000))
-        bench_100k(emb, texts, real, 20_000 if q else 100_000, queries, tmp, ["auto"] if q else ["auto", "flat"])
-        if not args.skip_1m:
+        parts = set(args.parts.split(","))
+        if "embed" in parts:
+            bench_embedding(emb, reviews.sample(args.pipeline_reviews or (150 if q else 600), random_state=2), tmp)
+        if "demo" in parts:
+            products, demo_reviews, label = demo_store(args.data, reviews, args.demo_reviews or (500 if q else 2000))
+            bench_queries(HybridIndex.build(tmp / "demo", products, demo_reviews, emb), queries, label)
+        if parts & {"100k", "1m"}:
+            print("[2b] >= 100k chunks")
+            texts, real = real_pool(emb, reviews, descs, args.real or (2000 if q else 20000))
+        if "100k" in parts:
+            bench_100k(emb, texts, real, 20_000 if q else 100_000, queries, tmp, ["auto"] if q else ["auto", "flat"])
+        if "1m" in parts and not args.skip_1m:
             bench_1m(real, 100_000 if q else 1_000_000, tmp, [16, 32, 64, 128] if q else [16, 32, 64, 128, 256])
     print(f"total {time.perf_counter() - t0:.0f} s")
     return 0

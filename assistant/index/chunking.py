@@ -20,7 +20,9 @@ CHUNK_COLUMNS: tuple[str, ...] = (
     "faiss_id", "chunk_id", "kind", "product_id", "review_id", "rating", "date", "category", "title", "text",
 )
 
-_SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|(?<=[.!?])(?=[A-Z][a-z])|\n+")
+# sentence end: . ! ? (possibly repeated) then whitespace - reviews are often all lower case, so no capital
+# is required; also "fine.The strap" (no space, capital after) and line breaks.
+_SENT_RE = re.compile(r"(?<=[.!?])\s+|(?<=[a-z][.!?])(?=[A-Z][a-z])|\n+")
 
 
 def split_sentences(text: str) -> list[str]:
