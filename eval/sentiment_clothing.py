@@ -38,6 +38,10 @@ def main() -> None:
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "merch-assistant-cache")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for embedding")
     ap.add_argument("--throughput-n", type=int, default=1000)
+    ap.add_argument("--train-dtype", default="float32", choices=["float32", "bfloat16"],
+                    help="embedding dtype for the training/test features (default float32)")
+    ap.add_argument("--infer-dtype", default="auto", choices=["auto", "float32", "bfloat16"],
+                    help="embedding dtype for the deployment check and throughput (auto = bf16 where fast)")
     args = ap.parse_args()
 
     import torch
@@ -45,7 +49,8 @@ def main() -> None:
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import GroupShuffleSplit
 
-    from assistant.index.embedder import get_embedder
+    from assistant.config import get_settings
+    from assistant.index.embedder import SentenceTransformerEmbedder, resolve_dtype
     from assistant.sentiment.features import embed_cached, make_tfidf, review_text
     from assistant.sentiment.model import rating_to_sentiment, train_sentiment_model
 
@@ -65,7 +70,10 @@ def main() -> None:
     print("test rating distribution:", {int(k): int(v) for k, v in zip(*np.unique(y5[te], return_counts=True),
                                                                         strict=True)})
 
-    embedder = get_embedder()
+    name = get_settings().embedding_model
+    embedder = SentenceTransformerEmbedder(name, dtype=args.train_dtype)
+    infer_dtype = resolve_dtype(args.infer_dtype)
+    infer_embedder = embedder if infer_dtype == args.train_dtype else SentenceTransformerEmbedder(name, dtype=infer_dtype)
     t0 = time.perf_counter()
     emb = embed_cached(texts, embedder, args.cache_dir, show_progress=False)
     print(f"embeddings: {embedder!r}, {emb.shape}, {time.perf_counter() - t0:.1f} s (cache {args.cache_dir})")
@@ -93,10 +101,15 @@ def main() -> None:
           f"recommend_threshold={model.recommend_threshold}")
     pred = model.predict_arrays([texts[i] for i in te], emb=emb[te])
     t0 = time.perf_counter()
-    fast = train_sentiment_model([texts[i] for i in tr], y5[tr], rec[tr], groups=groups[tr], feature_sets=("tfidf",))
-    print(f"fast variant (features=tfidf, same tuning) trained in {time.perf_counter() - t0:.1f} s; "
-          f"C={fast.params['C']} class_weight={fast.params['class_weight']}")
-    pred_fast = fast.predict_arrays([texts[i] for i in te])
+    alt_fs = ("emb+tfidf",) if model.features == "tfidf" else ("tfidf",)
+    alt_trial = max((t for t in model.params["trials"] if t["features"] == alt_fs[0]),
+                    key=lambda t: t["val_macro_f1_5"])  # its best setting from the selection grid above
+    alt = train_sentiment_model([texts[i] for i in tr], y5[tr], rec[tr], embedder=embedder, embeddings=emb[tr],
+                                groups=groups[tr], feature_sets=alt_fs, cs=(alt_trial["C"],),
+                                class_weights=(alt_trial["class_weight"],))
+    print(f"alternative ({alt.features}, same tuning) trained in {time.perf_counter() - t0:.1f} s; "
+          f"C={alt.params['C']} class_weight={alt.params['class_weight']}")
+    pred_alt = alt.predict_arrays([texts[i] for i in te], emb=emb[te] if "emb" in alt.features else None)
 
     def row(name: str, p5: np.ndarray, p3: np.ndarray, pr: np.ndarray) -> None:
         print(f"{name:28s} 5-class acc {accuracy_score(y5[te], p5):.4f} macro-F1 {f1_score(y5[te], p5, average='macro'):.4f} | "
@@ -107,12 +120,18 @@ def main() -> None:
     print(f"\nTEST ({len(te)} reviews of {len(set(groups[te]))} unseen products)")
     row("TF-IDF+LR baseline", base["rating"], base["sent"], base["rec"])
     row(f"model ({model.features})", pred["rating_class"], pred["sentiment"], pred["recommend"])
-    row("fast variant (tfidf, tuned)", pred_fast["rating_class"], pred_fast["sentiment"], pred_fast["recommend"])
+    emb_model = model if "emb" in model.features else alt
+    if infer_embedder is not embedder and "emb" in emb_model.features:
+        emb_te = embed_cached([texts[i] for i in te], infer_embedder, args.cache_dir)
+        p2 = emb_model.predict_arrays([texts[i] for i in te], emb=emb_te)
+        row(f"  {emb_model.features}, {infer_dtype} test embs", p2["rating_class"], p2["sentiment"], p2["recommend"])
+    row(f"alternative ({alt.features})", pred_alt["rating_class"], pred_alt["sentiment"], pred_alt["recommend"])
     mae = np.abs(pred["rating"] - y5[te]).mean()
     print(f"model rating estimate (expected stars) MAE {mae:.4f}")
     print("reference: BERT-base 5-class accuracy 0.68 / macro-F1 0.56")
 
     # ---- throughput: raw texts in, predictions out (embedding included, no cache)
+    model.embedder = alt.embedder = infer_embedder
     n = min(args.throughput_n, len(te))
     sample = [texts[i] for i in te[:n]]
     model.predict_arrays(sample[:32])  # warm-up
@@ -124,11 +143,12 @@ def main() -> None:
     for h in base_heads.values():
         h.predict(xs)
     dtb = time.perf_counter() - t1
+    alt.predict_arrays(sample[:32])
     t2 = time.perf_counter()
-    fast.predict_arrays(sample)
+    alt.predict_arrays(sample)
     dtf = time.perf_counter() - t2
-    print(f"\nthroughput on {n} test reviews, torch threads={args.threads}, embeddings {getattr(embedder, 'dtype', '?')}: "
-          f"model ({model.features}) {n / dt:.0f} reviews/s; fast variant (tfidf) {n / dtf:.0f} reviews/s; "
+    print(f"\nthroughput on {n} test reviews, torch threads={args.threads}, embeddings {infer_dtype}: "
+          f"model ({model.features}) {n / dt:.0f} reviews/s; alternative ({alt.features}) {n / dtf:.0f} reviews/s; "
           f"TF-IDF+LR baseline {n / dtb:.0f} reviews/s "
           f"(load average {os.getloadavg()[0]:.2f})")
 
