@@ -66,7 +66,7 @@ def load(path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     reviews["date"] = pd.NaT
     spans = df[df["human_ans_spans"] != "ANSWERNOTFOUND"].groupby("q_reviews_id")["human_ans_spans"].apply(
         lambda s: sorted(set(s)))
-    qs = df.groupby("q_reviews_id").agg(question=("question", "first"), item=("item_id", "first")).reset_index()
+    qs = df.groupby("q_reviews_id").agg(question=("question", "first"), item_id=("item_id", "first")).reset_index()
     qs["spans"] = qs["q_reviews_id"].map(spans).apply(lambda v: v if isinstance(v, list) else [])
     qs["answerable"] = qs["spans"].map(bool)
     return reviews, qs
@@ -79,6 +79,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=120, help="sample this many questions (0 = all 335)")
     ap.add_argument("--k", type=int, default=6, help="passages retrieved per question")
     ap.add_argument("--out", default="")
+    ap.add_argument("--index-dir", default="", help="reuse/keep the built index here (default: a temp dir)")
     args = ap.parse_args()
 
     from assistant.index.embedder import get_embedder
@@ -90,8 +91,11 @@ def main() -> None:
     if args.limit and args.limit < len(qs):
         qs = qs.sample(n=args.limit, random_state=0).reset_index(drop=True)
     t0 = time.perf_counter()
-    tmp = tempfile.mkdtemp(prefix="subjqa_idx_")
-    index = HybridIndex.build(Path(tmp) / "idx", None, reviews, get_embedder())
+    idx_path = Path(args.index_dir or tempfile.mkdtemp(prefix="subjqa_idx_")) / "idx"
+    if (idx_path / "manifest.json").exists():
+        index = HybridIndex.load(idx_path, get_embedder())
+    else:
+        index = HybridIndex.build(idx_path, None, reviews, get_embedder())
     print(f"indexed {len(reviews)} reviews in {time.perf_counter() - t0:.0f}s", flush=True)
     sentences = {pid: [s for t in g["text"] for s in re.split(r"(?<=[.!?])\s+", t) if s.strip()]
                  for pid, g in reviews.groupby("product_id")}
@@ -99,9 +103,9 @@ def main() -> None:
     rows = []
     for i, q in enumerate(qs.itertuples(index=False), 1):
         res = answer_question(q.question, llm=llm, index=index, k=args.k,
-                              filters=Filters(product_ids=(q.item,)), max_tokens=160)
+                              filters=Filters(product_ids=(q.item_id,)), max_tokens=160)
         pred = strip_citations(res["answer"]) if not res["abstained"] else ""
-        base = best_sentence(q.question, sentences.get(q.item, []))
+        base = best_sentence(q.question, sentences.get(q.item_id, []))
         f1 = max((token_f1(pred, s) for s in q.spans), default=0.0)
         bf1 = max((token_f1(base, s) for s in q.spans), default=0.0)
         rows.append({"q": q.q_reviews_id, "answerable": q.answerable, "abstained": res["abstained"],

@@ -7,7 +7,7 @@ import json
 
 from fakes import ScriptedLLM, tool_call
 
-from assistant.gen.qa import ANSWER_SCHEMA, answer_question
+from assistant.gen.qa import answer_question, answer_schema, parse_answer
 from assistant.index.types import Hit
 
 HITS = [
@@ -40,7 +40,7 @@ def test_answer_with_valid_citations() -> None:
     assert not res["abstained"] and res["sufficient_evidence"]
     assert res["citations"] == ["W5", "W2"] or set(res["citations"]) == {"W2", "W5"}
     assert res["invalid_citations"] == ["W77"]
-    assert llm.calls[0].json_schema == ANSWER_SCHEMA
+    assert llm.calls[0].json_schema == answer_schema(["C1080", "W2", "W5"])
     assert '<evidence id="W2" kind="review"' in llm.calls[0].prompt
 
 
@@ -84,3 +84,17 @@ def test_plain_text_final_answer_with_tools() -> None:
     llm = ScriptedLLM(["It runs small [W2]."])
     res = answer_question("Does it fit?", llm=llm, index=WordIndex(HITS), tools=tools)
     assert res["answer"] == "It runs small [W2]." and res["citations"] == ["W2"]
+
+
+def test_cut_off_json_answer_is_salvaged() -> None:
+    obj = parse_answer('{"answer": "It runs small [W2].", "citations": ["W2", "W5')
+    assert obj == {"answer": "It runs small [W2].", "citations": ["W2"], "sufficient_evidence": True}
+
+
+def test_model_flag_overridden_only_when_answer_is_supported() -> None:
+    supported = ans("The fit runs small in the chest.", ["W2"], ok=False)
+    res = answer_question("Does the fit run small?", llm=ScriptedLLM([supported]), index=WordIndex(HITS))
+    assert not res["abstained"] and res["model_flag"] is False and res["citations"] == ["W2"]
+    unsupported = ans("It ships with a free belt and a gift box.", ["W2"], ok=False)
+    res = answer_question("Does the fit run small?", llm=ScriptedLLM([unsupported]), index=WordIndex(HITS))
+    assert res["abstained"] and res["reason"] == "the model said the evidence is insufficient"

@@ -8,10 +8,12 @@ proposes are returned for the caller's tool loop, but only calls of the tools th
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.gen.citations import check_citations, content_words
+from assistant.gen.citations import check_citations, content_words, strip_citations
 from assistant.gen.evidence import (
     Evidence,
     evidence_budget,
@@ -23,6 +25,47 @@ from assistant.gen.evidence import (
 from assistant.gen.llmio import generate, parse_json, system_message
 from assistant.llm.base import LLM, Message
 from assistant.prompts import render
+
+
+def answer_schema(ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """The answer schema; with ``ids`` the citations are constrained to those evidence ids."""
+    schema = json.loads(json.dumps(ANSWER_SCHEMA))
+    if ids:
+        schema["properties"]["citations"] = {"type": "array", "maxItems": 3,
+                                             "items": {"type": "string", "enum": sorted(set(ids))}}
+    return schema
+
+
+_ANSWER_RE = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)')
+_CITES_RE = re.compile(r'"citations"\s*:\s*\[([^\]]*)')
+_SUFF_RE = re.compile(r'"sufficient_evidence"\s*:\s*(true|false)')
+
+
+def parse_answer(text: str) -> dict[str, Any]:
+    """The answer object; a cut-off JSON answer is salvaged field by field; plain text is the answer."""
+    try:
+        return parse_json(text)
+    except Exception:
+        pass
+    m = _ANSWER_RE.search(text)
+    if not m:
+        return {"answer": text.strip(), "citations": [], "sufficient_evidence": True}
+    try:
+        answer = json.loads(f'"{m.group(1)}"')
+    except json.JSONDecodeError:
+        answer = m.group(1)
+    cites = _CITES_RE.search(text)
+    suff = _SUFF_RE.search(text)
+    return {"answer": answer, "citations": re.findall(r'"([^"]+)"', cites.group(1)) if cites else [],
+            "sufficient_evidence": suff is None or suff.group(1) == "true"}
+
+
+def supported(answer: str, evidence: dict[str, str], ids: Sequence[str], min_support: float = 0.6) -> bool:
+    """True when most content words of ``answer`` occur in the cited evidence texts."""
+    words = content_words(answer)
+    cited = set().union(*(content_words(evidence[i]) for i in ids if i in evidence)) if ids else set()
+    return bool(words) and len(words & cited) / len(words) >= min_support
+
 
 ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -49,16 +92,20 @@ def hits_to_evidence(hits: Sequence[Any]) -> list[Evidence]:
     return out
 
 
+def _keys(text: str) -> set[str]:
+    return {w[:5] for w in content_words(text)}  # crude stemming: battery/batteries, fit/fits
+
+
 def _relevant(question: str, hits: Sequence[Any], min_score: float | None) -> list[Any]:
-    q = content_words(question)
-    kept = []
-    for h in hits:
-        if min_score is not None and float(h.score) < min_score:
-            continue
-        if q and not (q & content_words(f"{h.text} {h.title or ''}")):
-            continue
-        kept.append(h)
-    return kept
+    """Hits above ``min_score``, provided at least one of them shares a content word with the question
+    (otherwise nothing: the question is about something the store has no evidence on). Hits that share
+    words come first."""
+    q = _keys(question)
+    scored = [h for h in hits if min_score is None or float(h.score) >= min_score]
+    overlap = [h for h in scored if not q or q & _keys(f"{h.text} {h.title or ''}")]
+    if not overlap:
+        return []
+    return overlap + [h for h in scored if h not in overlap]
 
 
 def answer_question(question: str, *, llm: LLM, index: Any, catalog: Any = None,
@@ -87,7 +134,7 @@ def answer_question(question: str, *, llm: LLM, index: Any, catalog: Any = None,
     kept, _ = fit_evidence(llm, items, max(0, evidence_budget(llm, probe, max_tokens=max_tokens)), max_chars=800)
     user = render("qa_answer", question=question, evidence=render_blocks(kept, 800), tools=bool(tools))
     gen = generate(llm, [system, *history, {"role": "user", "content": user}], max_tokens=max_tokens,
-                   tools=tools, json_schema=ANSWER_SCHEMA)
+                   tools=tools, json_schema=answer_schema(sorted(evidence_ids(kept))))
     allowed = {str(t.get("name") or t.get("function", {}).get("name")) for t in (tools or [])}
     calls = [{"name": c.name, "arguments": c.arguments, "id": c.id} for c in gen.tool_calls]
     base["tool_calls"] = [c for c in calls if c["name"] in allowed]
@@ -95,10 +142,7 @@ def answer_question(question: str, *, llm: LLM, index: Any, catalog: Any = None,
     if base["tool_calls"]:
         return {**base, "answer": "", "sufficient_evidence": False, "abstained": False,
                 "reason": "the model asked for a tool"}
-    try:
-        obj = parse_json(gen.text)
-    except Exception:
-        obj = {"answer": gen.text, "citations": [], "sufficient_evidence": True}
+    obj = parse_answer(gen.text)
     known = evidence_ids(kept)
     answer = str(obj.get("answer", "")).strip()
     declared = [str(c).strip("[] ") for c in obj.get("citations") or [] if str(c).strip()]
@@ -106,14 +150,19 @@ def answer_question(question: str, *, llm: LLM, index: Any, catalog: Any = None,
     citations = list(dict.fromkeys([c for c in declared if c in known] + report.cited))
     invalid = list(dict.fromkeys([c for c in declared if c not in known] + report.invalid))
     declined = answer.lower().startswith(("i don't have evidence", "i do not have evidence"))
-    sufficient = bool(obj.get("sufficient_evidence", True)) and bool(citations) and bool(answer) and not declined
+    # abstain when: no valid citation, a refusal, or the model flags insufficiency AND the answer is not
+    # supported word-for-word by what it cites (small models often flag false after a grounded answer)
+    flag = bool(obj.get("sufficient_evidence", True))
+    support = supported(strip_citations(answer), {e.id: e.text for e in kept}, citations)
+    sufficient = bool(citations) and bool(answer) and not declined and (flag or support)
     if not sufficient:
-        why = ("the model said the evidence is insufficient" if not obj.get("sufficient_evidence", True)
-               else "the answer cited no valid evidence")
+        why = ("the answer cited no valid evidence" if not citations or declined
+               else "the model said the evidence is insufficient")
         text = check_citations(answer, known).text if declined else abstain_message(question)
         return {**base, "answer": text, "citations": [], "invalid_citations": invalid, "sufficient_evidence": False,
                 "abstained": True, "reason": why}
     # cited only in the citations field: show them after the answer
     answer = report.text if report.cited else f"{report.text} [{', '.join(citations)}]"
     return {**base, "answer": answer, "citations": citations, "invalid_citations": invalid,
-            "sufficient_evidence": True, "abstained": False, "reason": ""}
+            "sufficient_evidence": True, "abstained": False, "model_flag": flag,
+            "reason": "" if flag else "model flagged insufficient evidence but the answer is supported by its citations"}
