@@ -29,9 +29,11 @@ Mode = Literal["hybrid", "dense", "bm25"]
 Fusion = Literal["rrf", "cc"]
 
 RRF_K = 60
-#: Default fusion, chosen on the SubjQA electronics DEV split (eval/retrieval_subjqa.py --tune):
-#: "cc" = convex combination of min-max normalised arm scores with weights (bm25, dense);
-#: "rrf" = weighted reciprocal rank fusion, sum of w / (60 + rank). Plain RRF is ("rrf", (1, 1)).
+#: Default fusion, chosen on the SubjQA electronics DEV split (eval/retrieval_subjqa.py --tune; never on
+#: test): "cc" = convex combination of min-max normalised arm scores with weights (bm25, dense);
+#: "rrf" = weighted reciprocal rank fusion, sum of w / (60 + rank). Plain RRF is ("rrf", (1, 1)) and
+#: fell below dense-only within the item. The finer dev grid prefers cc 0.1/0.9 by 0.013 mean MRR
+#: (noise on 99 dev questions); we keep 0.2/0.8 so exact terms (product names, codes) still count.
 DEFAULT_FUSION: Fusion = "cc"
 DEFAULT_WEIGHTS: tuple[float, float] = (0.2, 0.8)
 TOMBSTONE_COMPACT_SHARE = 0.2
