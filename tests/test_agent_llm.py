@@ -19,7 +19,7 @@ def test_real_model_chooses_the_forecast_tool_end_to_end(tmp_path: Path) -> None
     ctx = make_context(tmp_path)
     llm = get_llm(model="qwen2.5-coder-0.5b")
     agent = Agent(llm, default_registry(), context=ctx, max_steps=2, max_tokens=160)
-    res = agent.run("Forecast weekly unit sales of product R1 for the next 4 weeks.")
+    res = agent.run("Forecast weekly demand for product R1 for the next 4 weeks.")
     assert res.steps, res.answer
     first = res.steps[0]
     assert first.tool == "forecast_demand"
