@@ -98,7 +98,8 @@ def main() -> None:
             ("template baseline", base, [f.as_dict() for f in check_copy(base, attrs, title=str(p.product_name))]),
         ):
             desc = str(copy.get("description", "")) if "error" not in v or system.startswith("template") else ""
-            rows.append({"product": p.pid, "category": p.top, "system": system, "error": "error" in v,
+            rows.append({"product": p.pid, "category": p.top, "system": system,
+                         "error": "error" in v and not system.startswith("template"),
                          "flagged": bool(flags), "n_flags": len(flags),
                          "length_ok": length_report(desc, args.words)["ok"], "words": len(desc.split()),
                          "rougeL_F": scorer.score(real, desc)["rougeL"].fmeasure if desc else 0.0,
