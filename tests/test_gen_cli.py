@@ -70,3 +70,25 @@ def test_copy_draft_bad_attrs(catalog, monkeypatch: pytest.MonkeyPatch) -> None:
     use_llm(monkeypatch, ScriptedLLM([]))
     out = CliRunner().invoke(app, ["copy", "draft", "--attrs", "{oops"])
     assert out.exit_code == 2 and "JSON object" in out.output
+
+
+def test_ask_calls_tools_and_quotes_their_numbers(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from fakes import tool_call
+
+    llm = ScriptedLLM([tool_call("review_stats", product_id="C1080"), "C1080 has 8 reviews."])
+    use_llm(monkeypatch, llm)
+    out = CliRunner().invoke(app, ["ask", "How many reviews does C1080 have?", "--json"])
+    assert out.exit_code == 0, out.output
+    res = json.loads(out.stdout)
+    assert [s["tool"] for s in res["steps"]] == ["review_stats"]
+    assert res["steps"][0]["error"] is None and res["steps"][0]["result"]["n_reviews"] == 8
+    assert res["answer"] == "C1080 has 8 reviews." and res["flags"] == []
+
+
+def test_ask_flags_a_number_no_tool_returned(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from fakes import tool_call
+
+    use_llm(monkeypatch, ScriptedLLM([tool_call("review_stats", product_id="C1080"), "It has 8 reviews, 9731 sold."]))
+    out = CliRunner().invoke(app, ["ask", "How is C1080 doing?"])
+    assert out.exit_code == 0, out.output
+    assert "tool review_stats" in out.stdout and "unsupported_number" in out.stdout and "9731" in out.stdout

@@ -130,11 +130,32 @@ def copy_draft(
 
 def ask(
     question: str = typer.Argument(..., help="A question about the catalog or its reviews."),
-    k: int = typer.Option(8, "--k", help="Evidence passages to retrieve."),
+    k: int = typer.Option(8, "--k", help="Evidence passages to retrieve (--no-tools mode)."),
     model: str | None = typer.Option(None, "--model", help="LLM key (see `assistant models`)."),
+    tools: bool = typer.Option(True, "--tools/--no-tools",
+                               help="Let the assistant call forecast/search/stats tools (default), or only "
+                                    "answer from retrieved reviews with citations."),
+    max_steps: int = typer.Option(5, "--max-steps", help="Tool-calling rounds before the agent must answer."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON."),
 ) -> None:
-    """Answer a launch question with citations, or say that the evidence is not there."""
+    """Answer a launch question: the assistant calls numeric tools (forecasts, similar products, review
+    statistics) and quotes their numbers; with --no-tools it answers from cited reviews or abstains."""
+    if tools:
+        from assistant.agent import build_default_agent
+
+        with friendly_errors():
+            result = build_default_agent(llm=_llm(model), max_steps=max_steps).run(question)
+        if as_json:
+            print_json(result.as_dict())
+            return
+        for step in result.steps:
+            outcome = f"error: {step.error}" if step.error else json.dumps(step.result, default=str)[:300]
+            console.print(f"tool {step.tool}({json.dumps(step.arguments, default=str)}) -> {outcome}",
+                          markup=False, style="dim")
+        console.print(result.answer, markup=False)
+        for flag in result.flags:
+            console.print(f"flag [{flag.kind}]: {flag.message}", markup=False, style="yellow")
+        return
     from assistant.gen.qa import answer_question
 
     with friendly_errors():
