@@ -59,6 +59,8 @@ serve: install
 	$(BIN)/assistant serve --host $(HOST) --port 8000
 
 test: install-dev
+	$(BIN)/ruff check assistant tests eval bench app.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest tests
 
 test-fast: install-dev

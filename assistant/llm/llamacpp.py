@@ -7,9 +7,11 @@ always streams internally so that ``cancel`` is checked between tokens.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,15 @@ from typing import Any
 from assistant.errors import GenerationError, ModelNotFoundError, require
 from assistant.llm.base import LLM, Generation, Message
 from assistant.llm.toolcall import parse_tool_reply, prepare_messages, tool_choice_schema
+
+_LIVE: weakref.WeakSet[LlamaCppLLM] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free models before interpreter teardown (llama-cpp-python's __del__ fails once its modules are gone)."""
+    for llm in list(_LIVE):
+        llm.close()
 
 
 class LlamaCppLLM(LLM):
@@ -42,6 +53,12 @@ class LlamaCppLLM(LLM):
         self.seed = seed
         self.max_tokens = max_tokens
         self._lock = threading.RLock()
+        _LIVE.add(self)
+
+    def close(self) -> None:
+        """Free the model's memory now; the object cannot generate afterwards."""
+        with contextlib.suppress(Exception):
+            self.llama.close()
 
     # ------------------------------------------------------------------ tokens
     def count_tokens(self, text: str) -> int:
