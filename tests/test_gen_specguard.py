@@ -77,3 +77,13 @@ def test_check_copy_covers_all_fields() -> None:
             "seo_keywords": ["waterproof curtain"]}
     got = {f.claim.lower() for f in check_copy(copy, ATTRS)}
     assert got == {"machine washable", "waterproof"}
+
+
+def test_spec_sheet_negatives_and_size_words_are_not_claims() -> None:
+    from assistant.gen.specguard import check_claims
+
+    attrs = {"Microwave Safe": "No", "Size": "Large", "Material": "Ceramic"}
+    # "Microwave Safe: No" repeats the spec sheet; "Size: Large" must not be read as size "L".
+    assert check_claims("Ceramic mug. Microwave Safe: No. Size: Large.", attrs) == []
+    flags = check_claims("Ceramic mug. Microwave safe and dishwasher safe. Size: M.", attrs)
+    assert {f.claim.lower() for f in flags} >= {"microwave safe", "size m"}

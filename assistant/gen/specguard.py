@@ -74,9 +74,11 @@ CERTIFICATIONS = (
 )
 _SIZE_TOKENS = re.compile(r"(?<![\w-])(XXS|XS|XXL|XXXL|[2-5]XL|XL)(?![\w-])")
 _SIZE_WORD = re.compile(r"\bsizes?\s*:?\s*((?:\d{1,2}|XXS|XS|S|M|L|XL|XXL|XXXL|free size|one size)"
-                        r"(?:\s*(?:/|,|-|to|and|or)\s*(?:\d{1,2}|XXS|XS|S|M|L|XL|XXL|XXXL))*)", re.I)
+                        r"(?:\s*(?:/|,|-|to|and|or)\s*(?:\d{1,2}|XXS|XS|S|M|L|XL|XXL|XXXL))*)(?![\w-])", re.I)
 _FALSY = {"no", "false", "0", "none", "n/a", "na", "not applicable", "nil"}
 _NEGATED = re.compile(r"\b(not|no|isn't|is not|never|without)\s+(?:\w+\s+)?$", re.I)
+# "Microwave Safe: No" states the opposite of the claim (spec-sheet style).
+_NEGATED_AFTER = re.compile(r"^\s*[:=\-\u2013]?\s*(?:no|false|none|not applicable)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,9 @@ class Source:
         return re.search(rf"(?<![a-z]){re.escape(p)}(?:s|es)?(?![a-z])", self.text) is not None
 
 
-def _negated(text: str, start: int) -> bool:
-    return _NEGATED.search(text[max(0, start - 24):start]) is not None
+def _negated(text: str, start: int, end: int | None = None) -> bool:
+    before = _NEGATED.search(text[max(0, start - 24):start]) is not None
+    return before or (end is not None and _NEGATED_AFTER.match(text[end:end + 20]) is not None)
 
 
 def _phrase_hits(text: str, vocab: tuple[str, ...]) -> list[tuple[str, int]]:
@@ -175,7 +178,7 @@ def check_claims(text: str, attributes: Mapping[str, Any], notes: str = "", titl
         if not _negated(text, pos) and not src.states(term) and not _color_alias(term, src):
             add(Flag(term, "color", "colour not listed in the attributes"))
     for term, pos in _phrase_hits(text, CERTIFICATIONS):
-        if not _negated(text, pos) and not src.states(term):
+        if not _negated(text, pos, pos + len(term)) and not src.states(term):
             add(Flag(term, "certification", "claim not stated in the attributes or notes"))
     for m in _SIZE_TOKENS.finditer(text):
         if not src.states(m.group(1)):
