@@ -88,7 +88,7 @@ def main() -> None:
     t0 = time.perf_counter()
     for i, p in enumerate(products.itertuples(index=False), 1):
         attrs = dict(p.specs)
-        res = draft_copy(attrs, llm=llm, title=str(p.product_name), length=args.words, max_tokens=360)
+        res = draft_copy(attrs, llm=llm, title=str(p.product_name), length=args.words, max_tokens=512)
         v = res["variants"][0]
         real = str(p.description)
         base = template(str(p.product_name), attrs)

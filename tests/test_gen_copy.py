@@ -9,7 +9,7 @@ import pytest
 from fakes import ScriptedLLM
 
 from assistant.errors import AssistantError
-from assistant.gen.copywriter import COPY_SCHEMA, draft_copy, length_report, parse_attributes
+from assistant.gen.copywriter import copy_schema, draft_copy, length_report, parse_attributes
 from assistant.index.types import Hit
 
 ATTRS = {"Material": "Cotton", "Color": "Navy", "Length": "110 cm"}
@@ -29,7 +29,7 @@ def test_clean_draft_no_regeneration() -> None:
     res = draft_copy(ATTRS, llm=llm, length=24)
     v = res["variants"][0]
     assert v["flags"] == [] and not v["regenerated"] and not v["needs_review"]
-    assert llm.calls[0].json_schema == COPY_SCHEMA
+    assert llm.calls[0].json_schema == copy_schema(24)
     assert v["length"] == {"words": 24, "target": 24, "min": 18, "max": 30, "ok": True}
     assert "- Material: Cotton" in llm.calls[0].prompt
 
@@ -104,3 +104,13 @@ def test_parse_attributes_errors() -> None:
 def test_length_report_bounds() -> None:
     assert length_report("one two three", 4)["ok"] is True
     assert length_report("one", 4)["ok"] is False
+
+
+def test_copy_schema_caps_lengths_for_the_grammar() -> None:
+    from assistant.gen.copywriter import _whole_sentences, copy_schema
+
+    schema = copy_schema(60)
+    assert schema["properties"]["description"]["maxLength"] == int(60 * 1.25 * 8) + 40
+    assert schema["properties"]["bullets"]["maxItems"] == 5
+    assert _whole_sentences("Soft cotton towel. Dries fast. Ideal for the beach and") == "Soft cotton towel. Dries fast."
+    assert _whole_sentences("Soft cotton towel.") == "Soft cotton towel."

@@ -29,6 +29,22 @@ COPY_SCHEMA: dict[str, Any] = {
     "required": ["title", "description", "bullets", "seo_keywords"],
 }
 
+
+
+def copy_schema(words: int) -> dict[str, Any]:
+    """COPY_SCHEMA with length caps the grammar enforces, so a small model cannot ramble past the token
+    limit and leave unterminated JSON (description: ~8 characters a word, +25% for the target's margin)."""
+    schema = json.loads(json.dumps(COPY_SCHEMA))
+    props = schema["properties"]
+    props["title"]["maxLength"] = 150
+    props["description"]["maxLength"] = int(max(words, 10) * 1.25 * 8) + 40
+    props["bullets"]["items"]["maxLength"] = 100
+    props["bullets"]["maxItems"] = 5
+    props["seo_keywords"]["items"]["maxLength"] = 40
+    props["seo_keywords"]["maxItems"] = 8
+    return schema  # type: ignore[no-any-return]
+
+
 ANGLES = ("", "lead with the main benefit for the buyer", "lead with what makes it practical every day",
           "lead with its look and style", "keep it short and factual")
 
@@ -83,13 +99,22 @@ def similar_context(query: str, *, index: Any = None, catalog: Any = None, k: in
     return out
 
 
+def _whole_sentences(text: str) -> str:
+    """Drop a trailing sentence fragment (the grammar's length cap can stop a description mid-sentence)."""
+    text = text.strip()
+    if not text or text[-1] in ".!?\"')":
+        return text
+    cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+    return text[:cut + 1] if cut > len(text) // 3 else text
+
+
 def _clean(obj: Mapping[str, Any]) -> dict[str, Any]:
     def as_list(v: Any) -> list[str]:
         if isinstance(v, str):
             v = [x for x in re.split(r"\n|;|,(?=\s)", v)]
         return [str(x).strip().lstrip("-•* ").strip() for x in (v or []) if str(x).strip()]
 
-    return {"title": str(obj.get("title", "")).strip(), "description": str(obj.get("description", "")).strip(),
+    return {"title": str(obj.get("title", "")).strip(), "description": _whole_sentences(str(obj.get("description", ""))),
             "bullets": as_list(obj.get("bullets")), "seo_keywords": as_list(obj.get("seo_keywords"))}
 
 
@@ -99,8 +124,8 @@ def _draft_once(llm: LLM, system: Message, variables: dict[str, Any], evidence: 
     budget = evidence_budget(llm, [system, {"role": "user", "content": probe}], max_tokens=max_tokens)
     kept, _ = fit_evidence(llm, evidence, max(0, budget), max_chars=600)
     user = render("copy_draft", evidence=render_blocks(kept, 600), feedback=feedback, **variables)
-    return _clean(generate_json(llm, [system, {"role": "user", "content": user}], COPY_SCHEMA,
-                                max_tokens=max_tokens))
+    return _clean(generate_json(llm, [system, {"role": "user", "content": user}],
+                                copy_schema(int(variables["words"])), max_tokens=max_tokens))
 
 
 def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", notes: str = "",
