@@ -110,7 +110,7 @@ def test_copy_schema_caps_lengths_for_the_grammar() -> None:
     from assistant.gen.copywriter import _whole_sentences, copy_schema
 
     schema = copy_schema(60)
-    assert schema["properties"]["description"]["maxLength"] == int(60 * 1.25 * 8) + 40
+    assert schema["properties"]["description"]["maxLength"] == int(60 * 1.25 * 6.5) + 20
     assert schema["properties"]["bullets"]["maxItems"] == 5
     assert _whole_sentences("Soft cotton towel. Dries fast. Ideal for the beach and") == "Soft cotton towel. Dries fast."
     assert _whole_sentences("Soft cotton towel.") == "Soft cotton towel."
