@@ -109,11 +109,14 @@ def keyword_rules(question: str, categories: list[str]) -> tuple[str, dict[str, 
     else:
         tool = "forecast_demand"
     args: dict[str, Any] = {}
+    by_product = tool in ("find_similar_products", "recommend_audience")  # one `product` argument: id or text
     if ids:
         if tool == "plan_launch":
             args["candidates"] = ids
         else:
-            args["product_id"] = ids[0]
+            args["product" if by_product else "product_id"] = ids[0]
+    elif by_product and (quoted := re.search(r"'([^']+)'", question)):
+        args["product"] = quoted.group(1)
     m = re.search(r"(\d+)[- ]weeks?", q)
     if m:
         args["horizon"] = int(m.group(1))

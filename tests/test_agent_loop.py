@@ -196,7 +196,7 @@ def test_a_crashing_tool_becomes_an_observation(ctx: ToolContext) -> None:
 
 
 def test_build_default_agent_wires_all_tools_to_the_given_store(ctx: ToolContext) -> None:
-    llm = ScriptedLLM([tool_call("find_similar_products", text="linen dress", k=2), "P1 is closest."])
+    llm = ScriptedLLM([tool_call("find_similar_products", product="linen dress", k=2), "P1 is closest."])
     ag = build_default_agent(ctx.get_settings(), llm, catalog=ctx.catalog, index=ctx.index, embedder=ctx.embedder)
     assert ag.tools.names() == default_registry().names() and ag.max_steps == 5
     res = ag.run("What is like a linen dress?")

@@ -72,19 +72,23 @@ def test_forecast_demand_schema_limits(ctx: ToolContext) -> None:
 
 
 def test_find_similar_products_by_text_and_id(ctx: ToolContext) -> None:
-    d = run(ctx, "find_similar_products", text="linen dress", k=3).data
+    d = run(ctx, "find_similar_products", product="linen dress", k=3).data
     ids = [p["product_id"] for p in d["products"]]
     assert ids[0] == "P1" and len(ids) == 3
     first = d["products"][0]
     assert first["title"] == "Linen summer dress" and first["price"] == 59.0 and first["has_sales_history"] is True
-    d = run(ctx, "find_similar_products", product_id="p1", k=2).data  # case forgiven
+    d = run(ctx, "find_similar_products", product="p1", k=2).data  # case forgiven
     assert d["query"] == {"product_id": "P1"} and "P1" not in [p["product_id"] for p in d["products"]]
-    d = run(ctx, "find_similar_products", text="dress", category="General > Dresses").data
+    d = run(ctx, "find_similar_products", product="dress", category="General > Dresses").data
     assert {p["category"].split(" > ")[1] for p in d["products"]} == {"Dresses"}
-    with pytest.raises(ToolError, match="Give product_id"):
+    with pytest.raises(ToolArgumentError, match="missing required argument 'product'"):
         run(ctx, "find_similar_products")
-    with pytest.raises(ToolError, match="Unknown product id"):
-        run(ctx, "find_similar_products", product_id="nope")
+    with pytest.raises(ToolError, match="Give a product id"):
+        run(ctx, "find_similar_products", product="  ")
+    with pytest.raises(ToolError, match="Unknown product id 'P99'"):  # an id-like token is not a description
+        run(ctx, "find_similar_products", product="P99")
+    d = run(ctx, "find_similar_products", product="dress", k=2).data  # one word without digits: a description
+    assert d["query"] == {"text": "dress"}
 
 
 def test_review_stats_counts_from_code(ctx: ToolContext) -> None:
@@ -135,16 +139,16 @@ def test_forecast_new_product_uses_similar_launches_and_plots(ctx: ToolContext) 
 
 
 def test_recommend_audience_existing_and_new_product(ctx: ToolContext) -> None:
-    d = run(ctx, "recommend_audience", product_id="K1", k=3).data
+    d = run(ctx, "recommend_audience", product="K1", k=3).data
     assert d["n_past_buyers"] == 2 and len(d["customers"]) == 3
     assert not {c["customer_id"] for c in d["customers"]} & {"c1", "c4"}  # not people who already bought it
     assert d["segment"]["n_customers"] == 3
-    d = run(ctx, "recommend_audience", text="ceramic tea cup", k=2).data
+    d = run(ctx, "recommend_audience", product="ceramic tea cup", k=2).data
     assert d["mode"].startswith("new product") and len(d["customers"]) == 2 and "text" not in d
-    with pytest.raises(ToolError, match="Give product_id"):
+    with pytest.raises(ToolArgumentError, match="missing required argument 'product'"):
         run(ctx, "recommend_audience")
     with pytest.raises(ToolError, match="Unknown product id 'K99'"):
-        run(ctx, "recommend_audience", product_id="K99")
+        run(ctx, "recommend_audience", product="K99")
 
 
 def test_plan_launch_mixes_sales_and_new_product_forecasts(ctx: ToolContext) -> None:
@@ -169,7 +173,7 @@ def test_products_added_after_the_context_opened_are_visible(tmp_path: Any) -> N
 
     fresh = make_context(tmp_path)
     with pytest.raises(ToolError, match="Unknown product id 'G1'"):
-        run(fresh, "find_similar_products", product_id="G1")
+        run(fresh, "find_similar_products", product="G1")
     fresh.get_catalog().upsert_products(pd.DataFrame([{
         "product_id": "G1", "title": "Zinc watering can", "description": "", "category": "Garden",
         "attributes": {}, "price": 7.5, "launch_date": pd.NaT}]))

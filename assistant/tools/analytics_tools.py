@@ -27,21 +27,16 @@ def _recommender(ctx: ToolContext) -> tuple[Any, pd.DataFrame]:
 
 
 @tool
-def recommend_audience(ctx: ToolContext, product_id: str | None = None, text: str | None = None,
-                       k: Annotated[int, Range(1, 50)] = 10) -> dict[str, Any]:
-    """Recommend the customers most likely to buy a product (an existing id or a new product's description) and summarise them as a segment.
+def recommend_audience(ctx: ToolContext, product: str, k: Annotated[int, Range(1, 50)] = 10) -> dict[str, Any]:
+    """Recommend the customers most likely to buy a product (an existing one, or a new product described in words) and summarise them as a segment.
 
     Args:
-        product_id: Id of an existing product, e.g. "R85123A". Give this or text.
-        text: Description of a new product, e.g. "ceramic tea light holder".
+        product: A product id from the catalog (e.g. "R85123A") or a short description of a new product (e.g. "ceramic tea light holder").
         k: How many customers to return.
     """
     from assistant.recommend.audience import audience
 
-    if not product_id and not (text and text.strip()):
-        raise ToolError("Give product_id (an existing product) or text (a description of a new product).")
-    if product_id:
-        product_id = str(ctx.product(product_id)["product_id"])
+    product_id, text = ctx.resolve(product)
     model, tx = _recommender(ctx)
     try:
         out = audience(model, ctx.products(), product_id=product_id, text=text, k=k, transactions=tx)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from assistant.index.embedder import Embedder
     from assistant.index.hybrid import HybridIndex
 
-ID_HINT = ("Find product ids with find_similar_products(text=...) (search by description) or "
+ID_HINT = ("Find product ids with find_similar_products(product=\"<description>\") or "
            "search_reviews(query=...); ids look like 'C1078' (clothing) or 'R85123A' (gift shop).")
 
 
@@ -97,6 +97,20 @@ class ToolContext:
                 near = f" Close ids: {', '.join(close)}." if close else ""
                 raise ToolError(f"Unknown product id {product_id!r}.{near} {ID_HINT}")
         return {str(k): v for k, v in rows.iloc[0].to_dict().items()}
+
+    def resolve(self, product: str) -> tuple[str | None, str | None]:
+        """``(product_id, None)`` when ``product`` is a catalog id (case forgiven), ``(None, text)`` when it
+        is a description. A single id-like token (letters and digits, no spaces) that is not in the
+        catalog is an error naming close ids, not a description to search for."""
+        value = " ".join(str(product or "").split())
+        if not value:
+            raise ToolError("Give a product id (e.g. 'C1078') or a description of the product.")
+        if " " in value or len(value) > 40:
+            return None, value
+        if any(ch.isdigit() for ch in value):
+            return str(self.product(value)["product_id"]), None  # an unknown id is an error naming close ids
+        known = {i.upper(): i for i in (str(x) for x in self.get_catalog().product_ids())}
+        return (known[value.upper()], None) if value.upper() in known else (None, value)
 
     def category_products(self, category: str) -> pd.DataFrame:
         """Products whose category starts with (or contains, case-insensitively) ``category``."""

@@ -78,7 +78,7 @@ def forecast_demand(ctx: ToolContext, product_id: str | None = None, category: s
         sales = catalog.sales(members["product_id"].astype(str).tolist())
         if sales.empty:
             raise ToolError(f"No product in category {category!r} has sales history. Categories with sales "
-                            "history can be found with find_similar_products(text=...).")
+                            "history can be found with find_similar_products(product='<description>').")
         series_id = label = category
         sales = sales.groupby("ds", as_index=False)["y"].sum().assign(unique_id=series_id)[["unique_id", "ds", "y"]]
     try:

@@ -27,22 +27,18 @@ def _num(value: Any, nd: int = 2) -> float | None:
 
 
 @tool
-def find_similar_products(ctx: ToolContext, product_id: str | None = None, text: str | None = None,
-                          k: Annotated[int, Range(1, 20)] = 5, category: str | None = None) -> dict[str, Any]:
-    """Find existing products most similar to a product id or to a text description (also use it to look up product ids).
+def find_similar_products(ctx: ToolContext, product: str, k: Annotated[int, Range(1, 20)] = 5,
+                          category: str | None = None) -> dict[str, Any]:
+    """Find existing products most similar to a catalog product or to a description of a new product (also use it to look up product ids).
 
     Args:
-        product_id: Id of a product in the catalog, e.g. "C1078". Give this or text.
-        text: Description of a (new) product, e.g. "red linen summer dress".
+        product: A product id from the catalog (e.g. "C1078") or a short description of a product (e.g. "red linen summer dress").
         k: How many similar products to return.
         category: Only return products in this category (or its sub-categories).
     """
     from assistant.index.similar import similar_products
 
-    if not product_id and not (text and text.strip()):
-        raise ToolError("Give product_id (an existing product) or text (a description of the product).")
-    if product_id:
-        product_id = str(ctx.product(product_id)["product_id"])
+    product_id, text = ctx.resolve(product)
     try:
         hits = similar_products(ctx.get_index(), product_id=product_id, text=text, k=k, category=category)
     except AssistantError as exc:
