@@ -33,11 +33,11 @@ COPY_SCHEMA: dict[str, Any] = {
 
 def copy_schema(words: int) -> dict[str, Any]:
     """COPY_SCHEMA with length caps the grammar enforces, so a small model cannot ramble past the token
-    limit and leave unterminated JSON (description: ~6.5 characters a word, +25% for the target's margin)."""
+    limit and leave unterminated JSON (description: ~5.8 characters a word measured on drafts, +25% for the target's margin)."""
     schema = json.loads(json.dumps(COPY_SCHEMA))
     props = schema["properties"]
     props["title"]["maxLength"] = 150
-    props["description"]["maxLength"] = int(max(words, 10) * 1.25 * 6.5) + 20
+    props["description"]["maxLength"] = int(max(words, 10) * 1.25 * 5.8) + 10
     props["bullets"]["items"]["maxLength"] = 100
     props["bullets"]["maxItems"] = 5
     props["seo_keywords"]["items"]["maxLength"] = 40
