@@ -98,3 +98,21 @@ def test_model_flag_overridden_only_when_answer_is_supported() -> None:
     unsupported = ans("It ships with a free belt and a gift box.", ["W2"], ok=False)
     res = answer_question("Does the fit run small?", llm=ScriptedLLM([unsupported]), index=WordIndex(HITS))
     assert res["abstained"] and res["reason"] == "the model said the evidence is insufficient"
+
+
+def test_citation_reattributed_to_the_evidence_the_answer_quotes() -> None:
+    quoted_wrong_id = ans("Fit is true to size.", ["W2"], ok=False)  # quotes W5, cites W2
+    res = answer_question("Does the fit run true to size?", llm=ScriptedLLM([quoted_wrong_id]), index=WordIndex(HITS))
+    assert not res["abstained"] and res["citations"] == ["W5"] and res["citations_repaired"] is True
+    assert res["answer"] == "Fit is true to size. [W5]"
+    invented = ans("Fit is guaranteed by a lifetime warranty and free tailoring.", ["W2"], ok=True)
+    res = answer_question("Does the fit run true to size?", llm=ScriptedLLM([invented]), index=WordIndex(HITS))
+    assert res["citations_repaired"] is False and res["citations"] == ["W2"]  # never moved to text it is not in
+
+
+def test_answer_from_the_second_chunk_of_a_long_review_is_supported() -> None:
+    chunks = [Hit("r:W9:0", "review", "Bought these headphones for the gym last spring.", 0.7, "C7", review_id="W9"),
+              Hit("r:W9:1", "review", "The bass headphones deliver is deep and punchy.", 0.6, "C7", review_id="W9")]
+    llm = ScriptedLLM([ans("The bass is deep and punchy.", ["W9"], ok=False)])
+    res = answer_question("How is the bass of these headphones?", llm=llm, index=WordIndex(chunks))
+    assert not res["abstained"] and res["citations"] == ["W9"] and res["citations_repaired"] is False

@@ -67,6 +67,20 @@ def supported(answer: str, evidence: dict[str, str], ids: Sequence[str], min_sup
     return bool(words) and len(words & cited) / len(words) >= min_support
 
 
+def supporting_ids(answer: str, evidence: dict[str, str], min_support: float = 0.6, max_ids: int = 2) -> list[str]:
+    """The fewest evidence ids (at most ``max_ids``, best overlap first) whose texts support ``answer``;
+    [] when none do. Small models often quote one review and cite its neighbour: the citation is
+    re-attributed to the text the answer actually comes from."""
+    words = content_words(answer)
+    if not words:
+        return []
+    ranked = sorted(evidence, key=lambda i: -len(words & content_words(evidence[i])))
+    for n in range(1, max_ids + 1):
+        if supported(answer, evidence, ranked[:n], min_support):
+            return ranked[:n]
+    return []
+
+
 ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -150,10 +164,20 @@ def answer_question(question: str, *, llm: LLM, index: Any, catalog: Any = None,
     citations = list(dict.fromkeys([c for c in declared if c in known] + report.cited))
     invalid = list(dict.fromkeys([c for c in declared if c not in known] + report.invalid))
     declined = answer.lower().startswith(("i don't have evidence", "i do not have evidence"))
-    # abstain when: no valid citation, a refusal, or the model flags insufficiency AND the answer is not
-    # supported word-for-word by what it cites (small models often flag false after a grounded answer)
+    # The answer stands when it is grounded: its content words come from the cited evidence, or from other
+    # retrieved evidence it is then re-attributed to. The model's own sufficient_evidence flag only decides
+    # when the words do not settle it (small models flag false after grounded answers and true after guesses).
     flag = bool(obj.get("sufficient_evidence", True))
-    support = supported(strip_citations(answer), {e.id: e.text for e in kept}, citations)
+    texts: dict[str, str] = {}
+    for e in kept:  # several chunks of one review share its id
+        texts[e.id] = f"{texts[e.id]} {e.text}" if e.id in texts else e.text
+    plain = strip_citations(answer)
+    repaired = False
+    support = supported(plain, texts, citations)
+    if not support and not declined:
+        better = supporting_ids(plain, texts)
+        if better:
+            citations, support, repaired = better, True, True
     sufficient = bool(citations) and bool(answer) and not declined and (flag or support)
     if not sufficient:
         why = ("the answer cited no valid evidence" if not citations or declined
@@ -161,8 +185,13 @@ def answer_question(question: str, *, llm: LLM, index: Any, catalog: Any = None,
         text = check_citations(answer, known).text if declined else abstain_message(question)
         return {**base, "answer": text, "citations": [], "invalid_citations": invalid, "sufficient_evidence": False,
                 "abstained": True, "reason": why}
-    # cited only in the citations field: show them after the answer
-    answer = report.text if report.cited else f"{report.text} [{', '.join(citations)}]"
+    if repaired:  # the answer's own markers pointed elsewhere: show the evidence it comes from
+        answer = f"{plain} [{', '.join(citations)}]"
+    else:  # cited only in the citations field: show them after the answer
+        answer = report.text if report.cited else f"{report.text} [{', '.join(citations)}]"
+    reason = "" if flag else "model flagged insufficient evidence but the answer is supported by its citations"
+    if repaired:
+        reason = "citations re-attributed to the evidence the answer's words come from"
     return {**base, "answer": answer, "citations": citations, "invalid_citations": invalid,
-            "sufficient_evidence": True, "abstained": False, "model_flag": flag,
-            "reason": "" if flag else "model flagged insufficient evidence but the answer is supported by its citations"}
+            "sufficient_evidence": True, "abstained": False, "model_flag": flag, "citations_repaired": repaired,
+            "reason": reason}
