@@ -141,3 +141,37 @@ def test_history_from_catalog(tmp_path: Path) -> None:
     assert len(hist.curves) >= 20
     out = forecast_new_product(NEW, hist, horizon=6)
     assert out["total"] > 0 and len(out["analogues"]) == 5
+
+
+def test_launch_curves_start_in_the_launch_week() -> None:
+    """A mid-week launch date maps to the Monday week that holds it (the launch week is not skipped)."""
+    ds = pd.date_range("2024-01-01", periods=6, freq="W-MON")
+    sales = pd.DataFrame({"unique_id": "a", "ds": ds, "y": [0.0, 7.0, 3.0, 2.0, 1.0, 1.0]})
+    prods = pd.DataFrame({"product_id": ["a"], "title": ["x"], "launch_date": ["2024-01-10 14:30"]})
+    c = launch_curves(prods, sales, 3)
+    assert c.loc["a"].tolist() == [7.0, 3.0, 2.0]
+    c2 = launch_curves(prods.drop(columns="launch_date"), sales, 3)  # first sale week when no date is given
+    assert c2.loc["a"].tolist() == [7.0, 3.0, 2.0]
+
+
+def test_unnormalised_log_target_scales_with_the_units() -> None:
+    """Without level normalisation and with the log1p(curve / mean) target, the forecast is in the units
+    of the history: the same catalogue counted in tens gives a forecast ten times larger."""
+    products, curves = synthetic()
+    cfg = NewProductConfig(**{**small_config().__dict__, "level_window": 0, "log_target": True, "use_text": False})
+    a = NewProductModel(cfg).fit(products, curves).predict(pd.DataFrame([NEW])).yhat
+    b = NewProductModel(cfg).fit(products, curves * 10).predict(pd.DataFrame([NEW])).yhat
+    np.testing.assert_allclose(b, 10 * a, rtol=1e-5)
+    assert 0.5 * 30 * SHAPE.sum() < a.sum() < 1.5 * 30 * SHAPE.sum()  # candles sell ~30 units a week
+
+
+def test_log_target_forecast_follows_the_typical_launch_not_an_outlier() -> None:
+    """One freak seller among the candles barely moves the median-type (log L1) forecast."""
+    products, curves = synthetic()
+    spiked = curves.copy()
+    spiked.loc["P000"] *= 200
+    cfg = NewProductConfig(**{**small_config().__dict__, "use_text": False})
+    assert cfg.log_target and cfg.blend == 1.0
+    base = NewProductModel(cfg).fit(products, curves).predict(pd.DataFrame([NEW])).total[0]
+    spike = NewProductModel(cfg).fit(products, spiked).predict(pd.DataFrame([NEW])).total[0]
+    assert spike < 1.5 * base

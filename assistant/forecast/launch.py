@@ -28,9 +28,11 @@ def launch_curves(products: pd.DataFrame, sales: pd.DataFrame, horizon: int, *, 
     if "launch_date" in products.columns:
         ld = pd.to_datetime(products.set_index(products["product_id"].astype(str))["launch_date"], errors="coerce")
         ld = ld.dropna()
-        launch.update(ld.dt.to_period(freq).dt.start_time.reindex(launch.index).dropna())
+        launch.update(ld.reindex(launch.index).dropna())
     launch = launch[launch.index.isin(products["product_id"].astype(str))]
     offset = pd.tseries.frequencies.to_offset(freq)
+    # the period that contains the launch (for W-MON: the Monday on or before it), as the sales are bucketed
+    launch = launch.map(lambda d: offset.rollback(pd.Timestamp(d).normalize()))
     rows = {}
     grouped = {str(k): g.set_index("ds")["y"] for k, g in s[s["unique_id"].isin(launch.index)].groupby("unique_id")}
     for pid, start in launch.items():

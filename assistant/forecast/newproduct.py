@@ -23,7 +23,7 @@ class NewProductConfig:
     k: int = 20  # analogues per product
     text_weight: float = 0.5  # share of text-embedding similarity (rest: attribute matches)
     temperature: float = 0.1  # softmax temperature over analogue similarities
-    blend: float = 0.7  # weight of the learned model vs the kNN curve
+    blend: float = 1.0  # weight of the learned model vs the kNN curve (kNN curves still feed the model)
     level: int = 80  # interval coverage target (%)
     calib_frac: float = 0.2  # latest launches held out inside fit() to calibrate the interval
     n_estimators: int = 400
@@ -34,7 +34,8 @@ class NewProductConfig:
     seed: int = 0
     n_threads: int = 1
     use_text: bool = True
-    level_window: int = 300  # recent launches defining the sales level curves are normalised by
+    log_target: bool = True  # boost log1p(curve / mean) instead of the curve
+    level_window: int = 100  # recent launches defining the sales level curves are normalised by (0: none)
 
 
 @dataclass
@@ -135,6 +136,8 @@ class NewProductModel:
         return X, knn_curve, np.concatenate(idx_parts), np.concatenate(w_parts)
 
     def _level(self, dates: np.ndarray) -> np.ndarray:
+        if self.config.level_window <= 0:  # no drift normalisation: curves in their own units
+            return np.ones(len(dates))
         return A.launch_level(dates, self.hist_["launch_date"].to_numpy(), self.curves_.sum(axis=1),
                               window=self.config.level_window)
 
@@ -181,7 +184,8 @@ class NewProductModel:
         self.ncurves_ = self.curves_ / self.levels_[:, None]
         X, knn_curve, _, _ = self._features(self.hist_, self.attr_, self.emb_, is_history=True)
         long = self._long(X, knn_curve)
-        y = self.ncurves_.reshape(-1)
+        self.unit_ = float(self.ncurves_.mean()) or 1.0
+        y = self._to_target(self.ncurves_.reshape(-1))
         hzn = self.curves_.shape[1]
         # interval calibration on the latest launches (features already use only earlier analogues)
         order = np.argsort(self.hist_["launch_date"].fillna(pd.Timestamp(0)).to_numpy(), kind="stable")
@@ -192,7 +196,7 @@ class NewProductModel:
             cal[order[-n_cal:]] = True
             cal_long = np.repeat(cal, hzn)
             g = self._gbm().fit(long[~cal_long], y[~cal_long], categorical_feature=self._cat_cols(long))
-            pred = self._blend(g.predict(long[cal_long]).reshape(-1, hzn), knn_curve[cal])
+            pred = self._blend(self._from_target(g.predict(long[cal_long])).reshape(-1, hzn), knn_curve[cal])
             ratio = (self.ncurves_[cal].sum(axis=1) + 1e-9) / (pred.sum(axis=1) + 1e-9)
             a = (1 - self.config.level / 100) / 2
             self.ratio_q_ = (float(np.quantile(ratio, a)), float(np.quantile(ratio, 1 - a)))
@@ -200,6 +204,16 @@ class NewProductModel:
         self.fallback_curve_ = self.ncurves_.mean(axis=0)
         self._fitted = True
         return self
+
+    def _to_target(self, y: np.ndarray) -> np.ndarray:
+        """The boosted model's target: the normalised curve, or log1p of it in units of its mean
+        (``log_target``; with the L1 objective it then estimates the conditional median, robust to the
+        few huge sellers of skewed catalogues)."""
+        return np.log1p(y / self.unit_) if self.config.log_target else y
+
+    def _from_target(self, t: np.ndarray) -> np.ndarray:
+        unit = getattr(self, "unit_", 1.0)
+        return np.expm1(t) * unit if self.config.log_target else t
 
     def _blend(self, gbm: np.ndarray, knn: np.ndarray) -> np.ndarray:
         k = np.where(np.isnan(knn), gbm, knn)
@@ -214,7 +228,7 @@ class NewProductModel:
         qe = self._embed(q["text"].tolist()) if self.emb_ is not None else None
         X, knn_curve, idx, w = self._features(q, qa, qe, is_history=False)
         hzn = self.curves_.shape[1]
-        gbm = self.gbm_.predict(self._long(X, knn_curve)[self.gbm_.feature_name_]).reshape(-1, hzn)
+        gbm = self._from_target(self.gbm_.predict(self._long(X, knn_curve)[self.gbm_.feature_name_])).reshape(-1, hzn)
         knn = np.where(np.isnan(knn_curve), self.fallback_curve_[None, :], knn_curve)
         level = X["level"].to_numpy()[:, None]
         yhat = self._blend(gbm, knn) * level
@@ -248,6 +262,7 @@ class NewProductModel:
         if not Path(path).is_file():
             raise ForecastError(f"No saved new-product model at {path}; fit one first (assistant forecast new-product --save).")
         state = joblib.load(path)
+        state["config"].setdefault("log_target", False)  # models saved before the option fitted raw curves
         model = cls(NewProductConfig(**state.pop("config")), embedder=embedder)
         model.__dict__.update(state)
         if model.emb_ is not None and embedder is not None and getattr(embedder, "dim", model.emb_.shape[1]) != model.emb_.shape[1]:
