@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.index.fakes import FakeEmbedder
 from typer.testing import CliRunner
 
-from assistant.errors import DataValidationError
+from assistant.errors import ConfigError, DataValidationError
 from assistant.sentiment.aspects import extract_aspects
 from assistant.sentiment.features import embed_cached, review_text
 from assistant.sentiment.model import (
@@ -27,20 +28,8 @@ NEG = ["terrible quality, returned it", "runs small and itchy fabric", "awful fi
        "cheap and thin, returned", "ugly color and poor stitching"]
 
 
-class FakeEmbedder:
-    name = "fake-bow"
-    dim = 32
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def encode(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
-        self.calls += 1
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in t.lower().replace(",", " ").split():
-                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+def _embedder() -> FakeEmbedder:
+    return FakeEmbedder(dim=32, name="fake-bow")
 
 
 def _data(n: int = 120, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
@@ -74,7 +63,7 @@ def test_tune_biases_improves_macro_f1_on_skewed_scores() -> None:
 
 def test_train_predict_save_load(tmp_path: Path) -> None:
     texts, y, rec, groups = _data()
-    emb = FakeEmbedder()
+    emb = _embedder()
     model = train_sentiment_model(texts, y, rec, embedder=emb, groups=groups, cs=(1.0,),
                                   class_weights=(None,), cache_dir=tmp_path / "cache")
     assert model.features in ("emb", "tfidf", "emb+tfidf")
@@ -95,7 +84,7 @@ def test_train_predict_save_load(tmp_path: Path) -> None:
 
 
 def test_embedding_cache_is_reused(tmp_path: Path) -> None:
-    emb = FakeEmbedder()
+    emb = _embedder()
     a = embed_cached(["a b", "c d"], emb, tmp_path)
     b = embed_cached(["a b", "c d"], emb, tmp_path)
     assert emb.calls == 1 and np.array_equal(a, b)
@@ -133,9 +122,12 @@ def test_cli_train_eval_predict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     res = runner.invoke(app, ["sentiment", "predict", "love it"])
     assert res.exit_code == 0 and "lexicon fallback" in res.output
     res = runner.invoke(app, ["sentiment", "train", "--data", str(f), *maps, "--recommend-column",
-                              "Recommended IND", "--features", "tfidf", "--json"])
+                              "Recommended IND", "--json"])
     assert res.exit_code == 0, res.output
-    assert load_sentiment_model() is not None
+    stored = load_sentiment_model()
+    assert stored is not None and stored.features == "stack"  # the fast stacked model is the default
+    metrics = json.loads((tmp_path / "home" / "store" / "models" / "sentiment" / "metrics.json").read_text())
+    assert 0.0 <= metrics["metrics"]["out_of_fold"]["acc_5_argmax"] <= 1.0
     res = runner.invoke(app, ["sentiment", "eval", "--data", str(f), *maps, "--json"])
     assert res.exit_code == 0, res.output
     assert '"rating_accuracy"' in res.output
@@ -144,3 +136,36 @@ def test_cli_train_eval_predict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     res = runner.invoke(app, ["sentiment", "train", "--data", str(f), *maps, "--recommend-column", "Nope"])
     assert res.exit_code == 2 and "no column 'Nope'" in res.output
     get_settings.cache_clear()
+
+
+def test_stacked_model_learns_orders_and_round_trips(tmp_path: Path) -> None:
+    texts, y, rec, groups = _data(150)
+    model = train_sentiment_model(texts, y, rec, groups=groups, feature_sets=("stack",))
+    assert model.features == "stack" and model.stack is not None
+    probe = ["love this dress, perfect fit", "it is okay, nothing special", "terrible quality, returned it"]
+    a = model.predict_arrays(probe)
+    assert a["sentiment_argmax"].tolist() == [2, 1, 0]
+    assert a["rating"][0] > a["rating"][1] > a["rating"][2]  # expected stars follow the order
+    assert a["recommend"].tolist() == [1, 0, 0]
+    assert set(model.params["oof"]) == {"acc_5_argmax", "macro_f1_5_argmax", "acc_5_biased", "macro_f1_5_biased"}
+    model.save(tmp_path / "m")
+    loaded = SentimentModel.load(tmp_path / "m")
+    b = loaded.predict_arrays(probe)
+    for key in ("rating", "sentiment_proba", "recommend_proba"):
+        np.testing.assert_allclose(a[key], b[key])
+
+
+def test_stacked_model_trains_without_some_ratings_and_recommend_labels() -> None:
+    texts, y, _, _ = _data(60, seed=3)
+    keep = y != 1  # no 1-star reviews at all
+    model = train_sentiment_model([t for t, k in zip(texts, keep, strict=True) if k], y[keep],
+                                  feature_sets=("stack",))
+    assert model.recommend_head is None
+    out = model.predict(["terrible quality, returned it"])
+    assert out[0]["label"] == "negative" and 2 <= out[0]["rating_class"] <= 5 and "recommend" not in out[0]
+
+
+def test_stack_is_trained_on_its_own() -> None:
+    texts, y, _, _ = _data(40)
+    with pytest.raises(ConfigError, match="on its own"):
+        train_sentiment_model(texts, y, feature_sets=("stack", "tfidf"))

@@ -1,4 +1,4 @@
-"""`assistant sentiment train|eval|predict|aspects`, `assistant recommend audience|also-bought` and
+"""`assistant sentiment train|eval|predict|aspects`, `assistant recommend train|audience|also-bought` and
 `assistant plan`. Commands only parse arguments and call into assistant.sentiment / recommend / plan."""
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ def sentiment_train(
     column_map: list[str] = typer.Option([], "--map", "-m", help=_MAP_HELP),
     recommend_column: str | None = typer.Option(None, "--recommend-column",
                                                 help="0/1 'would recommend' column to learn too."),
-    features: str = typer.Option("auto", "--features", help="auto (chosen on validation), emb, tfidf or emb+tfidf."),
+    features: str = typer.Option("auto", "--features", help="auto/stack (fast stacked word+char TF-IDF, "
+                                  "default), select (best single-head set on validation), emb, tfidf, emb+tfidf."),
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Train on the good rows only."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
@@ -113,6 +114,32 @@ def sentiment_aspects(
         return
     console.print(f"{stats['n_reviews']} reviews, mean rating {stats['rating_mean']}")
     print_table(stats["aspects"], ["aspect", "n_reviews", "share", "positive", "negative", "neutral"])
+
+
+@recommend_app.command("train")
+def recommend_train(
+    force: bool = typer.Option(False, "--force", help="Refit even when the saved model matches the data."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fit the recommender on the catalog's purchases and save it in the store (reused until the data change)."""
+    from assistant.data.catalog import Catalog
+    from assistant.errors import ToolError
+    from assistant.index.embedder import get_embedder
+    from assistant.recommend.audience import stored_recommender
+
+    with friendly_errors():
+        with Catalog.open() as cat:
+            tx, products = cat.transactions(), cat.products()
+        if tx.empty:
+            raise ToolError("No purchase transactions in the catalog; load some (e.g. `assistant demo setup`) first.")
+        _, meta = stored_recommender(tx, products, get_embedder(), force=force,
+                                     log=None if as_json else console.print)
+    if as_json:
+        print_json(meta)
+        return
+    console.print(f"recommender {'up to date (loaded)' if meta['loaded'] else 'fitted'}: {meta['n_customers']} "
+                  f"customers x {meta['n_items']} products, {meta['n_interactions']} interactions, trained "
+                  f"{meta['trained_at']} -> {meta['path']}")
 
 
 @recommend_app.command("audience")

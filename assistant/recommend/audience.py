@@ -23,11 +23,25 @@ def product_text(row: Any) -> str:
     return ". ".join(p for p in parts if p)
 
 
+def _texts(products: pd.DataFrame) -> dict[str, str]:
+    return {str(r["product_id"]): product_text(r) for _, r in products.iterrows()} if len(products) else {}
+
+
 def build_recommender(transactions: pd.DataFrame, products: pd.DataFrame, embedder: Any,
                       **kwargs: Any) -> HybridRecommender:
     """Fit the hybrid recommender on purchase lines and the catalog's product texts."""
-    texts = {str(r["product_id"]): product_text(r) for _, r in products.iterrows()} if len(products) else {}
-    return HybridRecommender.fit(transactions, texts, embedder, **kwargs)
+    return HybridRecommender.fit(transactions, _texts(products), embedder, **kwargs)
+
+
+def stored_recommender(transactions: pd.DataFrame, products: pd.DataFrame, embedder: Any, *,
+                       settings: Settings | None = None, directory: Any = None, force: bool = False,
+                       log: Any = None, **kwargs: Any) -> tuple[HybridRecommender, dict[str, Any]]:
+    """The recommender saved in the store when it was fitted on these purchases / product texts /
+    embedder; otherwise fit it (``force`` always refits) and save it. Returns (model, metadata)."""
+    from assistant.recommend.store import load_or_fit
+
+    return load_or_fit(transactions, _texts(products), embedder, settings=settings, directory=directory,
+                       force=force, log=log, **kwargs)
 
 
 def _from_catalog(settings: Settings) -> tuple[HybridRecommender, pd.DataFrame]:
@@ -50,7 +64,7 @@ def _from_catalog(settings: Settings) -> tuple[HybridRecommender, pd.DataFrame]:
         close = getattr(cat, "close", None)
         if close:
             close()
-    model = build_recommender(tx, products, get_embedder(settings))
+    model, _ = stored_recommender(tx, products, get_embedder(settings), settings=settings)
     with _LOCK:
         _CACHE.clear()
         _CACHE[key] = (model, products)

@@ -12,8 +12,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-FeatureSet = Literal["emb", "tfidf", "emb+tfidf"]
-FEATURE_SETS: tuple[FeatureSet, ...] = ("emb", "tfidf", "emb+tfidf")
+FeatureSet = Literal["emb", "tfidf", "emb+tfidf", "stack"]
+FEATURE_SETS: tuple[FeatureSet, ...] = ("emb", "tfidf", "emb+tfidf")  # single logistic-regression heads
+STACK: FeatureSet = "stack"  # word+char TF-IDF -> stacked ordinal heads (assistant.sentiment.stack)
 
 
 def review_text(title: Any, text: Any) -> str:
@@ -65,9 +66,26 @@ def make_tfidf(max_features: int = 100_000) -> Any:
                            strip_accents="unicode")
 
 
+def make_word_char_tfidf() -> Any:
+    """Word 1-3-gram + char_wb 2-5-gram TF-IDF side by side (sublinear tf), for the stacked model."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion([
+        ("words", TfidfVectorizer(ngram_range=(1, 3), min_df=2, sublinear_tf=True, strip_accents="unicode",
+                                  max_features=200_000)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True,
+                                  strip_accents="unicode", max_features=300_000)),
+    ])
+
+
 def combine(features: FeatureSet, emb: np.ndarray | None, tfidf_matrix: Any | None) -> Any:
     """Feature matrix for ``features``: dense embeddings, sparse TF-IDF, or both side by side (each
     block has unit-norm rows, so they carry similar weight)."""
+    if features == "stack":
+        if tfidf_matrix is None:
+            raise ValueError("TF-IDF features are required for the 'stack' feature set")
+        return tfidf_matrix
     if features == "emb":
         if emb is None:
             raise ValueError("embeddings are required for the 'emb' feature set")

@@ -24,7 +24,15 @@ import numpy as np
 
 from assistant.config import Settings, get_settings
 from assistant.errors import ConfigError, DataValidationError, ModelNotFoundError, require
-from assistant.sentiment.features import FEATURE_SETS, FeatureSet, combine, embed_cached, make_tfidf
+from assistant.sentiment.features import (
+    FEATURE_SETS,
+    STACK,
+    FeatureSet,
+    combine,
+    embed_cached,
+    make_tfidf,
+    make_word_char_tfidf,
+)
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 FEATURE_SETS_BY_COST: tuple[FeatureSet, ...] = ("tfidf", "emb", "emb+tfidf")
@@ -99,6 +107,7 @@ class SentimentModel:
     recommend_threshold: float = 0.5
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    stack: Any | None = None  # features "stack": TF-IDF matrix -> level-1 columns (assistant.sentiment.stack)
     embedder: Any = field(default=None, repr=False)
 
     # ---------------------------------------------------------------- inference
@@ -121,20 +130,26 @@ class SentimentModel:
         if "emb" in self.features and emb is None:
             emb = self._embedder().encode(list(texts))
         tf = self.tfidf.transform(texts) if self.tfidf is not None else None
-        return combine(self.features, emb, tf)
+        x = combine(self.features, emb, tf)
+        return self.stack(x) if self.stack is not None else x
 
     def predict_arrays(self, texts: Sequence[str], emb: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Vectorised predictions: rating_class (1-5), rating (expected value), sentiment (0/1/2),
-        sentiment_proba (n x 3), recommend_proba and recommend (when the model has that head)."""
+        """Vectorised predictions: rating_class (1-5; per-class biases tuned for macro-F1), rating (expected
+        value), sentiment (0/1/2, macro-F1 biases), sentiment_proba (n x 3), the plain most-likely classes
+        rating_class_argmax / sentiment_argmax (the max-accuracy rule), recommend_proba and recommend
+        (when the model has that head)."""
         x = self.featurize(texts, emb)
         pr = self.rating_head.predict_proba(x)
         classes = np.asarray(self.rating_head.classes_, dtype=float)
-        rating_class = classes[np.argmax(np.log(pr + 1e-12) + self.rating_bias, axis=1)]
+        lpr = np.log(pr + 1e-12)
         ps = self.sentiment_head.predict_proba(x)
+        lps = np.log(ps + 1e-12)
         out = {
-            "rating_class": rating_class.astype(int),
+            "rating_class": classes[np.argmax(lpr + self.rating_bias, axis=1)].astype(int),
+            "rating_class_argmax": classes[np.argmax(lpr, axis=1)].astype(int),
             "rating": pr @ classes,
-            "sentiment": np.argmax(np.log(ps + 1e-12) + self.sentiment_bias, axis=1),
+            "sentiment": np.argmax(lps + self.sentiment_bias, axis=1),
+            "sentiment_argmax": np.argmax(lps, axis=1),
             "sentiment_proba": ps,
         }
         if self.recommend_head is not None:
@@ -176,7 +191,8 @@ class SentimentModel:
         try:
             state = {k: getattr(self, k) for k in ("embedder_name", "features", "tfidf", "rating_head",
                                                    "sentiment_head", "recommend_head", "rating_bias",
-                                                   "sentiment_bias", "recommend_threshold", "params", "metrics")}
+                                                   "sentiment_bias", "recommend_threshold", "params", "metrics",
+                                                   "stack")}
             joblib.dump(state, tmp / MODEL_FILE)
             meta = {"embedder": self.embedder_name, "features": self.features, "params": self.params,
                     "metrics": self.metrics, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
@@ -265,9 +281,13 @@ def train_sentiment_model(
     y5 = y5.astype(int)
     y3 = rating_to_sentiment(y5)
     say = log or (lambda *_: None)
+    if STACK in feature_sets:
+        if len(feature_sets) > 1:
+            raise ConfigError("The 'stack' model is trained on its own; pass feature_sets=('stack',).")
+        return _train_stacked(texts, y5, rec, groups, seed=seed, log=say)
     feature_sets = [f for f in feature_sets if f in FEATURE_SETS]
     if not feature_sets:
-        raise ConfigError(f"feature_sets must be chosen from {FEATURE_SETS}.")
+        raise ConfigError(f"feature_sets must be chosen from {(*FEATURE_SETS, STACK)}.")
     emb = embeddings
     need_emb = any("emb" in f for f in feature_sets)
     if need_emb and emb is None:
@@ -331,4 +351,40 @@ def train_sentiment_model(
                 "n_train": len(texts), "rating_bias": [round(float(b), 2) for b in cfg["rating_bias"]],
                 "sentiment_bias": [round(float(b), 2) for b in s_bias], "recommend_threshold": r_thr},
         embedder=embedder if need_emb else None,
+    )
+
+
+def _train_stacked(texts: list[str], y5: np.ndarray, rec: np.ndarray | None, groups: Any, *, seed: int,
+                   log: Any) -> SentimentModel:
+    """Word+char TF-IDF and stacked ordinal heads (assistant.sentiment.stack). Biases / threshold are tuned
+    on out-of-fold predictions of the training rows (grouped by product when groups are given)."""
+    from assistant.sentiment.stack import fit_stack
+
+    rec_ok = rec if rec is not None and len(set(rec.tolist())) == 2 else None
+    g = None if groups is None else np.asarray(groups)
+    tfidf = make_word_char_tfidf().fit(texts)
+    fit = fit_stack(tfidf.transform(texts), y5, rec_ok, g, seed=seed, log=log)
+    classes5 = np.asarray(fit.rating_head.classes_, dtype=int)
+    pos5 = np.searchsorted(classes5, y5)
+    r_bias = tune_biases(fit.oof_rating_logp, pos5)
+    y3 = rating_to_sentiment(y5)
+    pos3 = np.searchsorted(np.asarray(fit.sentiment_head.classes_, dtype=int), y3)
+    s_bias = tune_biases(fit.oof_sentiment_logp, pos3)
+    r_thr = tune_threshold(fit.oof_recommend_p, rec_ok) if rec_ok is not None and fit.oof_recommend_p is not None \
+        else 0.5
+    k5 = len(classes5)
+    oof = {"acc_5_argmax": float((fit.oof_rating_logp.argmax(1) == pos5).mean()),
+           "macro_f1_5_argmax": macro_f1(pos5, fit.oof_rating_logp.argmax(1), k5),
+           "acc_5_biased": float(((fit.oof_rating_logp + r_bias).argmax(1) == pos5).mean()),
+           "macro_f1_5_biased": macro_f1(pos5, (fit.oof_rating_logp + r_bias).argmax(1), k5)}
+    log(f"  stack out-of-fold: 5-class acc {oof['acc_5_argmax']:.4f} / macro-F1 {oof['macro_f1_5_argmax']:.4f} "
+        f"(argmax); acc {oof['acc_5_biased']:.4f} / macro-F1 {oof['macro_f1_5_biased']:.4f} (macro-F1 biases)")
+    return SentimentModel(
+        embedder_name=get_settings().embedding_model, features=STACK, tfidf=tfidf, rating_head=fit.rating_head,
+        sentiment_head=fit.sentiment_head, recommend_head=fit.recommend_head, rating_bias=r_bias,
+        sentiment_bias=s_bias, recommend_threshold=r_thr, stack=fit.features,
+        params={"C": 4.0, "meta_C": 0.1, "class_weight": None, "val_macro_f1_5": round(oof["macro_f1_5_biased"], 4),
+                "oof": {k: round(v, 4) for k, v in oof.items()}, "trials": [], "n_train": len(texts),
+                "rating_bias": [round(float(b), 2) for b in r_bias],
+                "sentiment_bias": [round(float(b), 2) for b in s_bias], "recommend_threshold": r_thr},
     )

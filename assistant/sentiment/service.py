@@ -10,7 +10,7 @@ import pandas as pd
 
 from assistant.config import Settings, get_settings
 from assistant.errors import DataValidationError, ModelNotFoundError
-from assistant.sentiment.features import FEATURE_SETS, FeatureSet, review_text
+from assistant.sentiment.features import FEATURE_SETS, STACK, FeatureSet, review_text
 from assistant.sentiment.lexicon import lexicon_polarity
 from assistant.sentiment.model import (
     SentimentModel,
@@ -54,11 +54,16 @@ def load_labelled_reviews(path: str | Path, column_map: list[str] | None = None,
 
 def train_from_frame(df: pd.DataFrame, *, features: str = "auto", settings: Settings | None = None,
                      log: Any = None, save: bool = True) -> SentimentModel:
-    """Train on review rows (text, rating[, title, product_id, recommend]) and save to the store."""
+    """Train on review rows (text, rating[, title, product_id, recommend]) and save to the store.
+    ``features``: "auto"/"stack" = the fast stacked word+char TF-IDF model (default); "select" = choose
+    among the single-head feature sets (emb, tfidf, emb+tfidf) on a validation split; or one of those."""
     settings = settings or get_settings()
-    if features != "auto" and features not in FEATURE_SETS:
-        raise DataValidationError(f"features must be auto or one of {', '.join(FEATURE_SETS)} (got {features!r}).")
-    fsets: tuple[FeatureSet, ...] = FEATURE_SETS if features == "auto" else (features,)  # type: ignore[assignment]
+    choices = ("auto", STACK, "select", *FEATURE_SETS)
+    if features not in choices:
+        raise DataValidationError(f"features must be one of {', '.join(choices)} (got {features!r}).")
+    fsets: tuple[FeatureSet, ...] = (
+        (STACK,) if features in ("auto", STACK) else FEATURE_SETS if features == "select"
+        else (features,))  # type: ignore[assignment]
     texts = [review_text(t, x) for t, x in zip(df.get("title", pd.Series([""] * len(df))), df["text"], strict=True)]
     groups = df["product_id"].astype(str).to_numpy() if "product_id" in df.columns else None
     if groups is not None and len(set(groups)) < 5:
@@ -69,6 +74,8 @@ def train_from_frame(df: pd.DataFrame, *, features: str = "auto", settings: Sett
                                   cache_dir=cache, log=log)
     model.metrics = {"validation_macro_f1_5": model.params.get("val_macro_f1_5"), "n_train": len(texts),
                      "features": model.features}
+    if "oof" in model.params:  # stacked model: out-of-fold figures on the training rows
+        model.metrics["out_of_fold"] = model.params["oof"]
     if save:
         model.save(model_dir(settings))
     return model

@@ -13,7 +13,7 @@ from assistant.tools.registry import Range, tool
 
 def _recommender(ctx: ToolContext) -> tuple[Any, pd.DataFrame]:
     """The hybrid recommender fitted on the store's purchases (once per store content and context)."""
-    from assistant.recommend import build_recommender
+    from assistant.recommend.audience import stored_recommender
 
     catalog = ctx.get_catalog()
     key = ("recommender", tuple(sorted(catalog.counts().items())))
@@ -22,7 +22,8 @@ def _recommender(ctx: ToolContext) -> tuple[Any, pd.DataFrame]:
         if tx.empty:
             raise ToolError("There are no purchase transactions in the store, so audiences cannot be "
                             "recommended. Load transactions first (e.g. `assistant demo setup`).")
-        ctx.memo[key] = (build_recommender(tx, ctx.products(), ctx.get_embedder()), tx)
+        model, _ = stored_recommender(tx, ctx.products(), ctx.get_embedder(), settings=ctx.get_settings())
+        ctx.memo[key] = (model, tx)
     return ctx.memo[key]  # type: ignore[no-any-return]
 
 
