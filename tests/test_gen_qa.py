@@ -116,3 +116,22 @@ def test_answer_from_the_second_chunk_of_a_long_review_is_supported() -> None:
     llm = ScriptedLLM([ans("The bass is deep and punchy.", ["W9"], ok=False)])
     res = answer_question("How is the bass of these headphones?", llm=llm, index=WordIndex(chunks))
     assert not res["abstained"] and res["citations"] == ["W9"] and res["citations_repaired"] is False
+
+
+def test_grounded_answer_about_something_else_is_an_abstention() -> None:
+    hits = [Hit("r:W1:0", "review", "The strap broke and the screen scratches easily.", 0.7, "C7", review_id="W1")]
+    off_topic = ans("The strap broke.", ["W1"], ok=False)  # grounded, but the question is about the screen
+    res = answer_question("How is the screen?", llm=ScriptedLLM([off_topic]), index=WordIndex(hits))
+    assert res["abstained"] and res["reason"] == "the answer is about something other than the question"
+    on_topic_answer = ans("The screen scratches easily.", ["W1"], ok=False)
+    res = answer_question("How is the screen?", llm=ScriptedLLM([on_topic_answer]), index=WordIndex(hits))
+    assert not res["abstained"] and res["citations"] == ["W1"]
+
+
+def test_long_answers_are_capped_to_whole_sentences() -> None:
+    from assistant.gen.qa import ANSWER_CHARS, on_topic, whole_sentences
+
+    assert answer_schema(["W2"])["properties"]["answer"]["maxLength"] == ANSWER_CHARS
+    assert whole_sentences("It runs small. The chest is tight and the") == "It runs small."
+    assert whole_sentences("It runs small [W2]") == "It runs small [W2]"
+    assert on_topic("How is the product?", "It is great.") and not on_topic("How is the bass?", "The lens is sharp.")

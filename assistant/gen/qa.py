@@ -26,10 +26,13 @@ from assistant.gen.llmio import generate, parse_json, system_message
 from assistant.llm.base import LLM, Message
 from assistant.prompts import render
 
+ANSWER_CHARS = 240  # the grammar's cap on the answer: one or two sentences, not a pasted review
+
 
 def answer_schema(ids: Sequence[str] | None = None) -> dict[str, Any]:
     """The answer schema; with ``ids`` the citations are constrained to those evidence ids."""
     schema = json.loads(json.dumps(ANSWER_SCHEMA))
+    schema["properties"]["answer"]["maxLength"] = ANSWER_CHARS
     if ids:
         schema["properties"]["citations"] = {"type": "array", "maxItems": 3,
                                              "items": {"type": "string", "enum": sorted(set(ids))}}
@@ -110,6 +113,27 @@ def _keys(text: str) -> set[str]:
     return {w[:5] for w in content_words(text)}  # crude stemming: battery/batteries, fit/fits
 
 
+# words that say nothing about WHAT a question asks ("How is the product?" is about anything)
+_GENERIC = {"product", "item", "thing", "think", "like", "good", "how", "tell", "about", "review", "opinion",
+            "feel", "buy", "use", "work", "doe", "much", "really", "way", "kind"}
+
+
+def on_topic(question: str, answer: str) -> bool:
+    """True when the answer mentions what the question asks about (a content word of the question that is
+    not generic), or the question names nothing specific."""
+    topic = {w for w in content_words(question) if w not in _GENERIC}
+    return not topic or bool({w[:5] for w in topic} & _keys(answer))
+
+
+def whole_sentences(text: str) -> str:
+    """Drop a trailing fragment when the length cap stopped the answer mid-sentence (keeps a lone fragment)."""
+    text = text.strip()
+    if not text or re.search(r"[.!?\"')\]]$", text):
+        return text
+    cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+    return text[:cut + 1] if cut > 0 else text
+
+
 def _relevant(question: str, hits: Sequence[Any], min_score: float | None) -> list[Any]:
     """Hits above ``min_score``, provided at least one of them shares a content word with the question
     (otherwise nothing: the question is about something the store has no evidence on). Hits that share
@@ -158,7 +182,7 @@ def answer_question(question: str, *, llm: LLM, index: Any, catalog: Any = None,
                 "reason": "the model asked for a tool"}
     obj = parse_answer(gen.text)
     known = evidence_ids(kept)
-    answer = str(obj.get("answer", "")).strip()
+    answer = whole_sentences(str(obj.get("answer", "")))
     declared = [str(c).strip("[] ") for c in obj.get("citations") or [] if str(c).strip()]
     report = check_citations(answer, known)
     citations = list(dict.fromkeys([c for c in declared if c in known] + report.cited))
@@ -178,9 +202,13 @@ def answer_question(question: str, *, llm: LLM, index: Any, catalog: Any = None,
         better = supporting_ids(plain, texts)
         if better:
             citations, support, repaired = better, True, True
-    sufficient = bool(citations) and bool(answer) and not declined and (flag or support)
+    # an answer grounded in text about something else ("the lens is sharp" for a question on colour) is
+    # not an answer: when the model also flags the evidence as insufficient, abstain
+    topical = on_topic(question, plain)
+    sufficient = bool(citations) and bool(answer) and not declined and (flag or (support and topical))
     if not sufficient:
         why = ("the answer cited no valid evidence" if not citations or declined
+               else "the answer is about something other than the question" if support and not topical
                else "the model said the evidence is insufficient")
         text = check_citations(answer, known).text if declined else abstain_message(question)
         return {**base, "answer": text, "citations": [], "invalid_citations": invalid, "sufficient_evidence": False,
