@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from assistant.errors import ConfigError, DataValidationError
 from assistant.sentiment.aspects import extract_aspects
-from assistant.sentiment.features import embed_cached, review_text
+from assistant.sentiment.features import embed_cached, first_sentence, last_sentence, review_text
 from assistant.sentiment.model import (
     SentimentModel,
     load_sentiment_model,
@@ -49,6 +49,9 @@ def test_rating_mapping_and_review_text() -> None:
     assert rating_to_sentiment(np.array([1, 2, 3, 4, 5])).tolist() == [0, 0, 1, 2, 2]
     assert review_text("Great", "Fits well") == "Great. Fits well"
     assert review_text(float("nan"), " Fits well ") == "Fits well"
+    text = review_text("Love it!", "Soft fabric.  Runs small, so I returned it!!")
+    assert first_sentence(text) == "Love it!." and last_sentence(text) == "Runs small, so I returned it!!"
+    assert first_sentence("no punctuation") == last_sentence("no punctuation") == "no punctuation"
 
 
 def test_tune_biases_improves_macro_f1_on_skewed_scores() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +16,7 @@ import numpy as np
 
 FeatureSet = Literal["emb", "tfidf", "emb+tfidf", "stack"]
 FEATURE_SETS: tuple[FeatureSet, ...] = ("emb", "tfidf", "emb+tfidf")  # single logistic-regression heads
-STACK: FeatureSet = "stack"  # word+char TF-IDF -> stacked ordinal heads (assistant.sentiment.stack)
+STACK: FeatureSet = "stack"  # ReviewVectorizer views -> stacked ordinal heads (assistant.sentiment.stack)
 
 
 def review_text(title: Any, text: Any) -> str:
@@ -66,17 +68,69 @@ def make_tfidf(max_features: int = 100_000) -> Any:
                            strip_accents="unicode")
 
 
-def make_word_char_tfidf() -> Any:
-    """Word 1-3-gram + char_wb 2-5-gram TF-IDF side by side (sublinear tf), for the stacked model."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion
+_SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)")
+_SENTENCE_GAP = re.compile(r"(?<=[.!?])\s+")
 
-    return FeatureUnion([
-        ("words", TfidfVectorizer(ngram_range=(1, 3), min_df=2, sublinear_tf=True, strip_accents="unicode",
-                                  max_features=200_000)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True,
-                                  strip_accents="unicode", max_features=300_000)),
-    ])
+
+def first_sentence(text: str) -> str:
+    """The text up to its first sentence end (the title, when the text is "<title>. <review>")."""
+    m = _SENTENCE_END.search(text)
+    return text[:m.end()].strip() if m else text.strip()
+
+
+def last_sentence(text: str) -> str:
+    """The last sentence (reviews often end with the verdict: "returned it.", "love it!")."""
+    parts = [p for p in _SENTENCE_GAP.split(text.strip()) if p.strip()]
+    return parts[-1].strip() if parts else text.strip()
+
+
+@dataclass
+class Views:
+    """Row-aligned sparse matrices of one batch of reviews: whole text, first and last sentence."""
+
+    full: Any
+    head: Any
+    tail: Any
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.full.shape[0]), int(self.full.shape[1]))
+
+    def __getitem__(self, rows: Any) -> Views:
+        return Views(self.full[rows], self.head[rows], self.tail[rows])
+
+
+class ReviewVectorizer:
+    """TF-IDF views for the stacked model: the whole text as word 1-3 + char_wb 2-5 grams, and its first
+    and last sentence each as char_wb 2-5 + word 1-2 grams (all sublinear tf)."""
+
+    def __init__(self) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
+
+        def union(words: tuple[int, int], min_df: int, max_features: int | None) -> Any:
+            return FeatureUnion([
+                ("words", TfidfVectorizer(ngram_range=words, min_df=2, sublinear_tf=True, strip_accents="unicode",
+                                          max_features=max_features)),
+                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=min_df, sublinear_tf=True,
+                                          strip_accents="unicode", max_features=max_features)),
+            ])
+
+        self.full = union((1, 3), 3, 300_000)
+        self.head = union((1, 2), 2, 100_000)
+        self.tail = union((1, 2), 2, 100_000)
+
+    def fit(self, texts: Sequence[str]) -> ReviewVectorizer:
+        texts = list(texts)
+        self.full.fit(texts)
+        self.head.fit([first_sentence(t) for t in texts])
+        self.tail.fit([last_sentence(t) for t in texts])
+        return self
+
+    def transform(self, texts: Sequence[str]) -> Views:
+        texts = list(texts)
+        return Views(self.full.transform(texts), self.head.transform([first_sentence(t) for t in texts]),
+                     self.tail.transform([last_sentence(t) for t in texts]))
 
 
 def combine(features: FeatureSet, emb: np.ndarray | None, tfidf_matrix: Any | None) -> Any:

@@ -28,10 +28,10 @@ from assistant.sentiment.features import (
     FEATURE_SETS,
     STACK,
     FeatureSet,
+    ReviewVectorizer,
     combine,
     embed_cached,
     make_tfidf,
-    make_word_char_tfidf,
 )
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -356,13 +356,13 @@ def train_sentiment_model(
 
 def _train_stacked(texts: list[str], y5: np.ndarray, rec: np.ndarray | None, groups: Any, *, seed: int,
                    log: Any) -> SentimentModel:
-    """Word+char TF-IDF and stacked ordinal heads (assistant.sentiment.stack). Biases / threshold are tuned
+    """TF-IDF views (whole text, first and last sentence) and stacked ordinal heads (assistant.sentiment.stack). Biases / threshold are tuned
     on out-of-fold predictions of the training rows (grouped by product when groups are given)."""
     from assistant.sentiment.stack import fit_stack
 
     rec_ok = rec if rec is not None and len(set(rec.tolist())) == 2 else None
     g = None if groups is None else np.asarray(groups)
-    tfidf = make_word_char_tfidf().fit(texts)
+    tfidf = ReviewVectorizer().fit(texts)
     fit = fit_stack(tfidf.transform(texts), y5, rec_ok, g, seed=seed, log=log)
     classes5 = np.asarray(fit.rating_head.classes_, dtype=int)
     pos5 = np.searchsorted(classes5, y5)

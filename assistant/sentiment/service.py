@@ -113,7 +113,8 @@ def predict_texts(texts: list[str], settings: Settings | None = None) -> dict[st
         return {"source": "lexicon fallback (no trained model; run `assistant sentiment train`)",
                 "predictions": [{"text": t[:200], "label": lexicon_polarity(t)} for t in texts]}
     preds = model.predict(texts)
-    return {"source": f"trained model ({model.features}, {model.embedder_name})",
+    uses_emb = "emb" in model.features
+    return {"source": f"trained model ({model.features}{', ' + model.embedder_name if uses_emb else ''})",
             "predictions": [{"text": t[:200], **p} for t, p in zip(texts, preds, strict=True)]}
 
 

@@ -1,17 +1,19 @@
-"""Stacked ordinal heads over sparse text features (the fast default sentiment model).
+"""Stacked ordinal heads over sparse text views (the fast default sentiment model).
 
-Level 1, all linear on the same TF-IDF matrix (word 1-3 grams + char_wb 2-5 grams):
+Level 1, all linear, on three TF-IDF views of each review (features.ReviewVectorizer): the whole text
+(word 1-3 + char_wb 2-5 grams), its first sentence (the title when there is one) and its last sentence
+(often the verdict), each as char_wb 2-5 + word 1-2 grams. On every view:
   * multinomial logistic regression over the 5 stars (log-probabilities, 5 columns),
-  * 4 cumulative binary logistic regressions P(stars > k), k = 1..4 (ordinal structure; decision values),
-  * "would recommend" logistic regression (decision value; rating and recommending are strongly linked),
-  * ridge regression of the star value.
-Level 2: small logistic regressions on those 11 numbers for the 5-class rating, the 3-class sentiment and
+  * 4 cumulative binary logistic regressions P(stars > k), k = 1..4 (ordinal structure; decision values);
+on the whole text also "would recommend" (rating and recommending are strongly linked) and a ridge
+regression of the star value: 29 columns (28 without recommend labels).
+Level 2: small logistic regressions on those columns for the 5-class rating, the 3-class sentiment and
 "would recommend". Level-2 training rows are out-of-fold level-1 outputs (GroupKFold by product when groups
 are given), so the meta heads learn how much to trust each level-1 head on unseen products. Per-class
 biases (max macro-F1) and the recommend threshold are tuned on out-of-fold level-2 predictions.
 
-Inference is one sparse transform + 7 sparse dot products + tiny dense models: thousands of reviews/s on
-one CPU core. Choices (C, folds, n-gram ranges) were made on a grouped validation split of the
+Inference: three sparse transforms + ~30 sparse dot products + tiny dense models, ~1,000+ reviews/s on one
+CPU core. Choices (views, heads, C, n-gram ranges) were made on a grouped validation split of the
 Women's-Clothing training part only (eval/sentiment_clothing.py).
 """
 
@@ -23,7 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from assistant.sentiment.features import Views
+
 CUT_POINTS = (1, 2, 3, 4)
+VIEWS = ("full", "head", "tail")
 
 
 def _lr(c: float, **kw: Any) -> Any:
@@ -32,44 +37,77 @@ def _lr(c: float, **kw: Any) -> Any:
     return LogisticRegression(C=c, max_iter=3000, **kw)
 
 
+def _binary(c: float, x: Any, t: np.ndarray) -> Any:
+    """Logistic regression on a 0/1 target, or a constant decision when all rows are on one side."""
+    if len(np.unique(t)) == 2:
+        return _lr(c, solver="liblinear").fit(x, t)
+    return _ConstantDecision(int(t[0]))
+
+
 @dataclass
-class Level1:
-    """The level-1 heads; ``transform`` maps a sparse feature matrix to the 11 (or 10) stacked columns."""
+class _ConstantDecision:
+    """Decision value +-5 for a binary split whose training rows all fall on one side (small data without
+    e.g. 1-star reviews)."""
+
+    side: int
+
+    def decision_function(self, x: Any) -> np.ndarray:
+        return np.full(x.shape[0], 5.0 if self.side == 1 else -5.0)
+
+
+@dataclass
+class HeadSet:
+    """The heads fitted on one view."""
 
     rating: Any
     cumulative: list[Any]
-    recommend: Any | None
-    ridge: Any
+    recommend: Any | None = None
+    ridge: Any | None = None
 
     @classmethod
-    def fit(cls, x: Any, y5: np.ndarray, rec: np.ndarray | None, c: float) -> Level1:
+    def fit(cls, x: Any, y5: np.ndarray, rec: np.ndarray | None, c: float, *, extra: bool) -> HeadSet:
         from sklearn.linear_model import Ridge
 
-        rating = _lr(c).fit(x, y5)
-        cumulative = [_lr(c, solver="liblinear").fit(x, (y5 > k).astype(int)) for k in CUT_POINTS]
-        recommend = _lr(c, solver="liblinear").fit(x, rec) if rec is not None else None
-        ridge = Ridge(alpha=1.0).fit(x, y5.astype(float))
-        return cls(rating, cumulative, recommend, ridge)
+        return cls(rating=_lr(c).fit(x, y5),
+                   cumulative=[_binary(c, x, (y5 > k).astype(int)) for k in CUT_POINTS],
+                   recommend=_binary(c, x, rec) if extra and rec is not None else None,
+                   ridge=Ridge(alpha=1.0).fit(x, y5.astype(float)) if extra else None)
 
-    def transform(self, x: Any) -> np.ndarray:
+    def transform(self, x: Any) -> list[np.ndarray]:
         p = np.zeros((x.shape[0], 5))
         p[:, np.asarray(self.rating.classes_, dtype=int) - 1] = self.rating.predict_proba(x)
         cols = [np.log(p + 1e-9)]
         cols += [m.decision_function(x)[:, None] for m in self.cumulative]
         if self.recommend is not None:
             cols.append(self.recommend.decision_function(x)[:, None])
-        cols.append(self.ridge.predict(x)[:, None])
-        return np.hstack(cols).astype(np.float64)
+        if self.ridge is not None:
+            cols.append(self.ridge.predict(x)[:, None])
+        return cols
+
+
+@dataclass
+class Level1:
+    """Heads per view; ``transform`` maps :class:`~assistant.sentiment.features.Views` to the level-1
+    columns."""
+
+    heads: dict[str, HeadSet]
+
+    @classmethod
+    def fit(cls, x: Views, y5: np.ndarray, rec: np.ndarray | None, c: float) -> Level1:
+        return cls({v: HeadSet.fit(getattr(x, v), y5, rec, c, extra=v == "full") for v in VIEWS})
+
+    def transform(self, x: Views) -> np.ndarray:
+        return np.hstack([col for v in VIEWS for col in self.heads[v].transform(getattr(x, v))]).astype(np.float64)
 
 
 @dataclass
 class StackedFeatures:
-    """Callable feature step used by :class:`~assistant.sentiment.model.SentimentModel`: sparse TF-IDF
-    matrix in, level-1 columns out."""
+    """Callable feature step used by :class:`~assistant.sentiment.model.SentimentModel`: the TF-IDF views
+    in, level-1 columns out."""
 
     level1: Level1
 
-    def __call__(self, x: Any) -> np.ndarray:
+    def __call__(self, x: Views) -> np.ndarray:
         return self.level1.transform(x)
 
 
@@ -84,12 +122,13 @@ class StackFit:
     oof_recommend_p: np.ndarray | None
 
 
-def fit_stack(x: Any, y5: np.ndarray, rec: np.ndarray | None, groups: Sequence[Any] | np.ndarray | None, *,
+def fit_stack(x: Views, y5: np.ndarray, rec: np.ndarray | None, groups: Sequence[Any] | np.ndarray | None, *,
               c: float = 4.0, meta_c: float = 0.1, folds: int = 5, seed: int = 42, log: Any = None) -> StackFit:
     """Fit level 1 out-of-fold, then the level-2 heads; returns the refitted model and out-of-fold
     level-2 predictions of the training rows."""
     from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, cross_val_predict
 
+    from assistant.errors import DataValidationError
     from assistant.sentiment.model import rating_to_sentiment
 
     say = log or (lambda *_: None)
@@ -106,20 +145,22 @@ def fit_stack(x: Any, y5: np.ndarray, rec: np.ndarray | None, groups: Sequence[A
         splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(n), y5))
     else:
         splits = list(KFold(k, shuffle=True, random_state=seed).split(np.zeros(n)))
-    n_cols = 10 + (rec is not None)
-    oof = np.zeros((n, n_cols))
+    oof: np.ndarray | None = None
     for f, (tr, va) in enumerate(splits):
         if len(np.unique(y5[tr])) < 2:
             continue  # degenerate fold (tiny data): its rows keep zeros
-        level1 = _fit_level1_safe(x[tr], y5[tr], None if rec is None else rec[tr], c)
-        oof[va] = level1.transform(x[va])
+        cols = Level1.fit(x[tr], y5[tr], None if rec is None else rec[tr], c).transform(x[va])
+        oof = np.zeros((n, cols.shape[1])) if oof is None else oof
+        oof[va] = cols
         say(f"  stack fold {f + 1}/{len(splits)} done")
+    if oof is None:
+        raise DataValidationError("Every training fold has a single rating; training needs several ratings.")
     meta_splits = [(tr, va) for tr, va in splits if len(np.unique(y5[tr])) == len(np.unique(y5))]
     oof5 = np.log(cross_val_predict(_lr(meta_c), oof, y5, cv=meta_splits or 3, method="predict_proba") + 1e-12)
     oof3 = np.log(cross_val_predict(_lr(meta_c), oof, y3, cv=meta_splits or 3, method="predict_proba") + 1e-12)
     oofr = (cross_val_predict(_lr(meta_c), oof, rec, cv=meta_splits or 3, method="predict_proba")[:, 1]
             if rec is not None else None)
-    level1 = _fit_level1_safe(x, y5, rec, c)
+    level1 = Level1.fit(x, y5, rec, c)
     return StackFit(
         features=StackedFeatures(level1),
         rating_head=_lr(meta_c).fit(oof, y5),
@@ -127,38 +168,3 @@ def fit_stack(x: Any, y5: np.ndarray, rec: np.ndarray | None, groups: Sequence[A
         recommend_head=_lr(meta_c).fit(oof, rec) if rec is not None else None,
         oof_rating_logp=oof5, oof_sentiment_logp=oof3, oof_recommend_p=oofr,
     )
-
-
-def _fit_level1_safe(x: Any, y5: np.ndarray, rec: np.ndarray | None, c: float) -> Level1:
-    """:meth:`Level1.fit`, except that a binary split whose rows are all on one side (small data without
-    e.g. 1-star reviews) gets a constant decision value instead of failing."""
-    from sklearn.dummy import DummyClassifier
-
-    try:
-        return Level1.fit(x, y5, rec, c)
-    except ValueError:
-        pass
-    from sklearn.linear_model import Ridge
-
-    rating = _lr(c).fit(x, y5)
-    cumulative = []
-    for k in CUT_POINTS:
-        t = (y5 > k).astype(int)
-        cumulative.append(_lr(c, solver="liblinear").fit(x, t) if len(np.unique(t)) == 2
-                          else _ConstantDecision(DummyClassifier(strategy="most_frequent").fit(x, t)))
-    recommend = None
-    if rec is not None:
-        recommend = (_lr(c, solver="liblinear").fit(x, rec) if len(np.unique(rec)) == 2
-                     else _ConstantDecision(DummyClassifier(strategy="most_frequent").fit(x, rec)))
-    return Level1(rating, cumulative, recommend, Ridge(alpha=1.0).fit(x, y5.astype(float)))
-
-
-@dataclass
-class _ConstantDecision:
-    """Decision value +-5 for a binary split whose training rows all fall on one side."""
-
-    model: Any
-
-    def decision_function(self, x: Any) -> np.ndarray:
-        side = 5.0 if int(self.model.classes_[0]) == 1 else -5.0
-        return np.full(x.shape[0], side)
