@@ -49,6 +49,7 @@ def sentiment_eval(
     data: Path | None = typer.Option(None, "--data", help="Labelled reviews to score (default: the catalog's)."),
     column_map: list[str] = typer.Option([], "--map", "-m", help=_MAP_HELP),
     recommend_column: str | None = typer.Option(None, "--recommend-column"),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Score the good rows only."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Accuracy and macro-F1 of the saved model on labelled reviews (reviews it was trained on score too well)."""
@@ -57,7 +58,8 @@ def sentiment_eval(
     with friendly_errors():
         model = require_model()
         if data is not None:
-            df = load_labelled_reviews(data, column_map, recommend_column=recommend_column)
+            df = load_labelled_reviews(data, column_map, recommend_column=recommend_column,
+                                       skip_bad_rows=skip_bad_rows)
         else:
             from assistant.data.catalog import Catalog
 
