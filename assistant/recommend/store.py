@@ -15,9 +15,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -28,6 +25,7 @@ import pandas as pd
 
 from assistant.config import Settings, get_settings
 from assistant.errors import ModelNotFoundError
+from assistant.fsutil import atomic_dir
 from assistant.recommend.model import DEFAULT_BLEND, HybridRecommender, interactions
 
 FORMAT_VERSION = 1
@@ -60,9 +58,7 @@ def save_recommender(model: HybridRecommender, directory: Path, meta: Mapping[st
     from scipy import sparse
 
     directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
-    try:
+    with atomic_dir(directory) as tmp:
         ui = sparse.csr_matrix(model.user_items)
         arrays: dict[str, Any] = {k: np.asarray(getattr(model, k)) for k in _ARRAYS}
         arrays.update(ui_data=ui.data, ui_indices=ui.indices, ui_indptr=ui.indptr, ui_shape=np.asarray(ui.shape))
@@ -72,14 +68,6 @@ def save_recommender(model: HybridRecommender, directory: Path, meta: Mapping[st
                 "n_customers": len(model.customers), "n_items": len(model.items),
                 "n_interactions": int(ui.nnz), "factors": int(model.user_factors.shape[1])}
         (tmp / META_FILE).write_text(json.dumps(full, indent=2, default=str))
-        old = directory.with_name(f".{directory.name}-old")
-        if directory.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(directory, old)
-        os.replace(tmp, directory)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return directory
 
 

@@ -15,9 +15,6 @@ training data. The sklearn parts are saved with joblib; the embedding model is r
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +25,7 @@ import numpy as np
 
 from assistant.config import Settings, get_settings
 from assistant.errors import ConfigError, DataValidationError, ModelNotFoundError, require
+from assistant.fsutil import atomic_dir
 from assistant.sentiment.features import (
     FEATURE_SETS,
     STACK,
@@ -190,9 +188,7 @@ class SentimentModel:
         """Write ``model.joblib`` + ``metrics.json`` atomically (temp folder, then rename)."""
         joblib = require("joblib")
         directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}-"))
-        try:
+        with atomic_dir(directory) as tmp:
             state = {k: getattr(self, k) for k in ("embedder_name", "features", "tfidf", "rating_head",
                                                    "sentiment_head", "recommend_head", "rating_bias",
                                                    "sentiment_bias", "recommend_threshold", "params", "metrics",
@@ -201,14 +197,6 @@ class SentimentModel:
             meta = {"embedder": self.embedder_name, "features": self.features, "params": self.params,
                     "metrics": self.metrics, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
             (tmp / METRICS_FILE).write_text(json.dumps(meta, indent=2, default=float))
-            old = directory.with_name(f".{directory.name}-old")
-            if directory.exists():
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(directory, old)
-            os.replace(tmp, directory)
-            shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         return directory
 
     @classmethod
