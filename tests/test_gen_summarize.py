@@ -101,6 +101,8 @@ def test_json_sentences_with_schema_constrained_ids(reviews: pd.DataFrame) -> No
     assert schema is not None
     enum = schema["properties"]["sentences"]["items"]["properties"]["review_ids"]["items"]["enum"]
     assert set(enum) == set(res["evidence_ids"]) and "W2" in enum
+    text = schema["properties"]["sentences"]["items"]["properties"]["text"]
+    assert 100 <= text["maxLength"] <= 300  # one run-on "sentence" cannot eat the whole token budget
 
 
 def test_cut_off_json_keeps_complete_sentences(reviews: pd.DataFrame) -> None:

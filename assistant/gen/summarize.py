@@ -123,13 +123,17 @@ def _evidence(aspects: Sequence[dict[str, Any]], reviews: pd.DataFrame, per_aspe
     return merge_by_id(items)
 
 
+SENTENCE_CHARS = 220  # the grammar's cap on one summary sentence
+
+
 def summary_schema(ids: Sequence[str], max_sentences: int = 8) -> dict[str, Any]:
     """JSON schema of a summary: sentences, each with the evidence ids it rests on (ids constrained to
-    the evidence given, so a grammar-constrained model cannot cite anything else)."""
+    the evidence given, so a grammar-constrained model cannot cite anything else). Sentences are capped
+    in length: a model that runs one "sentence" on until the token limit would leave no whole sentence."""
     return {"type": "object", "required": ["sentences"], "properties": {"sentences": {
         "type": "array", "minItems": 1, "maxItems": max_sentences, "items": {
             "type": "object", "required": ["text", "review_ids"], "properties": {
-                "text": {"type": "string"},
+                "text": {"type": "string", "maxLength": SENTENCE_CHARS},
                 "review_ids": {"type": "array", "minItems": 1, "maxItems": 3,
                                "items": {"type": "string", "enum": sorted(ids)}}}}}}}
 
