@@ -19,6 +19,7 @@ from assistant.gen.evidence import (
     evidence_budget,
     evidence_ids,
     fit_evidence,
+    merge_by_id,
     render_blocks,
     safe_id,
 )
@@ -192,9 +193,7 @@ def answer_question(question: str, *, llm: LLM, index: Any, catalog: Any = None,
     # retrieved evidence it is then re-attributed to. The model's own sufficient_evidence flag only decides
     # when the words do not settle it (small models flag false after grounded answers and true after guesses).
     flag = bool(obj.get("sufficient_evidence", True))
-    texts: dict[str, str] = {}
-    for e in kept:  # several chunks of one review share its id
-        texts[e.id] = f"{texts[e.id]} {e.text}" if e.id in texts else e.text
+    texts = {e.id: e.text for e in merge_by_id(kept, max_per_id=len(kept))}  # chunks of one review together
     plain = strip_citations(answer)
     repaired = False
     support = supported(plain, texts, citations)
