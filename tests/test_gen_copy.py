@@ -107,11 +107,15 @@ def test_length_report_bounds() -> None:
 
 
 def test_copy_schema_caps_lengths_for_the_grammar() -> None:
-    from assistant.gen.copywriter import _whole_sentences, copy_schema
+    from assistant.gen.citations import whole_sentences
+    from assistant.gen.copywriter import copy_schema
 
     schema = copy_schema(60)
     cap = schema["properties"]["description"]["maxLength"]
     assert 60 * 1.25 * 5.5 <= cap <= 60 * 1.25 * 6.2  # room for target +25% words (~5.8 chars a word), no more
     assert schema["properties"]["bullets"]["maxItems"] == 5
-    assert _whole_sentences("Soft cotton towel. Dries fast. Ideal for the beach and") == "Soft cotton towel. Dries fast."
-    assert _whole_sentences("Soft cotton towel.") == "Soft cotton towel."
+    assert whole_sentences("Soft cotton towel. Dries fast. Ideal for the beach and", min_keep=1 / 3) == "Soft cotton towel. Dries fast."
+    assert whole_sentences("Soft cotton towel.") == "Soft cotton towel."
+    # copy keeps a fragment rather than cut away two thirds of the text; Q&A keeps any whole sentence
+    assert whole_sentences("Soft. A long fragment that the cap cut short before", min_keep=1 / 3).endswith("before")
+    assert whole_sentences("Soft. A long fragment that the cap cut short before") == "Soft."

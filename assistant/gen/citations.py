@@ -48,6 +48,16 @@ def content_words(text: str) -> set[str]:
     return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words if w not in _STOP and len(w) > 1}
 
 
+def whole_sentences(text: str, *, min_keep: float = 0.0) -> str:
+    """Drop a trailing sentence fragment (a grammar's length cap can stop the model mid-sentence). The cut
+    is kept only when more than ``min_keep`` of the text survives; a lone fragment stays as it is."""
+    text = text.strip()
+    if not text or re.search(r"[.!?\"')\]]$", text):
+        return text
+    cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+    return text[:cut + 1] if cut > max(0, int(len(text) * min_keep)) else text
+
+
 def clean_markdown(text: str) -> str:
     """Model prose without list markers, headings and emphasis; a cut-off last fragment is removed."""
     text = re.sub(r"(?m)^\s*(?:#+\s*|[-*•]\s+|\d+[.)]\s+)", "", text)

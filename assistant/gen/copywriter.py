@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from assistant.errors import AssistantError, GenerationError
+from assistant.gen.citations import whole_sentences
 from assistant.gen.evidence import Evidence, evidence_budget, fit_evidence, render_blocks
 from assistant.gen.llmio import generate_json, system_message
 from assistant.gen.specguard import Flag, check_copy
@@ -99,22 +100,13 @@ def similar_context(query: str, *, index: Any = None, catalog: Any = None, k: in
     return out
 
 
-def _whole_sentences(text: str) -> str:
-    """Drop a trailing sentence fragment (the grammar's length cap can stop a description mid-sentence)."""
-    text = text.strip()
-    if not text or text[-1] in ".!?\"')":
-        return text
-    cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
-    return text[:cut + 1] if cut > len(text) // 3 else text
-
-
 def _clean(obj: Mapping[str, Any]) -> dict[str, Any]:
     def as_list(v: Any) -> list[str]:
         if isinstance(v, str):
             v = [x for x in re.split(r"\n|;|,(?=\s)", v)]
         return [str(x).strip().lstrip("-•* ").strip() for x in (v or []) if str(x).strip()]
 
-    return {"title": str(obj.get("title", "")).strip(), "description": _whole_sentences(str(obj.get("description", ""))),
+    return {"title": str(obj.get("title", "")).strip(), "description": whole_sentences(str(obj.get("description", "")), min_keep=1 / 3),
             "bullets": as_list(obj.get("bullets")), "seo_keywords": as_list(obj.get("seo_keywords"))}
 
 

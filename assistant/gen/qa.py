@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.gen.citations import check_citations, content_words, strip_citations
+from assistant.gen.citations import check_citations, content_words, strip_citations, whole_sentences
 from assistant.gen.evidence import (
     Evidence,
     evidence_budget,
@@ -124,15 +124,6 @@ def on_topic(question: str, answer: str) -> bool:
     not generic), or the question names nothing specific."""
     topic = {w for w in content_words(question) if w not in _GENERIC}
     return not topic or bool({w[:5] for w in topic} & _keys(answer))
-
-
-def whole_sentences(text: str) -> str:
-    """Drop a trailing fragment when the length cap stopped the answer mid-sentence (keeps a lone fragment)."""
-    text = text.strip()
-    if not text or re.search(r"[.!?\"')\]]$", text):
-        return text
-    cut = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
-    return text[:cut + 1] if cut > 0 else text
 
 
 def _relevant(question: str, hits: Sequence[Any], min_score: float | None) -> list[Any]:
