@@ -8,7 +8,8 @@
     out = llm.generate([{"role": "user", "content": "hi"}], tools=[...])
     llm.calls[0].tools  # what the code under test passed
 
-With ``stream=True`` the text is yielded in word-sized pieces; a set ``cancel`` event stops the stream
+With ``stream=True`` the text is yielded in word-sized pieces (with ``tools``, as the JSON a grammar-constrained
+backend streams: ``{"tool": ..., "arguments": ...}`` or ``{"tool": "final_answer", "answer": ...}``); a set ``cancel`` event stops the stream
 (and makes a non-streamed call return ``finish_reason="cancelled"``). When the script runs out,
 ``repeat_last=True`` keeps returning the last response; otherwise an AssertionError names the call.
 """
@@ -16,6 +17,7 @@ With ``stream=True`` the text is yielded in word-sized pieces; a set ``cancel`` 
 from __future__ import annotations
 
 import copy
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -110,10 +112,17 @@ class ScriptedLLM(LLM):
         self.calls.append(call)
         gen = self._resolve(self._take(), call)
         if stream:
-            return self._stream(gen.text, cancel)
+            return self._stream(self._wire(gen) if tools else gen.text, cancel)
         if cancel is not None and cancel.is_set():
             return Generation(text="", finish_reason="cancelled", model=gen.model)
         return gen
+
+    @staticmethod
+    def _wire(gen: Generation) -> str:
+        """The JSON a grammar-constrained backend streams for this reply (a tool call or the final answer)."""
+        if gen.tool_calls:  # several calls in one turn: objects in a row
+            return "\n".join(json.dumps({"tool": c.name, "arguments": c.arguments}) for c in gen.tool_calls)
+        return json.dumps({"tool": "final_answer", "answer": gen.text})
 
     @staticmethod
     def _stream(text: str, cancel: threading.Event | None) -> Iterator[str]:

@@ -165,6 +165,45 @@ def test_streaming_events_and_normalised_dicts(ctx: ToolContext) -> None:
     assert final["artifacts"][0]["mime"] == "image/png" and final["flags"] == [] and final["stopped"] == "answer"
 
 
+class _CountingLLM(ScriptedLLM):
+    """Counts the pieces the agent has pulled from the model's stream so far."""
+
+    pulled = 0
+
+    @classmethod
+    def _stream(cls, text: str, cancel: threading.Event | None) -> Any:
+        for piece in ScriptedLLM._stream(text, cancel):
+            cls.pulled += 1
+            yield piece
+
+
+def test_final_answer_streams_while_the_model_writes_it(ctx: ToolContext) -> None:
+    llm = _CountingLLM([tool_call("review_stats", product_id="P1"), "P1 has 2 reviews of the fit."])
+    pulled_at_tokens, total = [], 0
+    for ev in agent(llm, ctx).stream("How is P1 rated?"):
+        if ev.type == "token":
+            pulled_at_tokens.append((_CountingLLM.pulled, ev.data["text"]))
+    total = _CountingLLM.pulled
+    assert all(c.stream for c in llm.calls)
+    assert [t for _, t in pulled_at_tokens] == ["P1", " has", " 2", " reviews", " of", " the", " fit."]
+    assert pulled_at_tokens[0][0] < total  # the first word reached the caller before the model finished
+
+
+class _NoStreamLLM(ScriptedLLM):
+    """A backend that ignores ``stream=True`` and returns a whole Generation."""
+
+    def generate(self, messages: list[Message], **kw: Any) -> Any:  # type: ignore[override]
+        return super().generate(messages, **{**kw, "stream": False})
+
+
+def test_backend_that_ignores_stream_still_works(ctx: ToolContext) -> None:
+    llm = _NoStreamLLM([tool_call("review_stats", product_id="P1"), "P1 has 2 reviews."])
+    events = list(agent(llm, ctx).stream("How is P1 rated?"))
+    assert [e.type for e in events][:2] == ["tool_call", "tool_result"] and events[-1].result is not None
+    assert events[-1].result.answer == "P1 has 2 reviews."
+    assert "".join(e.data["text"] for e in events if e.type == "token") == "P1 has 2 reviews."
+
+
 def test_several_calls_in_one_turn(ctx: ToolContext) -> None:
     both = Generation(text="", tool_calls=[ToolCall("review_stats", {"product_id": "P1"}),
                                            ToolCall("review_stats", {"product_id": "P4"}, id="call_1")])

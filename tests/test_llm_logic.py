@@ -13,6 +13,7 @@ from assistant.llm import generate_many, get_llm, resolve_model
 from assistant.llm.base import Generation, ToolCall
 from assistant.llm.budget import EVIDENCE, fit_messages, shorten
 from assistant.llm.toolcall import (
+    AnswerStream,
     find_json_object,
     normalize_tools,
     parse_json,
@@ -163,3 +164,25 @@ def test_parse_tool_reply_salvages_truncated_final_answer() -> None:
     gen = parse_tool_reply('{ "tool": "final_answer", "answer": "Runs \\"small\\" [W1]. The fab', TOOLS,
                            finish_reason="length")
     assert gen.text == 'Runs "small" [W1]. The fab' and gen.finish_reason == "length" and not gen.tool_calls
+
+
+def test_parse_tool_reply_keeps_several_calls_in_a_row() -> None:
+    text = ('{"tool": "search_reviews", "arguments": {"query": "fit"}}\n'
+            '[{"tool": "forecast_demand", "arguments": {"h": 4}}, {"tool": "final_answer", "answer": "x"}]')
+    gen = parse_tool_reply(text, TOOLS)
+    assert [(c.name, c.arguments, c.id) for c in gen.tool_calls] == [
+        ("search_reviews", {"query": "fit"}, "call_0"), ("forecast_demand", {"h": 4}, "call_1")]
+    # an object after prose is not a second call
+    assert len(parse_tool_reply('{"tool": "search_reviews", "arguments": {"query": "a"}} then '
+                                '{"tool": "forecast_demand", "arguments": {}}', TOOLS).tool_calls) == 1
+
+
+def test_answer_stream_decodes_the_final_answer_as_it_grows() -> None:
+    reply = '{ "tool" : "final_answer", "answer": "  Runs \\"small\\" \\u00e9t\\u00e9 [W1].\\nBuy one."}'
+    reader, out = AnswerStream(), []
+    for i in range(0, len(reply), 3):  # pieces cut through escapes and the key
+        out.append(reader.feed(reply[i:i + 3]))
+    assert "".join(out) == 'Runs "small" été [W1].\nBuy one.' == parse_tool_reply(reply, TOOLS).text
+    assert reader.streamed and all("\\" not in piece for piece in out)
+    call, silent = '{"tool": "search_reviews", "arguments": {"query": "answer"}}', AnswerStream()
+    assert [silent.feed(c) for c in call] == [""] * len(call) and not silent.streamed

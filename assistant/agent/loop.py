@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from assistant.errors import AssistantError, ToolError
 from assistant.llm.base import LLM, Generation, Message, ToolCall
+from assistant.llm.toolcall import AnswerStream, parse_tool_reply
 from assistant.numbers import check_numbers
 from assistant.prompts import render
 from assistant.tools.registry import Artifact, Tool, ToolArgumentError, ToolRegistry
@@ -136,6 +137,7 @@ class Agent:
         result = AgentResult(question=question, answer="", model=getattr(self.llm, "name", ""))
         seen: dict[str, AgentStep] = {}
         answer: str | None = None
+        streamed = False
         rounds = 0
         while answer is None:
             if cancel is not None and cancel.is_set():
@@ -151,19 +153,28 @@ class Agent:
                     result, f"I stopped after {len(result.steps)} tool calls (step limit) without a final answer.")
                 break
             rounds += 1
-            try:
-                gen = self.llm.generate(messages, tools=self.tools.specs(), max_tokens=self.max_tokens,
-                                        cancel=cancel)
+            reader = AnswerStream()
+            raw: list[str] = []
+            try:  # streamed, so a final answer reaches the user token by token
+                out = self.llm.generate(messages, tools=self.tools.specs(), max_tokens=self.max_tokens,
+                                        cancel=cancel, stream=True)
+                for piece in [] if isinstance(out, Generation) else out:  # a backend may ignore stream=True
+                    raw.append(piece)
+                    text = reader.feed(piece)
+                    if text:
+                        yield AgentEvent("token", {"text": text})
             except AssistantError as exc:
                 result.stopped = "llm_error"
                 result.flags.append(AgentFlag("llm_error", str(exc)))
                 answer = self._partial_answer(result, f"The language model failed: {exc}")
                 break
-            assert isinstance(gen, Generation)
-            if gen.finish_reason == "cancelled":
+            if cancel is not None and cancel.is_set():
                 continue  # handled at the top of the loop
+            gen = out if isinstance(out, Generation) else parse_tool_reply("".join(raw), self.tools.specs(),
+                                                                           model=result.model)
             if not gen.tool_calls:
                 answer = gen.text.strip() or self._partial_answer(result, "The model returned an empty answer.")
+                streamed = reader.streamed
                 break
             for call in gen.tool_calls:
                 if len(result.steps) >= self.max_steps * 2:  # many calls in one round: hard cap
@@ -179,8 +190,9 @@ class Agent:
                 yield AgentEvent("tool_result", {"step": len(result.steps), **step.as_dict()},
                                  artifacts=list(step.artifacts))
         result.answer = answer
-        for piece in re.findall(r"\s*\S+|\s+", answer):
-            yield AgentEvent("token", {"text": piece})
+        if not streamed:  # code-built answers (step limit, errors) and replies that were not streamed JSON
+            for piece in re.findall(r"\s*\S+|\s+", answer):
+                yield AgentEvent("token", {"text": piece})
         self._check_numbers(result)
         result.duration_s = time.perf_counter() - started
         yield AgentEvent("final", result.as_dict(), artifacts=list(result.artifacts), result=result)

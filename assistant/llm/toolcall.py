@@ -101,20 +101,43 @@ def find_json_object(text: str) -> dict[str, Any] | None:
 
     Tolerates code fences, prose before/after, and a truncated tail (the first complete object wins).
     """
+    objs = find_json_objects(text)
+    return objs[0] if objs else None
+
+
+def find_json_objects(text: str) -> list[dict[str, Any]]:
+    """The first JSON object in ``text`` (as :func:`find_json_object`) and the objects written directly after
+    it (only whitespace, commas or list brackets between them), e.g. several tool calls in one turn."""
     candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
     decoder = json.JSONDecoder()
     for chunk in candidates:
         start = chunk.find("{")
         while start != -1:
             try:
-                obj, _ = decoder.raw_decode(chunk, start)
+                obj, end = decoder.raw_decode(chunk, start)
             except ValueError:
                 start = chunk.find("{", start + 1)
                 continue
             if isinstance(obj, dict):
-                return obj
+                return [obj, *_objects_after(chunk, end, decoder)]
             start = chunk.find("{", start + 1)
-    return None
+    return []
+
+
+_BETWEEN = re.compile(r"[\s,\[\]]*")
+
+
+def _objects_after(chunk: str, pos: int, decoder: json.JSONDecoder) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    pos = _BETWEEN.match(chunk, pos).end()  # type: ignore[union-attr]
+    while chunk.startswith("{", pos):
+        try:
+            obj, pos = decoder.raw_decode(chunk, pos)
+        except ValueError:
+            break
+        out.append(obj)
+        pos = _BETWEEN.match(chunk, pos).end()  # type: ignore[union-attr]
+    return out
 
 
 def parse_json(text: str) -> dict[str, Any]:
@@ -128,12 +151,45 @@ def parse_json(text: str) -> dict[str, Any]:
 _PARTIAL_ANSWER = re.compile(r'^\s*\{\s*"tool"\s*:\s*"final_answer"\s*,\s*"answer"\s*:\s*"(.*)$', re.DOTALL)
 
 
-def _unescape(fragment: str) -> str:
+class AnswerStream:
+    """Reads a tool-choice reply as it streams and gives back the final answer's text as it grows.
+
+    ``feed(piece)`` returns the answer text that became readable with this piece ("" while the reply is a
+    tool call, or before the ``"answer": "`` part is complete). Escapes are decoded; a half-written escape
+    waits for the next piece. What was streamed is provisional: the parsed reply is the answer of record.
+    """
+
+    def __init__(self) -> None:
+        self._raw = ""
+        self._sent = ""
+
+    @property
+    def streamed(self) -> bool:
+        return bool(self._sent)
+
+    def feed(self, piece: str) -> str:
+        self._raw += piece
+        m = _PARTIAL_ANSWER.search(self._raw)
+        if m is None:
+            return ""
+        body = _STRING_BODY.match(m.group(1))
+        text = _unescape(body.group(0) if body else "", strip=False).lstrip()
+        if not text.startswith(self._sent):  # cannot happen with well-formed JSON; never resend
+            return ""
+        new, self._sent = text[len(self._sent):], text
+        return new
+
+
+_STRING_BODY = re.compile(r'(?:[^"\\]|\\.)*')
+
+
+def _unescape(fragment: str, *, strip: bool = True) -> str:
     fragment = re.sub(r'\\u[0-9a-fA-F]{0,3}$|\\$', "", fragment)  # drop a dangling escape
     try:
-        return str(json.loads(f'"{fragment}"')).strip()
+        text = str(json.loads(f'"{fragment}"'))
     except ValueError:
-        return fragment.replace('\\"', '"').replace("\\n", "\n").strip()
+        text = fragment.replace('\\"', '"').replace("\\n", "\n")
+    return text.strip() if strip else text
 
 
 def _match_name(name: str, names: list[str]) -> str:
@@ -143,27 +199,13 @@ def _match_name(name: str, names: list[str]) -> str:
     return lowered.get(name.strip().lower(), name)
 
 
-def parse_tool_reply(text: str, tools: list[dict[str, Any]], *, model: str = "", prompt_tokens: int = 0,
-                     completion_tokens: int = 0, finish_reason: str = "stop") -> Generation:
-    """Turn the model's reply into a Generation: a ToolCall, or the final answer as text.
-
-    Accepts our shape ``{"tool", "arguments"}``, the OpenAI/Qwen shape ``{"name", "arguments"}`` and
-    ``{"tool": "final_answer", "answer"}``. Text without a JSON object is taken as the final answer.
-    An unknown tool name is kept as is: the caller reports it back to the model as an observation.
-    """
-    names = [t["name"] for t in normalize_tools(tools)]
-    base = {"model": model, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
-    obj = find_json_object(text)
-    if obj is None:
-        partial = _PARTIAL_ANSWER.search(text)  # a final answer cut off by max_tokens: keep what is there
-        answer = _unescape(partial.group(1)) if partial else text.strip()
-        return Generation(text=answer, finish_reason=finish_reason, **base)  # type: ignore[arg-type]
+def _as_call(obj: dict[str, Any], names: list[str]) -> ToolCall | None:
+    """A tool call from one parsed object, or None when it is a final answer (or not a call at all)."""
     name = obj.get("tool") or obj.get("name") or obj.get("function")
     if isinstance(obj.get("function"), dict):  # {"function": {"name", "arguments"}}
         obj, name = obj["function"], obj["function"].get("name")
     if not isinstance(name, str) or name == FINAL_ANSWER or (name not in names and "answer" in obj):
-        answer = obj.get("answer", obj.get("content", text))
-        return Generation(text=str(answer).strip(), finish_reason=finish_reason, **base)  # type: ignore[arg-type]
+        return None
     args = obj.get("arguments", obj.get("parameters", obj.get("args", {})))
     if isinstance(args, str):
         try:
@@ -172,5 +214,33 @@ def parse_tool_reply(text: str, tools: list[dict[str, Any]], *, model: str = "",
             args = {"input": args}
     if not isinstance(args, dict):
         args = {"input": args}
-    call = ToolCall(name=_match_name(name, names), arguments=args)
-    return Generation(text="", tool_calls=[call], finish_reason="tool_calls", **base)  # type: ignore[arg-type]
+    return ToolCall(name=_match_name(name, names), arguments=args)
+
+
+def parse_tool_reply(text: str, tools: list[dict[str, Any]], *, model: str = "", prompt_tokens: int = 0,
+                     completion_tokens: int = 0, finish_reason: str = "stop") -> Generation:
+    """Turn the model's reply into a Generation: ToolCalls, or the final answer as text.
+
+    Accepts our shape ``{"tool", "arguments"}``, the OpenAI/Qwen shape ``{"name", "arguments"}`` and
+    ``{"tool": "final_answer", "answer"}``; several calls written in a row are all kept. Text without a
+    JSON object is taken as the final answer. An unknown tool name is kept as is: the caller reports it
+    back to the model as an observation.
+    """
+    names = [t["name"] for t in normalize_tools(tools)]
+    base = {"model": model, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+    objs = find_json_objects(text)
+    if not objs:
+        partial = _PARTIAL_ANSWER.search(text)  # a final answer cut off by max_tokens: keep what is there
+        answer = _unescape(partial.group(1)) if partial else text.strip()
+        return Generation(text=answer, finish_reason=finish_reason, **base)  # type: ignore[arg-type]
+    call = _as_call(objs[0], names)
+    if call is None:
+        answer = objs[0].get("answer", objs[0].get("content", text))
+        return Generation(text=str(answer).strip(), finish_reason=finish_reason, **base)  # type: ignore[arg-type]
+    calls = [call]
+    for more in objs[1:]:
+        nxt = _as_call(more, names) if isinstance(more, dict) else None
+        if nxt is None:
+            break
+        calls.append(ToolCall(nxt.name, nxt.arguments, id=f"call_{len(calls)}"))
+    return Generation(text="", tool_calls=calls, finish_reason="tool_calls", **base)  # type: ignore[arg-type]
