@@ -66,7 +66,7 @@ def main() -> None:
     ap.add_argument("--model", default="qwen2.5-coder-0.5b", help="LLM key (see `assistant models`)")
     ap.add_argument("--limit", type=int, default=0, help="first N topics only (0 = all 51)")
     ap.add_argument("--words", type=int, default=40, help="word budget of the summaries (model and baseline)")
-    ap.add_argument("--out", default="", help="optional CSV of per-topic scores")
+    ap.add_argument("--out", default="", help="optional CSV of per-topic scores, word counts and summaries")
     args = ap.parse_args()
 
     from rouge_score import rouge_scorer
@@ -87,8 +87,10 @@ def main() -> None:
         pred = strip_citations(res["summary"])
         base = " ".join(centroid_summary(sents, args.words))
         rows.append({"topic": topic, "system": "llm", "valid": res["citations_valid"],
-                     "dropped": len(res["dropped_sentences"]), **score(scorer, pred, golds)})
-        rows.append({"topic": topic, "system": "centroid", **score(scorer, base, golds)})
+                     "dropped": len(res["dropped_sentences"]), "words": len(pred.split()), "summary": pred,
+                     **score(scorer, pred, golds)})
+        rows.append({"topic": topic, "system": "centroid", "words": len(base.split()), "summary": base,
+                     **score(scorer, base, golds)})
         print(f"[{i}/{len(topics)}] {topic}: R1F={rows[-2]['rouge1_F_avg']:.3f} (baseline {rows[-1]['rouge1_F_avg']:.3f})"
               f" {time.perf_counter() - t0:.0f}s", flush=True)
     df = pd.DataFrame(rows)
@@ -101,6 +103,7 @@ def main() -> None:
     table = df.groupby("system")[cols].mean().T
     table.index = [c.replace("_avg", " (avg over refs)").replace("_max", " (max over refs)") for c in table.index]
     print(table.round(4).to_string())
+    print("mean words per summary: " + ", ".join(f"{k} {v:.1f}" for k, v in df.groupby("system")["words"].mean().items()))
     llm_rows = df[df["system"] == "llm"]
     print(f"LLM summaries with all citations valid: {int(llm_rows['valid'].sum())}/{len(llm_rows)}; "
           f"uncited sentences dropped: {int(llm_rows['dropped'].sum())}; wall {time.perf_counter() - t0:.0f}s")
