@@ -154,12 +154,10 @@ class Agent:
                 break
             rounds += 1
             reader = AnswerStream()
-            raw: list[str] = []
             try:  # streamed, so a final answer reaches the user token by token
                 out = self.llm.generate(messages, tools=self.tools.specs(), max_tokens=self.max_tokens,
                                         cancel=cancel, stream=True)
                 for piece in [] if isinstance(out, Generation) else out:  # a backend may ignore stream=True
-                    raw.append(piece)
                     text = reader.feed(piece)
                     if text:
                         yield AgentEvent("token", {"text": text})
@@ -170,7 +168,7 @@ class Agent:
                 break
             if cancel is not None and cancel.is_set():
                 continue  # handled at the top of the loop
-            gen = out if isinstance(out, Generation) else parse_tool_reply("".join(raw), self.tools.specs(),
+            gen = out if isinstance(out, Generation) else parse_tool_reply(reader.text, self.tools.specs(),
                                                                            model=result.model)
             if not gen.tool_calls:
                 answer = gen.text.strip() or self._partial_answer(result, "The model returned an empty answer.")

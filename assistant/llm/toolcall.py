@@ -135,6 +135,8 @@ def _objects_after(chunk: str, pos: int, decoder: json.JSONDecoder) -> list[dict
             obj, pos = decoder.raw_decode(chunk, pos)
         except ValueError:
             break
+        if not isinstance(obj, dict):
+            break
         out.append(obj)
         pos = _BETWEEN.match(chunk, pos).end()  # type: ignore[union-attr]
     return out
@@ -166,6 +168,11 @@ class AnswerStream:
     @property
     def streamed(self) -> bool:
         return bool(self._sent)
+
+    @property
+    def text(self) -> str:
+        """The whole reply read so far (the raw JSON)."""
+        return self._raw
 
     def feed(self, piece: str) -> str:
         self._raw += piece
@@ -239,8 +246,9 @@ def parse_tool_reply(text: str, tools: list[dict[str, Any]], *, model: str = "",
         return Generation(text=str(answer).strip(), finish_reason=finish_reason, **base)  # type: ignore[arg-type]
     calls = [call]
     for more in objs[1:]:
-        nxt = _as_call(more, names) if isinstance(more, dict) else None
+        nxt = _as_call(more, names)
         if nxt is None:
             break
-        calls.append(ToolCall(nxt.name, nxt.arguments, id=f"call_{len(calls)}"))
+        nxt.id = f"call_{len(calls)}"
+        calls.append(nxt)
     return Generation(text="", tool_calls=calls, finish_reason="tool_calls", **base)  # type: ignore[arg-type]

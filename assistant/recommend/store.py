@@ -53,8 +53,9 @@ def data_fingerprint(transactions: pd.DataFrame, item_texts: Mapping[str, str], 
     return h.hexdigest()[:24]
 
 
-def save_recommender(model: HybridRecommender, directory: Path, meta: Mapping[str, Any]) -> Path:
-    """Write the fitted state + ``meta`` atomically (temporary folder, then rename)."""
+def save_recommender(model: HybridRecommender, directory: Path, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Write the fitted state + ``meta`` atomically (temporary folder, then rename); returns the metadata
+    as written to ``meta.json``."""
     from scipy import sparse
 
     directory = Path(directory)
@@ -67,8 +68,9 @@ def save_recommender(model: HybridRecommender, directory: Path, meta: Mapping[st
         full = {"format_version": FORMAT_VERSION, **dict(meta), "blend": model.blend,
                 "n_customers": len(model.customers), "n_items": len(model.items),
                 "n_interactions": int(ui.nnz), "factors": int(model.user_factors.shape[1])}
-        (tmp / META_FILE).write_text(json.dumps(full, indent=2, default=str))
-    return directory
+        text = json.dumps(full, indent=2, default=str)
+        (tmp / META_FILE).write_text(text)
+    return dict(json.loads(text))
 
 
 def read_meta(directory: Path) -> dict[str, Any] | None:
@@ -130,6 +132,6 @@ def load_or_fit(transactions: pd.DataFrame, item_texts: Mapping[str, str], embed
                 "n_products_with_text": sum(1 for t in item_texts.values() if str(t or "").strip()),
                 "fit_seconds": round(time.perf_counter() - t0, 1),
                 "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    save_recommender(model, directory, new_meta)
+    written = save_recommender(model, directory, new_meta)
     say(f"fitted in {new_meta['fit_seconds']} s and saved to {directory}")
-    return model, {**(read_meta(directory) or new_meta), "loaded": False, "path": str(directory)}
+    return model, {**written, "loaded": False, "path": str(directory)}

@@ -350,7 +350,7 @@ def _train_stacked(texts: list[str], y5: np.ndarray, rec: np.ndarray | None, gro
                    log: Any) -> SentimentModel:
     """TF-IDF views (whole text, first and last sentence) and stacked ordinal heads (assistant.sentiment.stack). Biases / threshold are tuned
     on out-of-fold predictions of the training rows (grouped by product when groups are given)."""
-    from assistant.sentiment.stack import fit_stack
+    from assistant.sentiment.stack import LEVEL1_C, META_C, fit_stack
 
     rec_ok = rec if rec is not None and len(set(rec.tolist())) == 2 else None
     g = None if groups is None else np.asarray(groups)
@@ -375,7 +375,7 @@ def _train_stacked(texts: list[str], y5: np.ndarray, rec: np.ndarray | None, gro
         embedder_name=get_settings().embedding_model, features=STACK, tfidf=tfidf, rating_head=fit.rating_head,
         sentiment_head=fit.sentiment_head, recommend_head=fit.recommend_head, rating_bias=r_bias,
         sentiment_bias=s_bias, recommend_threshold=r_thr, stack=fit.features,
-        params={"C": 4.0, "meta_C": 0.1, "class_weight": None, "val_macro_f1_5": round(oof["macro_f1_5_biased"], 4),
+        params={"C": LEVEL1_C, "meta_C": META_C, "class_weight": None, "val_macro_f1_5": round(oof["macro_f1_5_biased"], 4),
                 "oof": {k: round(v, 4) for k, v in oof.items()}, "trials": [], "n_train": len(texts),
                 "rating_bias": [round(float(b), 2) for b in r_bias],
                 "sentiment_bias": [round(float(b), 2) for b in s_bias], "recommend_threshold": r_thr},

@@ -29,6 +29,8 @@ from assistant.sentiment.features import Views
 
 CUT_POINTS = (1, 2, 3, 4)
 VIEWS = ("full", "head", "tail")
+LEVEL1_C = 4.0  # inverse regularisation of the level-1 heads
+META_C = 0.1  # ... and of the level-2 heads
 
 
 def _lr(c: float, **kw: Any) -> Any:
@@ -123,7 +125,7 @@ class StackFit:
 
 
 def fit_stack(x: Views, y5: np.ndarray, rec: np.ndarray | None, groups: Sequence[Any] | np.ndarray | None, *,
-              c: float = 4.0, meta_c: float = 0.1, folds: int = 5, seed: int = 42, log: Any = None) -> StackFit:
+              c: float = LEVEL1_C, meta_c: float = META_C, folds: int = 5, seed: int = 42, log: Any = None) -> StackFit:
     """Fit level 1 out-of-fold, then the level-2 heads; returns the refitted model and out-of-fold
     level-2 predictions of the training rows."""
     from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, cross_val_predict
