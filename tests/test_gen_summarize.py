@@ -12,7 +12,8 @@ import pytest
 from fakes import ScriptedLLM
 
 from assistant.errors import AssistantError
-from assistant.gen.summarize import select_aspects, summarize_reviews
+from assistant.gen.citations import strip_citations
+from assistant.gen.summarize import select_aspects, sentences_for, summarize_reviews
 from assistant.sentiment.aspects import aspect_stats
 
 FIX = Path(__file__).parent / "fixtures" / "gen"
@@ -109,3 +110,19 @@ def test_cut_off_json_keeps_complete_sentences(reviews: pd.DataFrame) -> None:
     out = '{"sentences": [{"text": "Fabric is thin", "review_ids": ["W4", "W4"]}, {"text": "Colors are lo'
     res = summarize_reviews(reviews, llm=ScriptedLLM([out]))
     assert res["summary"] == "Fabric is thin [W4]."
+
+
+def test_word_budget_is_enforced_by_code(reviews: pd.DataFrame) -> None:
+    long = ("Buyers love the bright color and say it looks just like the photos on the site [W3]. "
+            "Many mention that the soft linen fabric feels light and breathable on hot summer days [W5]. "
+            "Several add that the wrap tie stays put through a whole long day of wear at the office [W3]. "
+            "The fit runs small [W2].")
+    llm = ScriptedLLM([long])
+    res = summarize_reviews(reviews, llm=llm, words=40)
+    assert len(strip_citations(res["summary"]).split()) <= 46  # 40 words + 15% slack
+    # whole sentences only; the short complaint at the end still fits after a long one was skipped
+    assert res["summary"].endswith("The fit runs small [W2].")
+    assert res["trimmed_sentences"] == ["Several add that the wrap tie stays put through a whole long day of wear at the office [W3]."]
+    # the grammar is told the budget, too: fewer sentences allowed for a short summary
+    schema = llm.calls[0].json_schema
+    assert schema["properties"]["sentences"]["maxItems"] == sentences_for(40) == 4

@@ -58,6 +58,24 @@ def whole_sentences(text: str, *, min_keep: float = 0.0) -> str:
     return text[:cut + 1] if cut > max(0, int(len(text) * min_keep)) else text
 
 
+def fit_word_budget(text: str, words: int, *, slack: float = 0.15) -> tuple[str, list[str]]:
+    """Keep whole sentences, in order, while the running word count (citations not counted) stays within
+    ``words`` (+``slack``); a sentence that does not fit is skipped so a shorter later one (often the
+    complaint) can still fit. The first sentence is always kept. Returns (text, trimmed sentences)."""
+    limit = int(words * (1 + slack))
+    kept: list[str] = []
+    trimmed: list[str] = []
+    used = 0
+    for sent in split_prose(text):
+        n = len(strip_citations(sent).split())
+        if kept and used + n > limit:
+            trimmed.append(sent)
+            continue
+        kept.append(sent)
+        used += n
+    return " ".join(kept), trimmed
+
+
 def clean_markdown(text: str) -> str:
     """Model prose without list markers, headings and emphasis; a cut-off last fragment is removed."""
     text = re.sub(r"(?m)^\s*(?:#+\s*|[-*•]\s+|\d+[.)]\s+)", "", text)

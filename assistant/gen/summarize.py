@@ -22,6 +22,7 @@ from assistant.gen.citations import (
     check_numbers,
     cited_ids,
     clean_markdown,
+    fit_word_budget,
     split_prose,
     strip_citations,
 )
@@ -126,6 +127,11 @@ def _evidence(aspects: Sequence[dict[str, Any]], reviews: pd.DataFrame, per_aspe
 SENTENCE_CHARS = 220  # the grammar's cap on one summary sentence
 
 
+def sentences_for(words: int) -> int:
+    """How many sentences a ``words`` budget allows the grammar (~12 words each, 2..8)."""
+    return max(2, min(8, -(-words // 12)))
+
+
 def summary_schema(ids: Sequence[str], max_sentences: int = 8) -> dict[str, Any]:
     """JSON schema of a summary: sentences, each with the evidence ids it rests on (ids constrained to
     the evidence given, so a grammar-constrained model cannot cite anything else). Sentences are capped
@@ -169,8 +175,9 @@ def prose_from(text: str) -> str:
     return " ".join(out)
 
 
-def _ask(llm: LLM, messages: list[Message], ids: Sequence[str], max_tokens: int) -> str:
-    return prose_from(generate(llm, messages, max_tokens=max_tokens, json_schema=summary_schema(ids)).text)
+def _ask(llm: LLM, messages: list[Message], ids: Sequence[str], max_tokens: int, max_sentences: int = 8) -> str:
+    schema = summary_schema(ids, max_sentences=max_sentences)
+    return prose_from(generate(llm, messages, max_tokens=max_tokens, json_schema=schema).text)
 
 
 def _stats_rows(stats: dict[str, Any], aspects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -185,7 +192,8 @@ def summarize_reviews(reviews: pd.DataFrame, *, llm: LLM, subject: str = "this p
     """Summarise ``reviews`` (canonical review columns) with the LLM, grounded and cited.
 
     Returns ``{"subject", "summary", "n_reviews", "rating_mean", "aspects", "pros", "cons", "quotes",
-    "citations_valid", "invalid_citations", "uncited_sentences", "dropped_sentences", "auto_cited", "suspicious_evidence",
+    "citations_valid", "invalid_citations", "uncited_sentences", "dropped_sentences", "trimmed_sentences",
+    "auto_cited", "suspicious_evidence",
     "number_issues",
     "map_reduce_chunks", "evidence_ids"}``. ``aspects`` are the code-computed statistics (over ALL
     reviews); ``pros``/``cons`` each ``{"text", "review_ids", "aspect", "count", "share"}``.
@@ -212,7 +220,7 @@ def summarize_reviews(reviews: pd.DataFrame, *, llm: LLM, subject: str = "this p
     if len(chunks) <= 1:
         user = render("summary_user", evidence=render_blocks(chunks[0] if chunks else []),
                       rating_mean=rating_mean, **common)
-        prose = _ask(llm, [system, {"role": "user", "content": user}], sorted(known), max_tokens)
+        prose = _ask(llm, [system, {"role": "user", "content": user}], sorted(known), max_tokens, sentences_for(words))
     else:
         prose = _map_reduce(llm, system, chunks, common, known, max_tokens)
 
@@ -223,6 +231,7 @@ def summarize_reviews(reviews: pd.DataFrame, *, llm: LLM, subject: str = "this p
     text, issues = check_numbers(report.text, stats)
     if not text.strip():
         text = _fallback_prose(pros, cons, stats)
+    text, trimmed = fit_word_budget(text, words)
     return {
         "subject": subject,
         "summary": text,
@@ -236,6 +245,7 @@ def summarize_reviews(reviews: pd.DataFrame, *, llm: LLM, subject: str = "this p
         "invalid_citations": report.invalid,
         "uncited_sentences": report.uncited_sentences,
         "dropped_sentences": report.dropped_sentences,
+        "trimmed_sentences": trimmed,
         "auto_cited": auto_cited,
         "suspicious_evidence": suspicious,
         "number_issues": [i.as_dict() for i in issues],
@@ -260,7 +270,8 @@ def _map_reduce(llm: LLM, system: Message, chunks: list[list[Evidence]], common:
         raise GenerationError("The model wrote no cited notes for any chunk of the reviews; "
                               "try a larger model (--model) or fewer reviews.")
     user = render("summary_reduce", notes=notes, **common)
-    return _ask(llm, [system, {"role": "user", "content": user}], sorted(known), max_tokens)
+    return _ask(llm, [system, {"role": "user", "content": user}], sorted(known), max_tokens,
+                sentences_for(int(common["words"])))
 
 
 def _fallback_prose(pros: list[dict[str, Any]], cons: list[dict[str, Any]], stats: dict[str, Any]) -> str:
