@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from fixtures.frontends.store import make_service
 
 from assistant.api.app import create_app
+from assistant.gen.citations import strip_citations
 
 COPY_JSON = json.dumps({"title": "Linen midi dress", "description": "A breezy blue linen midi dress with pockets.",
                         "bullets": ["Linen", "Blue"], "seo_keywords": ["linen dress"]})
@@ -68,6 +69,10 @@ def test_reviews_summary_cites_real_reviews(client: TestClient) -> None:
     assert body["aspects"] and all(0 <= a["share"] <= 1 for a in body["aspects"])
     r = client.post("/v1/reviews/summary", json={"category": "General > Tops"})
     assert r.status_code == 200 and r.json()["n_reviews"] == 3
+    full = client.post("/v1/reviews/summary", json={"product_id": "C1"}).json()
+    short = client.post("/v1/reviews/summary", json={"product_id": "C1", "words": 20}).json()
+    assert len(strip_citations(full["summary"]).split()) > 23 >= len(strip_citations(short["summary"]).split())
+    assert short["trimmed_sentences"] and not full["trimmed_sentences"]
 
 
 def test_reviews_summary_bad_input(client: TestClient) -> None:
@@ -76,6 +81,8 @@ def test_reviews_summary_bad_input(client: TestClient) -> None:
     r = client.post("/v1/reviews/summary", json={"product_id": "NOPE"})
     assert r.status_code == 400
     assert "NOPE" in r.json()["error"] and r.json()["request_id"]
+    r = client.post("/v1/reviews/summary", json={"product_id": "C1", "words": 5})
+    assert r.status_code == 422 and "words" in r.text
 
 
 def test_copy_single_from_attributes_and_from_catalog(client: TestClient) -> None:

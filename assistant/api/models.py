@@ -87,6 +87,7 @@ class ReviewSummaryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     product_id: str | None = Field(default=None, min_length=1, max_length=200)
     category: str | None = Field(default=None, min_length=1, max_length=300)
+    words: int = Field(default=120, ge=20, le=400, description="Word budget of the prose (kept by code).")
 
 
 class ReviewSummaryResponse(_Open):

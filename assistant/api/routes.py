@@ -65,7 +65,8 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
     def review_summary(body: m.ReviewSummaryRequest) -> Any:
         if not body.product_id and not body.category:
             raise HTTPException(422, detail="Give product_id or category.")
-        return _jsonable(svc().review_summary(product_id=body.product_id, category=body.category))
+        return _jsonable(svc().review_summary(product_id=body.product_id, category=body.category,
+                                              words=body.words))
 
     @r.post("/copy", response_model=m.CopyResponse, tags=["copy"])
     def copy(body: m.CopyRequest) -> Any:
