@@ -73,6 +73,7 @@ def build_reviews_tab(svc: MerchAssistant) -> None:
         with gr.Row():
             analyse = gr.Button("Analyse aspects", variant="primary", elem_id="reviews-analyse")
             summarise = gr.Button("Summarise with AI", elem_id="reviews-summarise")
+            words = gr.Slider(40, 300, value=120, step=10, label="Summary length (words)", elem_id="reviews-words")
         status = gr.Markdown()
         chart = gr.BarPlot(x="aspect", y="share_pct", color="polarity", y_title="% of buyers",
                            title="Aspects buyers mention", height=320, elem_id="reviews-chart",
@@ -93,15 +94,15 @@ def build_reviews_tab(svc: MerchAssistant) -> None:
                 raise gr.Error(str(exc)) from exc
             return aspect_frame(stats), pros_cons_markdown(stats), ""
 
-        def on_summarise(p: str | None, c: str | None) -> tuple[str, str]:
+        def on_summarise(p: str | None, c: str | None, n_words: float) -> tuple[str, str]:
             try:
-                out = svc.review_summary(**target(p, c))
+                out = svc.review_summary(**target(p, c), words=int(n_words))
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
             return summary_markdown(svc, out), ""
 
         analyse.click(on_analyse, [product, category], [chart, pros_cons, status])
         summarise.click(lambda: "⏳ Summarising with the model…", None, status, queue=False).then(
-            on_summarise, [product, category], [summary, status])
+            on_summarise, [product, category, words], [summary, status])
         refresh.click(lambda: (gr.update(choices=product_choices(svc)), gr.update(choices=list(svc.categories()))),
                       None, [product, category], queue=False)
