@@ -42,7 +42,7 @@ def summarize(
     product: str | None = typer.Option(None, "--product", help="Product id, e.g. C1080."),
     category: str | None = typer.Option(None, "--category", help="Category (prefix match), e.g. 'Dresses'."),
     query: str | None = typer.Option(None, "--query", help="Summarise the reviews a search returns."),
-    words: int = typer.Option(120, "--words", help="Target length of the prose."),
+    words: int = typer.Option(120, "--words", min=20, max=400, help="Word budget of the prose (kept by code)."),
     model: str | None = typer.Option(None, "--model", help="LLM key (see `assistant models`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the structured result as JSON."),
 ) -> None:
