@@ -240,15 +240,14 @@ def parse_tool_reply(text: str, tools: list[dict[str, Any]], *, model: str = "",
         partial = _PARTIAL_ANSWER.search(text)  # a final answer cut off by max_tokens: keep what is there
         answer = _unescape(partial.group(1)) if partial else text.strip()
         return Generation(text=answer, finish_reason=finish_reason, **base)  # type: ignore[arg-type]
-    call = _as_call(objs[0], names)
-    if call is None:
+    calls: list[ToolCall] = []
+    for obj in objs:  # the calls written in a row, up to the first object that is not a call
+        call = _as_call(obj, names)
+        if call is None:
+            break
+        call.id = f"call_{len(calls)}"
+        calls.append(call)
+    if not calls:
         answer = objs[0].get("answer", objs[0].get("content", text))
         return Generation(text=str(answer).strip(), finish_reason=finish_reason, **base)  # type: ignore[arg-type]
-    calls = [call]
-    for more in objs[1:]:
-        nxt = _as_call(more, names)
-        if nxt is None:
-            break
-        nxt.id = f"call_{len(calls)}"
-        calls.append(nxt)
     return Generation(text="", tool_calls=calls, finish_reason="tool_calls", **base)  # type: ignore[arg-type]
