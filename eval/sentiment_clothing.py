@@ -33,7 +33,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "womens_clothing_reviews"
 
@@ -61,21 +60,19 @@ def main() -> None:
 
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score
-    from sklearn.model_selection import GroupShuffleSplit
 
-    from assistant.sentiment.features import make_tfidf, review_text
+    from assistant.sentiment.datasets import clothing_split, load_clothing_reviews
+    from assistant.sentiment.features import make_tfidf
     from assistant.sentiment.model import rating_to_sentiment, train_sentiment_model
 
-    path = args.data / "Womens_Clothing_E-Commerce_Reviews.csv" if args.data.is_dir() else args.data
-    raw = pd.read_csv(path)
-    df = raw[raw["Review Text"].fillna("").str.strip() != ""].reset_index(drop=True)
-    texts = [review_text(t, x) for t, x in zip(df["Title"], df["Review Text"], strict=True)]
+    path, df, texts, n_raw = load_clothing_reviews(args.data)
     y5 = df["Rating"].to_numpy(int)
     y3 = rating_to_sentiment(y5)
     rec = df["Recommended IND"].to_numpy(int)
     groups = df["Clothing ID"].to_numpy()
-    tr, te = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=42).split(texts, y5, groups))
-    print(f"dataset: {path} — {len(raw)} rows, {len(df)} with review text, {df['Clothing ID'].nunique()} products")
+    tr, te = clothing_split(df)
+    print(f"dataset: {path} — {n_raw} rows, {len(df)} with review text, "
+          f"{df['Clothing ID'].nunique()} products")
     print(f"split: GroupShuffleSplit by Clothing ID, seed 42 -> train {len(tr)} reviews "
           f"({len(set(groups[tr]))} products), test {len(te)} reviews ({len(set(groups[te]))} products)")
     print("test rating distribution:", {int(k): int(v) for k, v in zip(*np.unique(y5[te], return_counts=True),

@@ -29,7 +29,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "womens_clothing_reviews"
 
@@ -49,18 +48,15 @@ def main() -> None:
     from sklearn.model_selection import GroupShuffleSplit
     from transformers import AutoModel, AutoTokenizer
 
-    from assistant.sentiment.features import review_text
+    from assistant.sentiment.datasets import clothing_split, load_clothing_reviews
     from assistant.sentiment.model import rating_to_sentiment
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    path = args.data / "Womens_Clothing_E-Commerce_Reviews.csv" if args.data.is_dir() else args.data
-    df = pd.read_csv(path)
-    df = df[df["Review Text"].fillna("").str.strip() != ""].reset_index(drop=True)
-    texts = [review_text(t, x) for t, x in zip(df["Title"], df["Review Text"], strict=True)]
+    path, df, texts, _ = load_clothing_reviews(args.data)
     y5 = df["Rating"].to_numpy(int) - 1
     groups = df["Clothing ID"].to_numpy()
-    tr, te = next(GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=42).split(texts, y5, groups))
+    tr, te = clothing_split(df)
     a, b = next(GroupShuffleSplit(n_splits=1, test_size=0.1, random_state=0).split(tr, groups=groups[tr]))
     fit_rows, val_rows = tr[a], tr[b]
     if args.limit:
