@@ -172,3 +172,17 @@ def test_stack_is_trained_on_its_own() -> None:
     texts, y, _, _ = _data(40)
     with pytest.raises(ConfigError, match="on its own"):
         train_sentiment_model(texts, y, feature_sets=("stack", "tfidf"))
+
+
+@pytest.mark.parametrize("features", [("tfidf",), ("stack",)])
+def test_training_without_neutral_reviews_keeps_labels_right(features: tuple[str, ...]) -> None:
+    """No 3-star rows: the heads know only negative/positive, and a positive text must not come out as
+    'neutral' (the column layout follows the classes seen, not their positions)."""
+    texts, y, rec, groups = _data(160, seed=3)
+    keep = y != 3
+    texts = [t for t, k in zip(texts, keep, strict=True) if k]
+    model = train_sentiment_model(texts, y[keep], rec[keep], embedder=_embedder(), groups=groups[keep],
+                                  feature_sets=features, cs=(1.0,), class_weights=(None,))
+    preds = model.predict(["love this dress, perfect fit", "terrible quality, returned it"])
+    assert [p["label"] for p in preds] == ["positive", "negative"]
+    assert preds[0]["proba"]["neutral"] == 0.0 and preds[0]["rating_class"] in (4, 5)

@@ -144,13 +144,18 @@ class SentimentModel:
         pr = self.rating_head.predict_proba(x)
         classes = np.asarray(self.rating_head.classes_, dtype=float)
         lpr = np.log(pr + 1e-12)
-        ps = self.sentiment_head.predict_proba(x)
+        # sentiment columns are always negative/neutral/positive, even when training lacked one of them
+        s_classes = np.asarray(self.sentiment_head.classes_, dtype=int)
+        ps = np.zeros((pr.shape[0], len(SENTIMENT_LABELS)))
+        ps[:, s_classes] = self.sentiment_head.predict_proba(x)
+        s_bias = np.zeros(len(SENTIMENT_LABELS))
+        s_bias[s_classes if len(self.sentiment_bias) == len(s_classes) else slice(None)] = self.sentiment_bias
         lps = np.log(ps + 1e-12)
         out = {
             "rating_class": classes[np.argmax(lpr + self.rating_bias, axis=1)].astype(int),
             "rating_class_argmax": classes[np.argmax(lpr, axis=1)].astype(int),
             "rating": pr @ classes,
-            "sentiment": np.argmax(lps + self.sentiment_bias, axis=1),
+            "sentiment": np.argmax(lps + s_bias, axis=1),
             "sentiment_argmax": np.argmax(lps, axis=1),
             "sentiment_proba": ps,
         }
@@ -297,6 +302,10 @@ def train_sentiment_model(
     tfidf = make_tfidf().fit([texts[i] for i in tr])
     tf_tr, tf_va = tfidf.transform([texts[i] for i in tr]), tfidf.transform([texts[i] for i in va])
 
+    # bias columns follow the classes of the whole training set (the final heads are fitted on all rows);
+    # a rating missing from the training part of the split gets a near-zero probability column
+    classes5, classes3 = np.unique(y5), np.unique(y3)
+    pos5 = np.searchsorted(classes5, y5)
     best_by_fs: dict[str, tuple[float, dict[str, Any]]] = {}
     trials = []
     for fs in feature_sets:
@@ -304,10 +313,9 @@ def train_sentiment_model(
         x_va = combine(fs, None if emb is None else emb[va], tf_va)
         for c in cs:
             for cw in class_weights:
-                head = _lr(c, cw).fit(x_tr, y5[tr])
-                logp = np.log(head.predict_proba(x_va) + 1e-12)
-                bias = tune_biases(logp, y5[va] - 1)
-                f1 = macro_f1(y5[va] - 1, np.argmax(logp + bias, axis=1), 5)
+                logp = _logp_over(_lr(c, cw).fit(x_tr, y5[tr]), x_va, classes5)
+                bias = tune_biases(logp, pos5[va])
+                f1 = macro_f1(pos5[va], np.argmax(logp + bias, axis=1), len(classes5))
                 trials.append({"features": fs, "C": c, "class_weight": cw, "val_macro_f1_5": round(f1, 4)})
                 say(f"  {fs:10s} C={c:<4} class_weight={cw!s:9s} val 5-class macro-F1 {f1:.4f}")
                 if fs not in best_by_fs or f1 > best_by_fs[fs][0]:
@@ -321,7 +329,7 @@ def train_sentiment_model(
     x_tr = combine(fs, None if emb is None else emb[tr], tf_tr)
     x_va = combine(fs, None if emb is None else emb[va], tf_va)
     h3 = _lr(c, cw).fit(x_tr, y3[tr])
-    s_bias = tune_biases(np.log(h3.predict_proba(x_va) + 1e-12), y3[va])
+    s_bias = tune_biases(_logp_over(h3, x_va, classes3), np.searchsorted(classes3, y3[va]))
     r_thr = 0.5
     if rec is not None and len(set(rec[tr].tolist())) == 2:
         hr = _lr(c, cw).fit(x_tr, rec[tr])
@@ -344,6 +352,13 @@ def train_sentiment_model(
                 "sentiment_bias": [round(float(b), 2) for b in s_bias], "recommend_threshold": r_thr},
         embedder=embedder if need_emb else None,
     )
+
+
+def _logp_over(head: Any, x: Any, classes: np.ndarray) -> np.ndarray:
+    """Log-probabilities of ``head`` laid out over ``classes`` (a superset of ``head.classes_``)."""
+    p = np.full((x.shape[0], len(classes)), 1e-12)
+    p[:, np.searchsorted(classes, np.asarray(head.classes_, dtype=int))] = head.predict_proba(x)
+    return np.log(p + 1e-12)
 
 
 def _train_stacked(texts: list[str], y5: np.ndarray, rec: np.ndarray | None, groups: Any, *, seed: int,
