@@ -16,12 +16,13 @@ from typing import Any
 from assistant.batch import CopyFn, Job, JobManager
 from assistant.config import Settings, get_settings
 from assistant.errors import AssistantError, IndexNotFoundError
+from assistant.service_analytics import LaunchAnalytics
 
 log = logging.getLogger(__name__)
 
 
-class MerchAssistant:
-    """Facade over catalog, index, LLM, generation, agent and forecasting."""
+class MerchAssistant(LaunchAnalytics):
+    """Facade over catalog, index, LLM, generation, agent, forecasting and launch analytics."""
 
     def __init__(self, settings: Settings | None = None, *, llm: Any = None, catalog: Any = None,
                  index: Any = None, embedder: Any = None, agent: Any = None) -> None:
@@ -31,7 +32,7 @@ class MerchAssistant:
         self._index = index
         self._embedder = embedder
         self._agent = agent
-        self._np_history: Any = None
+        self._tools: Any = None  # ToolContext shared by forecasts and analytics (memoised models)
         self._lock = threading.RLock()
         self.jobs = JobManager()
 
@@ -130,7 +131,7 @@ class MerchAssistant:
         upsert = {"products": self.catalog.upsert_products, "reviews": self.catalog.upsert_reviews,
                   "sales": self.catalog.upsert_sales}[kind]
         written = upsert(res.frame)
-        self._np_history = None
+        self._tools = None  # refit launch curves and the recommender on the new data
         indexed: dict[str, Any] | None = None
         if kind in ("products", "reviews") and len(res.frame):
             try:
@@ -330,19 +331,24 @@ class MerchAssistant:
         """Launch curve (weekly units after launch, with interval) of a product with no sales yet,
         learned from past launches in the catalog (fitted once per service, refreshed after ingest)."""
         from assistant.forecast import plot_curve
-        from assistant.tools.context import ToolContext
         from assistant.tools.forecast_tools import new_product_forecast
 
-        with self._lock:
-            if self._np_history is None:  # the fitted model is memoised on this context
-                self._np_history = ToolContext(settings=self.settings, catalog=self.catalog,
-                                               index=self._index, embedder=self._embedder)
-            ctx = self._np_history
-        out = dict(new_product_forecast(ctx, dict(product), horizon))
+        out = dict(new_product_forecast(self.tool_context(), dict(product), horizon))
         if plot:
             out["plot_png"] = plot_curve(out["weeks"], out["yhat"], out["lo"], out["hi"],
                                          title=f"{product.get('title') or 'New product'}: first {horizon} weeks")
         return out
+
+    def tool_context(self) -> Any:
+        """The tool context over this service's catalog/index/embedder; fitted models (launch curves,
+        recommender) are memoised on it and refit when the store's contents change."""
+        with self._lock:
+            if self._tools is None:
+                from assistant.tools.context import ToolContext
+
+                self._tools = ToolContext(settings=self.settings, catalog=self.catalog, index=self._index,
+                                          embedder=self._embedder)
+            return self._tools
 
     def series_ids(self) -> list[str]:
         """Ids of the sales series in the catalog."""

@@ -132,6 +132,8 @@ def test_bad_candidate_shapes() -> None:
         plan_launch([], budget=10)
     with pytest.raises(DataValidationError, match="forecast_mean"):
         plan_launch([{"product_id": "x", "unit_cost": 1, "price": 2}], budget=10)
+    with pytest.raises(DataValidationError, match="finite"):  # found by fuzzing: price x units overflowed
+        plan_launch([{"product_id": "x", "forecast_mean": 1e300, "unit_cost": 1, "price": 1e300}], budget=10)
 
 
 def test_tool_output_is_compact_and_json_ready() -> None:

@@ -143,3 +143,19 @@ def test_forecast_plot_is_shown(page: Any) -> None:
     page.locator("#fc-plot img").wait_for(timeout=60_000)
     assert "R1" in (page.locator("#fc-table").text_content() or "")
     page.screenshot(path=str(SHOTS / "forecast.png"), full_page=True)
+
+
+def test_launch_plan_from_catalog_products(page: Any) -> None:
+    page.get_by_role("tab", name="Launch plan").click()
+    dd = page.locator("#plan-products input")
+    for pid in ("R1", "R4"):
+        dd.click()
+        dd.fill(pid)
+        page.get_by_role("option", name=f"{pid} ·").first.click()
+    page.fill("#plan-budget input", "500")
+    page.click("#plan-run")
+    page.locator("#plan-chart img").wait_for(timeout=60_000)
+    status = page.locator("#plan-status").inner_text()
+    assert "of 2 products" in status and "sales history" in status
+    assert "R4" in (page.locator("#plan-table").text_content() or "")
+    page.screenshot(path=str(SHOTS / "launch_plan.png"), full_page=True)

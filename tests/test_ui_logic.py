@@ -103,6 +103,32 @@ def test_forecast_tables(tmp_path: Path) -> None:
     assert out["plot_png"][:4] == b"\x89PNG"
 
 
+def test_launch_tab_tables_and_new_product_rows(tmp_path: Path) -> None:
+    from assistant.errors import DataValidationError
+    from assistant.ui.launch import NEW_COLUMNS, new_products_from_table, plan_frame, plan_markdown
+
+    table = pd.DataFrame([["NEW1", "Linen tote bag", "Gifts > Kitchen", "12.5", "", ""],
+                          ["", "", "", "", "", ""],  # blank rows are skipped
+                          ["NEW2", "Oak board", "Gifts > Kitchen", 9, 4, "2024-01-01"]], columns=NEW_COLUMNS)
+    drafts = new_products_from_table(table)
+    assert [d["product_id"] for d in drafts] == ["NEW1", "NEW2"]
+    assert drafts[0]["price"] == 12.5 and "unit_cost" not in drafts[0] and drafts[1]["unit_cost"] == 4.0
+    with pytest.raises(DataValidationError, match="row 1: column 'price' is 'ten'"):
+        new_products_from_table(pd.DataFrame([["N", "T", "", "ten", "", ""]], columns=NEW_COLUMNS))
+    with pytest.raises(DataValidationError, match="row 2: column 'title' is empty"):
+        new_products_from_table(pd.DataFrame([["A", "T", "", 1, "", ""], ["B", "", "", 1, "", ""]],
+                                             columns=NEW_COLUMNS))
+
+    svc = make_service(tmp_path, ScriptedLLM())
+    plan = svc.plan_launch(400, products=["R1", "R2", *drafts], horizon=4, plot=True)
+    assert plan["plot_png"][:4] == b"\x89PNG"
+    frame = plan_frame(plan)
+    assert set(frame["product_id"]) == {"R1", "R2", "NEW1", "NEW2"}
+    assert list(frame["decision"]).count("launch") == plan["n_selected"] >= 1
+    md = plan_markdown(plan, 400)
+    assert f"Launch {plan['n_selected']} of 4 products" in md and "similar past launches" in md
+
+
 def test_batch_results_csv(tmp_path: Path) -> None:
     from assistant.ui.batch_data import results_csv
 

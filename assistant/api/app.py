@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
+from assistant.api.analytics_routes import build_analytics_router
 from assistant.api.routes import build_router, error_response
 from assistant.api.security import Guard, RequestGuardMiddleware
 from assistant.config import Settings
@@ -21,7 +22,8 @@ from assistant.service import MerchAssistant
 log = logging.getLogger("assistant.api")
 
 DESCRIPTION = """Offline-first merchandising assistant: grounded Q&A over reviews, review summaries,
-new-product copy with a spec guard, demand forecasts.
+new-product copy with a spec guard, demand and new-product forecasts, review sentiment,
+audiences for new products and launch-portfolio plans.
 
 Auth: `Authorization: Bearer <token>` (tokens from `ASSISTANT_API_TOKENS`). With no token configured
 the server only listens on 127.0.0.1 and needs none."""
@@ -47,6 +49,7 @@ def create_app(service: MerchAssistant | None = None, settings: Settings | None 
     app = FastAPI(title="merch-assistant API", version=__version__, description=DESCRIPTION,
                   openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
     app.include_router(build_router(get_service), dependencies=[Depends(guard)])
+    app.include_router(build_analytics_router(get_service), dependencies=[Depends(guard)])
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
     app.state.get_service = get_service
     _install_handlers(app)

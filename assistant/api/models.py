@@ -166,6 +166,86 @@ class ForecastResponse(_Open):
     """Forecast rows (``unique_id, ds, model, yhat, yhat_lo_80, ...``) plus model choice / analogues."""
 
 
+# ---------------------------------------------------------------------------- launch analytics
+class SentimentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    texts: list[Annotated[str, Field(min_length=1, max_length=5000)]] = Field(
+        min_length=1, max_length=500, description="Review texts to classify.")
+
+
+class SentimentResponse(_Open):
+    source: str = Field(description="Which model labelled the texts (trained model or lexicon fallback).")
+    predictions: list[dict[str, Any]] = Field(
+        description="Per text: label (negative/neutral/positive), rating (1-5 estimate), probabilities.")
+
+
+class AudienceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product: str = Field(min_length=1, max_length=500,
+                         description="A catalog product id, or a description of a new product.")
+    k: int = Field(default=20, ge=1, le=1000, description="How many customers.")
+
+
+class AudienceResponse(_Open):
+    mode: str = Field(description="Collaborative filtering (existing product) or cold start (new product).")
+    customers: list[dict[str, Any]] = Field(description="customer_id and score, best first.")
+    segment: dict[str, Any] = Field(description="What these customers have in common.")
+
+
+class PlanProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: str = Field(min_length=1, max_length=200)
+    title: str = Field(default="", max_length=500)
+    description: str = Field(default="", max_length=5000)
+    category: str = Field(default="", max_length=300)
+    price: float = Field(ge=0, le=1e9)
+    unit_cost: float | None = Field(default=None, ge=0, le=1e9, description="Default: price x cost_share.")
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=100)
+    launch_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class CandidateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: str = Field(min_length=1, max_length=200)
+    forecast_mean: float = Field(ge=0, le=1e12, description="Units expected over the planning horizon.")
+    forecast_low: float | None = Field(default=None, ge=0, le=1e12, description="Lower forecast bound (default: mean).")
+    unit_cost: float = Field(ge=0, le=1e9)
+    price: float = Field(ge=0, le=1e9)
+    category: str = Field(default="", max_length=300)
+    title: str = Field(default="", max_length=500)
+    fixed_cost: float = Field(default=0.0, ge=0, le=1e12)
+    order_qty: float | None = Field(default=None, ge=0, le=1e12, description="Units bought up front (default: mean).")
+
+
+class PlanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    budget: float = Field(ge=0, le=1e12, description="Budget for launch stock (+ fixed costs).")
+    products: list[str | PlanProductIn] | None = Field(
+        default=None, min_length=1, max_length=2000,
+        description="Catalog ids and/or draft products, forecast by the assistant (sales history or similar "
+                    "past launches)...")
+    candidates: list[CandidateIn] | None = Field(
+        default=None, min_length=1, max_length=5000, description="...or candidates with their own forecasts.")
+    horizon: int = Field(default=12, ge=1, le=52, description="Weeks the launch stock should cover.")
+    max_per_category: int | None = Field(default=None, ge=1)
+    shelf_slots: int | None = Field(default=None, ge=1, description="At most this many launches in total.")
+    risk: float = Field(default=0.5, ge=0, le=1, description="0 plans on the mean forecast, 1 on the lower bound.")
+    cost_share: float = Field(default=0.5, ge=0.01, le=0.99,
+                              description="Unit cost as a share of price where a product has no unit_cost.")
+    plot: bool = Field(default=False, description="Add a PNG margin chart (base64) as plot_png.")
+
+
+class PlanResponse(_Open):
+    status: str
+    expected_margin: float
+    budget_used: float
+    n_candidates: int
+    n_selected: int
+    selected: list[dict[str, Any]] = Field(description="Products to launch, each with margin, cost and reason.")
+    excluded: list[dict[str, Any]] = Field(description="Products to skip, each with the reason.")
+    constraints: dict[str, Any]
+
+
 # ---------------------------------------------------------------------------- status
 class HealthResponse(_Open):
     status: Literal["ok", "degraded"]

@@ -65,14 +65,14 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
     def review_summary(body: m.ReviewSummaryRequest) -> Any:
         if not body.product_id and not body.category:
             raise HTTPException(422, detail="Give product_id or category.")
-        return _jsonable(svc().review_summary(product_id=body.product_id, category=body.category,
+        return jsonable(svc().review_summary(product_id=body.product_id, category=body.category,
                                               words=body.words))
 
     @r.post("/copy", response_model=m.CopyResponse, tags=["copy"])
     def copy(body: m.CopyRequest) -> Any:
         if (body.product is None) == (body.product_id is None):
             raise HTTPException(422, detail="Give exactly one of product (attributes) or product_id.")
-        return _jsonable(svc().draft_copy(body.product.model_dump() if body.product else None,
+        return jsonable(svc().draft_copy(body.product.model_dump() if body.product else None,
                                           product_id=body.product_id, **_copy_opts(body)))
 
     @r.post("/copy/batch", response_model=m.JobOut, status_code=202, tags=["copy"])
@@ -93,7 +93,7 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
            responses={404: {"model": m.ErrorBody, "description": "Unknown job id."}})
     def batch_results(job_id: str) -> Any:
         job = _job(job_id)
-        return {"job": job.summary(), "items": _jsonable(list(job.results))}
+        return {"job": job.summary(), "items": jsonable(list(job.results))}
 
     @r.delete("/copy/batch/{job_id}", response_model=m.JobOut, tags=["copy"],
               responses={404: {"model": m.ErrorBody, "description": "Unknown job id."}})
@@ -109,20 +109,20 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
 
     @r.post("/forecast/demand", response_model=m.ForecastResponse, tags=["forecast"])
     def forecast_demand(body: m.DemandRequest) -> Any:
-        return _jsonable(svc().forecast_demand(body.unique_ids, body.h, level=body.level, models=body.models))
+        return jsonable(svc().forecast_demand(body.unique_ids, body.h, level=body.level, models=body.models))
 
     @r.post("/forecast/new-product", response_model=m.ForecastResponse, tags=["forecast"])
     def forecast_new_product(body: m.NewProductRequest) -> Any:
-        return _jsonable(svc().forecast_new_product(body.product.model_dump(), horizon=body.horizon))
+        return jsonable(svc().forecast_new_product(body.product.model_dump(), horizon=body.horizon))
 
     @r.get("/health", response_model=m.HealthResponse, tags=["status"])
     def health() -> Any:
-        return _jsonable(svc().health())
+        return jsonable(svc().health())
 
     @r.get("/models", response_model=m.ModelsResponse, tags=["status"])
     def models() -> Any:
         s = svc().settings
-        return {"models": _jsonable(svc().models()),
+        return {"models": jsonable(svc().models()),
                 "configured": {"backend": s.llm_backend, "model": s.llm_model, "fast_model": s.llm_fast_model}}
 
     return r
@@ -133,30 +133,30 @@ def _copy_opts(body: m.CopyOptions) -> dict[str, Any]:
 
 
 def _ask_json(result: dict[str, Any]) -> dict[str, Any]:
-    out = _jsonable(result)
+    out = jsonable(result)
     out.pop("type", None)
     out.setdefault("answer", "")
     return out  # type: ignore[no-any-return]
 
 
-def _jsonable(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
     """Core results -> JSON (bytes such as PNG plots become base64 strings, numpy/pandas via str)."""
     if isinstance(obj, bytes):
         return base64.b64encode(obj).decode()
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if obj is None or isinstance(obj, str | int | float | bool):
         if isinstance(obj, float) and obj != obj:  # NaN
             return None
         return obj
     if hasattr(obj, "item"):  # numpy scalar
-        return _jsonable(obj.item())
+        return jsonable(obj.item())
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
     if hasattr(obj, "as_dict"):
-        return _jsonable(obj.as_dict())
+        return jsonable(obj.as_dict())
     return str(obj)
 
 
@@ -165,7 +165,7 @@ async def _sse(events: Iterator[dict[str, Any]], cancel: threading.Event) -> Asy
     try:
         async for event in iterate_in_threadpool(_guarded(events)):
             kind = str(event.get("type", "message"))
-            yield f"event: {kind}\ndata: {json.dumps(_jsonable(event), ensure_ascii=False)}\n\n"
+            yield f"event: {kind}\ndata: {json.dumps(jsonable(event), ensure_ascii=False)}\n\n"
     finally:
         cancel.set()
 

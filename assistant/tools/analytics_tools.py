@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 import pandas as pd
@@ -27,6 +28,19 @@ def _recommender(ctx: ToolContext) -> tuple[Any, pd.DataFrame]:
     return ctx.memo[key]  # type: ignore[no-any-return]
 
 
+def audience_for(ctx: ToolContext, product: str, k: int = 10) -> dict[str, Any]:
+    """Customers most likely to buy ``product`` (a catalog id or a description of a new product), with a
+    segment summary; errors are ToolErrors that say what to give instead."""
+    from assistant.recommend.audience import audience
+
+    product_id, text = ctx.resolve(product)
+    model, tx = _recommender(ctx)
+    try:
+        return dict(audience(model, ctx.products(), product_id=product_id, text=text, k=k, transactions=tx))
+    except AssistantError as exc:
+        raise ToolError(str(exc)) from exc
+
+
 @tool
 def recommend_audience(ctx: ToolContext, product: str, k: Annotated[int, Range(1, 50)] = 10) -> dict[str, Any]:
     """Recommend the customers most likely to buy a product (an existing one, or a new product described in words) and summarise them as a segment.
@@ -35,16 +49,9 @@ def recommend_audience(ctx: ToolContext, product: str, k: Annotated[int, Range(1
         product: A product id from the catalog (e.g. "R85123A") or a short description of a new product (e.g. "ceramic tea light holder").
         k: How many customers to return.
     """
-    from assistant.recommend.audience import audience
-
-    product_id, text = ctx.resolve(product)
-    model, tx = _recommender(ctx)
-    try:
-        out = audience(model, ctx.products(), product_id=product_id, text=text, k=k, transactions=tx)
-    except AssistantError as exc:
-        raise ToolError(str(exc)) from exc
+    out = audience_for(ctx, product, k)
     out.pop("text", None)  # the model already knows what it asked about
-    return dict(out)
+    return out
 
 
 @tool
@@ -62,37 +69,57 @@ def plan_launch(ctx: ToolContext, candidates: list[str], budget: Annotated[float
         risk: 0 plans on the mean forecast, 1 on the lower bound of the forecast interval.
         cost_share: Unit cost as a share of the price, used when a product has no "unit_cost" attribute.
     """
-    from assistant.plan import plan_launch as run_plan
-
     if not candidates:
         raise ToolError("candidates must list at least one product id, e.g. ['R85123A', 'R22423'].")
     products = [ctx.product(pid) for pid in dict.fromkeys(candidates)]
+    plan = plan_products(ctx, products, budget, horizon=horizon, max_per_category=max_per_category, risk=risk,
+                         cost_share=cost_share)
+    plan["n_excluded"] = len(plan["excluded"])
+    plan["excluded"] = plan["excluded"][:10]
+    plan.pop("solver", None)
+    return plan
+
+
+def plan_products(ctx: ToolContext, products: list[dict[str, Any]], budget: float, *, horizon: int = 12,
+                  max_per_category: int | None = None, shelf_slots: int | None = None, risk: float = 0.5,
+                  cost_share: float = 0.5) -> dict[str, Any]:
+    """The full launch plan (every product explained) for catalog rows or draft products (dicts with
+    product_id, title, category, price, optional unit_cost / attributes / launch_date). Each product is
+    forecast over ``horizon`` weeks: from its sales history when the store has one for its id, else from
+    similar past launches. The unit cost is ``unit_cost`` (or the ``unit_cost`` attribute), else
+    ``price * cost_share``."""
+    from assistant.plan import plan_portfolio, validate_candidates
+
+    ids = [str(p.get("product_id") or "").strip() for p in products]
+    if not products or not all(ids):
+        raise ToolError("Give at least one product, each with a product_id.")
+    if len(set(ids)) != len(ids):
+        raise ToolError(f"Product ids must be unique; repeated: {sorted({i for i in ids if ids.count(i) > 1})}.")
     for p in products:
-        if p.get("price") is None or pd.isna(p["price"]):
+        if _float(p.get("price")) is None:
             raise ToolError(f"Product {p['product_id']!r} has no price, so its margin is unknown; set a price or "
                             "leave it out.")
     forecasts = _candidate_forecasts(ctx, products, horizon)
     rows = []
     for p in products:
-        pid = str(p["product_id"])
-        price = p["price"]
-        attrs = p.get("attributes") or {}
-        unit_cost = _float(attrs.get("unit_cost")) or round(float(price) * cost_share, 4)
+        pid, price = str(p["product_id"]).strip(), float(p["price"])
+        attrs = p.get("attributes")
+        attrs = attrs if isinstance(attrs, dict) else {}
+        unit_cost = _float(p.get("unit_cost")) or _float(attrs.get("unit_cost")) or round(price * cost_share, 4)
         mean, low, source = forecasts[pid]
-        rows.append({"product_id": pid, "title": p.get("title", ""), "category": p.get("category") or "",
-                     "forecast_mean": mean, "forecast_low": low, "unit_cost": unit_cost, "price": float(price),
+        rows.append({"product_id": pid, "title": str(p.get("title") or ""), "category": str(p.get("category") or ""),
+                     "forecast_mean": mean, "forecast_low": low, "unit_cost": unit_cost, "price": price,
                      "forecast_source": source})
     try:
-        plan = run_plan([{k: v for k, v in r.items() if k != "forecast_source"} for r in rows], budget,
-                        max_per_category=max_per_category, risk=risk)
+        cands = validate_candidates([{k: v for k, v in r.items() if k != "forecast_source"} for r in rows],
+                                    source="candidates (item number)", first_line=1)
+        plan = plan_portfolio(cands, budget, max_per_category=max_per_category, shelf_slots=shelf_slots, risk=risk)
     except AssistantError as exc:
         raise ToolError(str(exc)) from exc
     plan["horizon_weeks"] = horizon
     plan["forecasts"] = {r["product_id"]: {"units": r["forecast_mean"], "units_low": r["forecast_low"],
                                            "unit_cost": r["unit_cost"], "price": r["price"],
                                            "source": r["forecast_source"]} for r in rows}
-    plan["excluded"] = plan.get("excluded", [])[:10]
-    plan.pop("solver", None)
     return dict(plan)
 
 
@@ -102,7 +129,7 @@ def _candidate_forecasts(ctx: ToolContext, products: list[dict[str, Any]],
     from assistant.forecast.demand import forecast_demand
     from assistant.tools.forecast_tools import new_product_forecast
 
-    ids = [str(p["product_id"]) for p in products]
+    ids = [str(p["product_id"]).strip() for p in products]
     sales = ctx.get_catalog().sales(ids)
     out: dict[str, tuple[float, float, str]] = {}
     if not sales.empty:
@@ -112,7 +139,7 @@ def _candidate_forecasts(ctx: ToolContext, products: list[dict[str, Any]],
             out[str(uid)] = (round(float(g["yhat"].sum()), 1), round(float(g["yhat_lo_80"].sum()), 1),
                              "sales history")
     for p in products:
-        pid = str(p["product_id"])
+        pid = str(p["product_id"]).strip()
         if pid in out:
             continue
         new = new_product_forecast(ctx, {k: p.get(k) for k in ("title", "description", "category", "attributes",
@@ -122,7 +149,9 @@ def _candidate_forecasts(ctx: ToolContext, products: list[dict[str, Any]],
 
 
 def _float(value: Any) -> float | None:
+    """``value`` as a finite float, else None (missing, NaN, text)."""
     try:
-        return float(value)
+        out = float(value)
     except (TypeError, ValueError):
         return None
+    return out if math.isfinite(out) else None

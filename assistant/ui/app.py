@@ -13,6 +13,7 @@ from assistant.ui.batch_data import build_batch_tab, build_data_tab
 from assistant.ui.chat import CancelRegistry, build_chat_tab
 from assistant.ui.copy import build_copy_tab
 from assistant.ui.forecast import build_forecast_tab
+from assistant.ui.launch import build_launch_tab
 from assistant.ui.reviews import build_reviews_tab
 
 CSS = """
@@ -31,6 +32,7 @@ def build_ui(service: MerchAssistant) -> gr.Blocks:
             build_reviews_tab(service)
             build_copy_tab(service)
             build_forecast_tab(service)
+            build_launch_tab(service)
             build_batch_tab(service)
             build_data_tab(service)
     ui.queue(default_concurrency_limit=4)

@@ -1,0 +1,82 @@
+"""The launch-analytics part of the MerchAssistant facade: review sentiment, audiences for a product,
+and launch-portfolio plans. Each method delegates to assistant.sentiment / recommend / plan through the
+same tool context the assistant's tools use, so front-ends and the agent get the same numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import Settings
+from assistant.errors import DataValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from assistant.tools.context import ToolContext
+
+
+class LaunchAnalytics:
+    """Mixed into :class:`assistant.service.MerchAssistant` (which provides ``settings`` and
+    ``tool_context``)."""
+
+    settings: Settings
+
+    def tool_context(self) -> ToolContext:  # pragma: no cover - provided by MerchAssistant
+        raise NotImplementedError
+
+    def classify_reviews(self, texts: list[str]) -> dict[str, Any]:
+        """Sentiment label, 1-5 rating estimate and probabilities per text, from the trained model in the
+        store (``assistant sentiment train``), or the lexicon fallback (labels only) when none is trained."""
+        from assistant.sentiment.service import predict_texts
+
+        return predict_texts(list(texts), self.settings)
+
+    def audience(self, product: str, k: int = 20) -> dict[str, Any]:
+        """Customers most likely to buy ``product`` (a catalog id, or a description of a new product) with
+        scores and a segment summary; "customers also bought" for existing products."""
+        from assistant.tools.analytics_tools import audience_for
+
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 1000:
+            raise DataValidationError(f"k must be a whole number from 1 to 1000 (got {k!r}).")
+        return audience_for(self.tool_context(), product, k)
+
+    def plannable_products(self) -> list[tuple[str, str]]:
+        """(product_id, title) of the catalog products with a price, the ones a plan can weigh."""
+        df = self.tool_context().products()
+        if df.empty:
+            return []
+        df = df[df["price"].notna()]
+        return [(str(p), str(t or "")) for p, t in zip(df["product_id"], df["title"], strict=True)]
+
+    def plan_launch(self, budget: float, *, products: Sequence[str | dict[str, Any]] | None = None,
+                    candidates: Sequence[dict[str, Any]] | str | Path | None = None, horizon: int = 12,
+                    max_per_category: int | None = None, shelf_slots: int | None = None, risk: float = 0.5,
+                    cost_share: float = 0.5, plot: bool = False) -> dict[str, Any]:
+        """Choose which products to launch under ``budget`` (exact MILP), explaining every decision.
+
+        Give exactly one of ``products`` (catalog ids and/or draft products as dicts with product_id, title,
+        category, price[, unit_cost, attributes, launch_date]; each is forecast over ``horizon`` weeks from
+        its sales history or from similar past launches) or ``candidates`` (rows, or a CSV path, that carry
+        their own forecast_mean / forecast_low, unit_cost and price). ``plot`` adds a PNG margin chart."""
+        from assistant.plan import plan_portfolio, read_candidates_csv, validate_candidates
+        from assistant.tools.analytics_tools import plan_products
+
+        if (products is None) == (candidates is None):
+            raise DataValidationError("Give exactly one of products (ids or drafts to forecast) or candidates "
+                                      "(rows with their own forecasts).")
+        if products is not None:
+            ctx = self.tool_context()
+            rows = [ctx.product(p) if isinstance(p, str) else dict(p) for p in products]
+            out = plan_products(ctx, rows, budget, horizon=horizon, max_per_category=max_per_category,
+                                shelf_slots=shelf_slots, risk=risk, cost_share=cost_share)
+        else:
+            assert candidates is not None
+            cands = (read_candidates_csv(candidates) if isinstance(candidates, str | Path)
+                     else validate_candidates(list(candidates), source="candidates (item number)"))
+            out = plan_portfolio(cands, budget, max_per_category=max_per_category, shelf_slots=shelf_slots,
+                                 risk=risk)
+        if plot:
+            from assistant.plan.plot import plot_plan
+
+            out["plot_png"] = plot_plan(out)
+        return out
