@@ -93,6 +93,15 @@ def test_aspect_chart_frame_and_pros_cons(tmp_path: Path) -> None:
     assert "4 reviews" in md and "Pros" in md and "Cons" in md
 
 
+def test_classified_reviews_table(tmp_path: Path) -> None:
+    from assistant.ui.reviews import sentiment_frame
+
+    svc = make_service(tmp_path, ScriptedLLM())
+    df = sentiment_frame(svc.classify_reviews(["Love it, great fit", "Awful, it broke"]))  # lexicon fallback
+    assert list(df["label"]) == ["positive", "negative"] and list(df["text"]) == ["Love it, great fit",
+                                                                                  "Awful, it broke"]
+
+
 def test_forecast_tables(tmp_path: Path) -> None:
     from assistant.ui.forecast import demand_table
 

@@ -62,6 +62,13 @@ def summary_markdown(svc: MerchAssistant, out: dict[str, Any]) -> str:
     return text
 
 
+def sentiment_frame(out: dict[str, Any]) -> pd.DataFrame:
+    """One row per classified text: label, rating estimate, class probabilities, the text."""
+    rows = [{"label": p["label"], "rating": p.get("rating"), **{f"p_{k}": v for k, v in (p.get("proba") or {}).items()},
+             "text": p["text"]} for p in out.get("predictions", [])]
+    return pd.DataFrame(rows)
+
+
 def build_reviews_tab(svc: MerchAssistant) -> None:
     with gr.Tab("Reviews", id="reviews"):
         with gr.Row():
@@ -81,6 +88,24 @@ def build_reviews_tab(svc: MerchAssistant) -> None:
         with gr.Row():
             pros_cons = gr.Markdown(elem_id="reviews-proscons")
             summary = gr.Markdown(elem_id="reviews-summary")
+
+        with gr.Accordion("Classify review texts (sentiment model)", open=False):
+            texts = gr.Textbox(lines=4, label="One review per line", elem_id="reviews-classify-input")
+            classify = gr.Button("Classify", elem_id="reviews-classify")
+            source = gr.Markdown()
+            labels = gr.Dataframe(interactive=False, wrap=True, elem_id="reviews-classify-table")
+
+        def on_classify(raw: str) -> tuple[str, pd.DataFrame]:
+            lines = [t.strip() for t in (raw or "").splitlines() if t.strip()]
+            if not lines:
+                raise gr.Error("Paste one or more reviews, one per line.")
+            try:
+                out = svc.classify_reviews(lines[:500])
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+            return f"_{render._md(out['source'])}_", sentiment_frame(out)
+
+        classify.click(on_classify, texts, [source, labels])
 
         def target(p: str | None, c: str | None) -> dict[str, str | None]:
             if not p and not c:
