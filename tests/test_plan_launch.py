@@ -168,3 +168,25 @@ def test_plan_cli(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "risk must be between 0" in res.output
     res = runner.invoke(app, ["plan", "--candidates", str(f), "--budget", "500"])
     assert res.exit_code == 0 and "launch" in res.output
+    res = runner.invoke(app, ["plan", "--budget", "500"])
+    assert res.exit_code == 2 and "--candidates FILE or one or more --product-id" in res.output
+
+
+def test_plan_cli_forecasts_catalog_products(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from fixtures.agent.store import make_context
+    from typer.testing import CliRunner
+
+    from assistant.cli.main import app
+
+    ctx = make_context(tmp_path)
+    monkeypatch.setenv("ASSISTANT_HOME", str(ctx.settings.home))
+    monkeypatch.setattr("assistant.index.embedder.get_embedder", lambda *a, **k: ctx.embedder)
+    res = CliRunner().invoke(app, ["plan", "-p", "K1", "-p", "K2", "-p", "P4", "--budget", "300", "--horizon", "6",
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["n_candidates"] == 3 and out["horizon_weeks"] == 6 and out["budget_used"] <= 300
+    assert out["forecasts"]["K1"]["source"] == "sales history"
+    assert out["forecasts"]["P4"]["source"] == "similar past launches"

@@ -167,21 +167,32 @@ def recommend_audience_cmd(
 
 
 def plan_cmd(
-    candidates: Path = typer.Option(..., "--candidates", help="CSV: product_id, forecast_mean, forecast_low, "
-                                    "unit_cost, price[, category, title, fixed_cost, order_qty]."),
+    candidates: Path | None = typer.Option(None, "--candidates", help="CSV: product_id, forecast_mean, forecast_low, "
+                                           "unit_cost, price[, category, title, fixed_cost, order_qty]."),
+    product_id: list[str] = typer.Option([], "--product-id", "-p", help="...or catalog products (repeatable), "
+                                         "forecast from their sales history or similar past launches."),
     budget: float = typer.Option(..., "--budget", help="Total budget for launch stock (+ fixed costs)."),
+    horizon: int = typer.Option(12, "--horizon", help="Weeks the stock should cover (with --product-id)."),
     max_per_category: int | None = typer.Option(None, "--max-per-category", help="At most this many per category."),
     slots: int | None = typer.Option(None, "--slots", help="Shelf slots: at most this many products in total."),
     risk: float = typer.Option(0.5, "--risk", help="0 = plan on the mean forecast, 1 = on the lower bound."),
-    as_json: bool = typer.Option(False, "--json"),
+    cost_share: float = typer.Option(0.5, "--cost-share", help="Unit cost as a share of price for products "
+                                     "without a unit_cost attribute (with --product-id)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Choose the new products to launch (exact MILP), with a reason for every product."""
-    from assistant.plan import plan_portfolio, read_candidates_csv
+    from assistant.errors import DataValidationError
+    from assistant.service import MerchAssistant
 
     with friendly_errors():
-        cands = read_candidates_csv(candidates)
-        out: dict[str, Any] = plan_portfolio(cands, budget, max_per_category=max_per_category,
-                                             shelf_slots=slots, risk=risk)
+        if (candidates is None) == (not product_id):
+            raise DataValidationError("Give either --candidates FILE or one or more --product-id, not both.")
+        svc = MerchAssistant()
+        opts: dict[str, Any] = {"max_per_category": max_per_category, "shelf_slots": slots, "risk": risk}
+        if candidates is not None:
+            out = svc.plan_launch(budget, candidates=candidates, **opts)
+        else:
+            out = svc.plan_launch(budget, products=list(product_id), horizon=horizon, cost_share=cost_share, **opts)
     if as_json:
         print_json(out)
         return
@@ -191,6 +202,10 @@ def plan_cmd(
     cols = ["product_id", "category", "margin", "cost", "reason"]
     print_table(out["selected"], cols, title="launch")
     print_table(out["excluded"][:30], cols, title=f"skip (best {min(30, len(out['excluded']))} by margin)")
+    if out.get("forecasts"):
+        print_table([{"product_id": k, **v} for k, v in out["forecasts"].items()],
+                    ["product_id", "units", "units_low", "unit_cost", "price", "source"],
+                    title=f"forecasts over {horizon} weeks")
 
 
 def register(app: typer.Typer) -> None:
