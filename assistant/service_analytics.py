@@ -58,7 +58,7 @@ class LaunchAnalytics:
         category, price[, unit_cost, attributes, launch_date]; each is forecast over ``horizon`` weeks from
         its sales history or from similar past launches) or ``candidates`` (rows, or a CSV path, that carry
         their own forecast_mean / forecast_low, unit_cost and price). ``plot`` adds a PNG margin chart."""
-        from assistant.plan import plan_portfolio, read_candidates_csv, validate_candidates
+        from assistant.plan import plan_portfolio, plan_rows, read_candidates_csv
         from assistant.tools.analytics_tools import plan_products
 
         if (products is None) == (candidates is None):
@@ -69,12 +69,13 @@ class LaunchAnalytics:
             rows = [ctx.product(p) if isinstance(p, str) else dict(p) for p in products]
             out = plan_products(ctx, rows, budget, horizon=horizon, max_per_category=max_per_category,
                                 shelf_slots=shelf_slots, risk=risk, cost_share=cost_share)
+        elif isinstance(candidates, str | Path):
+            out = plan_portfolio(read_candidates_csv(candidates), budget, max_per_category=max_per_category,
+                                 shelf_slots=shelf_slots, risk=risk)
         else:
             assert candidates is not None
-            cands = (read_candidates_csv(candidates) if isinstance(candidates, str | Path)
-                     else validate_candidates(list(candidates), source="candidates (item number)"))
-            out = plan_portfolio(cands, budget, max_per_category=max_per_category, shelf_slots=shelf_slots,
-                                 risk=risk)
+            out = plan_rows(candidates, budget, max_per_category=max_per_category, shelf_slots=shelf_slots,
+                            risk=risk)
         if plot:
             from assistant.plan.plot import plot_plan
 

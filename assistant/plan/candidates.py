@@ -125,18 +125,17 @@ def validate_candidates(rows: Sequence[Mapping[str, Any]], *, source: str = "can
             problems.append(RowProblem(source, line, "product_id", pid, "a product_id not used by another row"))
             continue
         seen.add(pid)
-        qty = nums["order_qty"] if nums["order_qty"] is not None else mean
-        if not all(math.isfinite(v) for v in (qty * float(nums["price"] or 0.0), qty * float(nums["unit_cost"] or 0.0)
-                                              + float(nums["fixed_cost"] or 0.0))):
-            problems.append(RowProblem(source, line, "forecast_mean", rec.get("forecast_mean"),
-                                       "quantities and prices small enough that their product is a finite number"))
-            continue
-        out.append(Candidate(
+        cand = Candidate(
             product_id=pid, forecast_mean=mean, forecast_low=low, unit_cost=float(nums["unit_cost"] or 0.0),
             price=float(nums["price"] or 0.0), category=str(rec.get("category") or "").strip(),
             title=str(rec.get("title") or "").strip(), fixed_cost=float(nums["fixed_cost"] or 0.0),
             order_qty=nums["order_qty"],
-        ))
+        )
+        if not (math.isfinite(cand.cost) and math.isfinite(cand.price * cand.qty)):
+            problems.append(RowProblem(source, line, "forecast_mean", rec.get("forecast_mean"),
+                                       "quantities and prices small enough that their product is a finite number"))
+            continue
+        out.append(cand)
     if problems:
         raise DataValidationError(f"{len(problems)} problem(s) in {source}; fix these rows and retry:", problems)
     return out

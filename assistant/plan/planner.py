@@ -129,6 +129,16 @@ def plan_portfolio(cands: Sequence[Candidate], budget: float, *, max_per_categor
     }
 
 
+def plan_rows(candidates: Sequence[Mapping[str, Any]], budget: float, *, max_per_category: int | None = None,
+              shelf_slots: int | None = None, risk: float = 0.5) -> dict[str, Any]:
+    """The full plan (every candidate explained) for raw candidate objects (JSON rows, numbered from 1 in
+    error messages)."""
+    if not isinstance(candidates, Sequence) or isinstance(candidates, str | bytes | Mapping):
+        raise DataValidationError("candidates must be a list of objects (one per product).")
+    cands = validate_candidates(list(candidates), source="candidates (item number)", first_line=1)
+    return plan_portfolio(cands, budget, max_per_category=max_per_category, shelf_slots=shelf_slots, risk=risk)
+
+
 def plan_launch(candidates: list[dict], budget: float, max_per_category: int | None = None,
                 shelf_slots: int | None = None, risk: float = 0.5) -> dict:
     """Choose which new products to launch to maximise risk-adjusted expected margin.
@@ -139,10 +149,7 @@ def plan_launch(candidates: list[dict], budget: float, max_per_category: int | N
     most max_per_category products per category and shelf_slots products in total. Returns the chosen
     products and, for the 20 best excluded ones, why they were left out.
     """
-    if not isinstance(candidates, Sequence) or isinstance(candidates, str | bytes | Mapping):
-        raise DataValidationError("candidates must be a list of objects (one per product).")
-    cands = validate_candidates(list(candidates), source="candidates (item number)", first_line=1)
-    plan = plan_portfolio(cands, budget, max_per_category=max_per_category, shelf_slots=shelf_slots, risk=risk)
+    plan = plan_rows(candidates, budget, max_per_category=max_per_category, shelf_slots=shelf_slots, risk=risk)
     plan["n_excluded"] = len(plan["excluded"])
     plan["excluded"] = plan["excluded"][:20]
     return plan

@@ -145,11 +145,11 @@ class SentimentModel:
         classes = np.asarray(self.rating_head.classes_, dtype=float)
         lpr = np.log(pr + 1e-12)
         # sentiment columns are always negative/neutral/positive, even when training lacked one of them
+        # (biases are tuned per class the head knows: see train_sentiment_model / _train_stacked)
         s_classes = np.asarray(self.sentiment_head.classes_, dtype=int)
-        ps = np.zeros((pr.shape[0], len(SENTIMENT_LABELS)))
-        ps[:, s_classes] = self.sentiment_head.predict_proba(x)
+        ps = _proba_over(self.sentiment_head, x, np.arange(len(SENTIMENT_LABELS)))
         s_bias = np.zeros(len(SENTIMENT_LABELS))
-        s_bias[s_classes if len(self.sentiment_bias) == len(s_classes) else slice(None)] = self.sentiment_bias
+        s_bias[s_classes] = self.sentiment_bias
         lps = np.log(ps + 1e-12)
         out = {
             "rating_class": classes[np.argmax(lpr + self.rating_bias, axis=1)].astype(int),
@@ -354,11 +354,15 @@ def train_sentiment_model(
     )
 
 
-def _logp_over(head: Any, x: Any, classes: np.ndarray) -> np.ndarray:
-    """Log-probabilities of ``head`` laid out over ``classes`` (a superset of ``head.classes_``)."""
-    p = np.full((x.shape[0], len(classes)), 1e-12)
+def _proba_over(head: Any, x: Any, classes: np.ndarray) -> np.ndarray:
+    """Probabilities of ``head`` laid out over ``classes`` (a superset of ``head.classes_``; 0 elsewhere)."""
+    p = np.zeros((x.shape[0], len(classes)))
     p[:, np.searchsorted(classes, np.asarray(head.classes_, dtype=int))] = head.predict_proba(x)
-    return np.log(p + 1e-12)
+    return p
+
+
+def _logp_over(head: Any, x: Any, classes: np.ndarray) -> np.ndarray:
+    return np.log(_proba_over(head, x, classes) + 1e-12)
 
 
 def _train_stacked(texts: list[str], y5: np.ndarray, rec: np.ndarray | None, groups: Any, *, seed: int,

@@ -88,7 +88,7 @@ def plan_products(ctx: ToolContext, products: list[dict[str, Any]], budget: floa
     forecast over ``horizon`` weeks: from its sales history when the store has one for its id, else from
     similar past launches. The unit cost is ``unit_cost`` (or the ``unit_cost`` attribute), else
     ``price * cost_share``."""
-    from assistant.plan import plan_portfolio, validate_candidates
+    from assistant.plan import plan_rows
 
     ids = [str(p.get("product_id") or "").strip() for p in products]
     if not products or not all(ids):
@@ -111,9 +111,8 @@ def plan_products(ctx: ToolContext, products: list[dict[str, Any]], budget: floa
                      "forecast_mean": mean, "forecast_low": low, "unit_cost": unit_cost, "price": price,
                      "forecast_source": source})
     try:
-        cands = validate_candidates([{k: v for k, v in r.items() if k != "forecast_source"} for r in rows],
-                                    source="candidates (item number)", first_line=1)
-        plan = plan_portfolio(cands, budget, max_per_category=max_per_category, shelf_slots=shelf_slots, risk=risk)
+        plan = plan_rows([{k: v for k, v in r.items() if k != "forecast_source"} for r in rows], budget,
+                         max_per_category=max_per_category, shelf_slots=shelf_slots, risk=risk)
     except AssistantError as exc:
         raise ToolError(str(exc)) from exc
     plan["horizon_weeks"] = horizon
