@@ -6,7 +6,8 @@
 2. Online Retail weekly units per product (~3,800 series): hold out the last 8 weeks.
 Prints MASE (scaled by the in-sample seasonal-naive MAE; lag 12 monthly, lag 1 weekly) and sMAPE per
 model, with fit+predict time. "auto (ours)" is forecast_demand(): per-series model choice by
-rolling-origin CV. Prophet is an optional comparator: used only if it is importable.
+rolling-origin CV; below it, the coverage of its 80% interval for each series' horizon total.
+Prophet is an optional comparator: used only if it is importable.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ warnings.filterwarnings("ignore")
 from assistant.forecast import forecast_demand  # noqa: E402
 from assistant.forecast.datasets import load_online_retail, load_us_retail, retail_weekly  # noqa: E402
 from assistant.forecast.models import make_model  # noqa: E402
+from assistant.forecast.result import ForecastResult  # noqa: E402
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
@@ -78,6 +80,21 @@ def run_models(train: pd.DataFrame, test: pd.DataFrame, h: int, freq: str, m: in
         cover = float(((inside.y >= inside.yhat_lo_80) & (inside.y <= inside.yhat_hi_80)).mean() * 100)
         print(f"{'auto (ours), CV per ' + select_by:28s} {mase:7.3f} {smape:8.2f} {dt:14.2f}   "
               f"80% PI coverage {cover:.1f}%; models: {res.to_dict(0)['models_used']}")
+        total_interval_report(test, res)
+
+
+def total_interval_report(test: pd.DataFrame, res: ForecastResult) -> None:
+    """Coverage and interval score (alpha 0.2, relative to the actual total) of the 80% interval for
+    each series' horizon total: ours (ForecastResult.totals) beside summing the per-step bounds."""
+    y = test.groupby("unique_id")["y"].sum()
+    ours = res.totals().set_index("unique_id").reindex(y.index)
+    steps = res.frame.groupby("unique_id")[["yhat_lo_80", "yhat_hi_80"]].sum().reindex(y.index)
+    for name, lo, hi in (("horizon total, ours", ours["total_lo_80"], ours["total_hi_80"]),
+                         ("horizon total, summed steps", steps["yhat_lo_80"], steps["yhat_hi_80"])):
+        inside = float(((y >= lo) & (y <= hi)).mean() * 100)
+        score = float(((hi - lo) + 10 * (lo - y).clip(lower=0) + 10 * (y - hi).clip(lower=0)).sum() / y.sum())
+        print(f"{'  ' + name:28s} 80% interval coverage {inside:.1f}% (below {float((y < lo).mean() * 100):.1f}%, "
+              f"above {float((y > hi).mean() * 100):.1f}%), interval score / actual total {score:.3f}")
 
 
 def run_prophet(train: pd.DataFrame, test: pd.DataFrame, h: int, freq: str, m: int) -> None:

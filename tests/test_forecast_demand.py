@@ -153,3 +153,44 @@ def test_plot_returns_png(sales: pd.DataFrame) -> None:
     res = forecast_demand(sales, h=4, level=[80, 95], models=["Naive"], select=False)
     png = plot_forecast(res.history, res.frame, max_series=2)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_horizon_total_interval(sales: pd.DataFrame) -> None:
+    res = forecast_demand(sales, h=8, level=[80, 95])
+    tot = res.totals().set_index("unique_id")
+    steps = res.frame.groupby("unique_id")[["yhat", "yhat_lo_80", "yhat_hi_80"]].sum()
+    assert np.allclose(tot["total"], steps["yhat"].reindex(tot.index))
+    for uid, row in tot.iterrows():
+        assert 0 <= row["total_lo_95"] <= row["total_lo_80"] <= row["total"] <= row["total_hi_80"] <= row["total_hi_95"]
+        # the spreads of 8 steps partly cancel: narrower than adding up the per-step bounds ...
+        assert row["total_hi_80"] - row["total"] < steps.at[uid, "yhat_hi_80"] - steps.at[uid, "yhat"] + 1e-9
+    # ... but wider than if the steps were independent (correlation 0)
+    indep = res.totals(rho=0.0).set_index("unique_id")
+    assert (tot["total_hi_80"] > indep["total_hi_80"]).all()
+    # one step: the total's interval is the step's band
+    one = forecast_demand(sales, h=1, level=[80])
+    t1 = one.totals().set_index("unique_id")
+    f1 = one.frame.set_index("unique_id")
+    assert np.allclose(t1["total_hi_80"], f1["yhat_hi_80"].reindex(t1.index))
+    d = res.to_dict()
+    assert all(s["total_lo_80"] <= s["total"] <= s["total_hi_80"] for s in d["series"])
+
+
+def test_short_history_ets_keeps_bounds_sane() -> None:
+    """Multiplicative-error ETS on a short volatile series gave an 8-week upper bound of ~300,000 for a
+    product that never sold over 508 a week (Online Retail R23437); additive errors keep it in range."""
+    y = [12.0, 26.0, 29.0, 64.0, 160.0, 78.0, 508.0]
+    df = pd.DataFrame({"unique_id": "R23437", "ds": pd.date_range("2011-08-22", periods=7, freq="W-MON"), "y": y})
+    res = forecast_demand(df, h=8, level=[80], models=["AutoETS"], select=False)
+    assert res.frame["yhat_hi_80"].max() < 10 * max(y)
+
+
+def test_series_too_short_for_cv_take_the_groups_winner(sales: pd.DataFrame) -> None:
+    trend = pd.DataFrame({"unique_id": np.repeat(["T1", "T2", "T3"], 40),
+                          "ds": np.tile(pd.date_range("2011-01-03", periods=40, freq="W-MON"), 3),
+                          "y": np.concatenate([np.arange(40) * k + 5.0 for k in (1, 2, 3)])})
+    short = pd.DataFrame({"unique_id": "S", "ds": pd.date_range("2011-08-15", periods=6, freq="W-MON"),
+                          "y": [3.0, 5, 7, 9, 11, 13]})
+    res = forecast_demand(pd.concat([trend, short]), h=4, level=[80], models=["HistoricAverage", "Naive"])
+    assert res.chosen["T1"] == res.chosen["S"] == "Naive"  # not the first candidate, HistoricAverage
+    assert res.scores["S"] is None  # it had no CV score of its own

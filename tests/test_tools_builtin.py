@@ -38,6 +38,9 @@ def test_forecast_demand_product_returns_numbers_and_a_plot(ctx: ToolContext) ->
     for f in d["forecast"]:
         assert f["lo_80"] <= f["units"] <= f["hi_80"]
     assert d["total_units"] == pytest.approx(sum(f["units"] for f in d["forecast"]), abs=0.2)
+    # the horizon total has its own interval, tighter than adding up the weekly bounds
+    assert d["total_lo_80"] <= d["total_units"] <= d["total_hi_80"]
+    assert d["total_hi_80"] - d["total_units"] < sum(f["hi_80"] - f["units"] for f in d["forecast"])
     assert d["model"]
     assert len(out.artifacts) == 1 and out.artifacts[0].mime == "image/png"
     assert out.artifacts[0].data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -103,12 +103,16 @@ def test_classified_reviews_table(tmp_path: Path) -> None:
 
 
 def test_forecast_tables(tmp_path: Path) -> None:
-    from assistant.ui.forecast import demand_table
+    from assistant.ui.forecast import demand_table, demand_totals
 
     svc = make_service(tmp_path, ScriptedLLM())
     out = svc.forecast_demand(["R1", "R2"], 3, level=[80], plot=True)
     df = demand_table(out)
     assert len(df) == 6 and {"lo_80", "hi_80"} <= set(df.columns)
+    lines = demand_totals(out).splitlines()
+    assert len(lines) == 2 and all("units over 3 periods (80% interval" in x for x in lines)
+    r1 = next(s for s in out["series"] if s["unique_id"] == "R1")
+    assert f"**R1**: {r1['total']:.0f} units" in demand_totals(out)
     assert out["plot_png"][:4] == b"\x89PNG"
 
 

@@ -63,7 +63,7 @@ def demand(
     models: list[str] = typer.Option([], "--model", help="Restrict to these models (repeatable), e.g. AutoETS."),
     select_by: str = typer.Option("group", "--select-by", help="Pick the model by CV per 'group' (smooth / "
                                   "intermittent series) or per 'series'."),
-    mode: str = typer.Option("fast", "--mode", help="fast (ETS/SeasonalNaive/Naive) or full (+ARIMA, Theta)."),
+    mode: str = typer.Option("fast", "--mode", help="fast (ETS/SeasonalNaive/Naive/ADIDA) or full (+ARIMA, Theta)."),
     by: Level = typer.Option(Level.series, "--by", help="Forecast per series, per category or the total."),
     products: Path | None = typer.Option(None, "--products", help="Products file (product_id, category) for --by category."),
     fill_gaps: bool = typer.Option(False, "--fill-gaps", help="Treat missing periods as zero sales."),
@@ -105,9 +105,12 @@ def demand(
         if as_json:
             print_json(summary)
             return
+        lv = res.levels[0]
+        span = f"total {lv}%"
         rows = [{"series": s["unique_id"], "model": s["model"], "cv": s["cv_score"], "total": s["total"],
-                 "first": s["yhat"][0]} for s in summary["series"]]
-        print_table(rows, ["series", "model", "cv", "total", "first"],
+                 span: f"{s[f'total_lo_{lv}']} – {s[f'total_hi_{lv}']}", "first": s["yhat"][0]}
+                for s in summary["series"]]
+        print_table(rows, ["series", "model", "cv", "total", span, "first"],
                     title=f"{summary['n_series']} series, h={h} ({res.freq}); CV {res.metric} per series")
         console.print(f"models used: {summary['models_used']}")
         for note in res.notes:

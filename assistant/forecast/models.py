@@ -17,8 +17,11 @@ KNOWN = ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive", "Naive", "Histori
 SEASONAL = {"SeasonalNaive"}
 
 # Default candidate sets. "fast" is the batch default (thousands of series); "full" adds ARIMA/Theta.
-SMOOTH_FAST = ("AutoETS", "SeasonalNaive", "Naive")
-SMOOTH_FULL = ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive", "Naive")
+# ADIDA (temporal aggregation) is a candidate for smooth/erratic series too: on Online Retail weekly
+# demand (validation window ending 8 weeks before the data's end) it beat ETS on erratic products
+# (MASE 1.049 vs 1.097), and group-wise CV then lowered the batch MASE from 1.656 to 1.639.
+SMOOTH_FAST = ("AutoETS", "SeasonalNaive", "Naive", "ADIDA")
+SMOOTH_FULL = ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive", "Naive", "ADIDA")
 INTERMITTENT = ("CrostonOptimized", "ADIDA", "Naive")
 
 ADI_CUTOFF = 1.32
@@ -31,7 +34,11 @@ def make_model(name: str, season_length: int) -> Any:
 
     m_ = max(int(season_length), 1)
     builders: dict[str, Any] = {
-        "AutoETS": lambda: m.AutoETS(season_length=m_),
+        # Non-seasonal fits come from short histories (under two seasons), where multiplicative-error ETS
+        # is poorly identified: on Online Retail weekly demand it gave 8-week upper bounds up to 10^6 x the
+        # largest week sold, while additive errors kept every bound under 2.2x at the same MASE. Seasonal
+        # fits (long series, e.g. monthly totals) keep the full ETS search, multiplicative errors included.
+        "AutoETS": lambda: m.AutoETS(season_length=m_) if m_ > 1 else m.AutoETS(season_length=1, model="AZZ"),
         "AutoARIMA": lambda: m.AutoARIMA(season_length=m_),
         "AutoTheta": lambda: m.AutoTheta(season_length=m_),
         "SeasonalNaive": lambda: m.SeasonalNaive(season_length=m_),

@@ -6,9 +6,18 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+# Correlation assumed between the forecast errors of different steps when the per-step intervals are
+# combined into an interval for the horizon total (0: independent steps, 1: one shared error). Chosen by
+# interval score on Online Retail weekly demand, 8-week totals of ~3,500 products, on a window ending
+# 8 weeks before the data's last week (0.2: 3.065, 0.3: 3.056, 0.5: 3.092; summing the per-step bounds:
+# 3.252, 88% coverage for a nominal 80%); eval/forecast_retail.py prints the coverage on the last 8 weeks.
+STEP_ERROR_CORRELATION = 0.3
 
 
 def _r(x: Any, nd: int = 3) -> float | None:
@@ -38,15 +47,31 @@ class ForecastResult:
     def series(self, unique_id: str) -> pd.DataFrame:
         return self.frame[self.frame["unique_id"] == unique_id].reset_index(drop=True)
 
-    def totals(self) -> pd.DataFrame:
-        """Forecast total over the horizon per series (sum of yhat)."""
-        return self.frame.groupby("unique_id", sort=False)["yhat"].sum().rename("total").reset_index()
+    def totals(self, rho: float = STEP_ERROR_CORRELATION) -> pd.DataFrame:
+        """Forecast total over the horizon per series: ``total`` (sum of yhat) and, for each level L, an
+        interval ``total_lo_L`` / ``total_hi_L``.
+
+        Summing the per-step bounds would assume one error shared by every step and gives far too wide
+        a total (a volatile product's 8-week lower bound is then 0). Instead each step's spread is read
+        from its upper band (sigma = (hi - yhat) / z; the lower band is clipped at 0) and the steps are
+        combined as normal errors with pairwise correlation ``rho``; the lower bound is clipped at 0."""
+        f = self.frame
+        out = f.groupby("unique_id", sort=False)["yhat"].sum().rename("total").to_frame()
+        for lv in self.levels:
+            z = NormalDist().inv_cdf(0.5 + lv / 200)
+            sig = ((f[f"yhat_hi_{lv}"] - f["yhat"]).clip(lower=0) / z).groupby(f["unique_id"], sort=False)
+            s1, s2 = sig.sum(), sig.apply(lambda s: float((s**2).sum()))
+            spread = z * np.sqrt((1 - rho) * s2 + rho * s1**2)
+            out[f"total_lo_{lv}"] = (out["total"] - spread).clip(lower=0)
+            out[f"total_hi_{lv}"] = out["total"] + spread
+        return out.reset_index()
 
     def to_dict(self, max_series: int = 10) -> dict[str, Any]:
         """Small JSON-able summary: per series the model, CV score, dates, point forecast and intervals
         (first ``max_series`` series by forecast total)."""
         tot = self.totals().sort_values("total", ascending=False)
         ids = tot["unique_id"].tolist()[:max_series]
+        tot = tot.set_index("unique_id")
         series = []
         for uid in ids:
             part = self.series(uid)
@@ -62,6 +87,8 @@ class ForecastResult:
             for lv in self.levels:
                 entry[f"lo_{lv}"] = [_r(v, 2) for v in part[f"yhat_lo_{lv}"]]
                 entry[f"hi_{lv}"] = [_r(v, 2) for v in part[f"yhat_hi_{lv}"]]
+                entry[f"total_lo_{lv}"] = _r(tot.at[uid, f"total_lo_{lv}"], 2)
+                entry[f"total_hi_{lv}"] = _r(tot.at[uid, f"total_hi_{lv}"], 2)
             series.append(entry)
         valid = [s for s in self.scores.values() if s is not None and not math.isnan(s)]
         return {

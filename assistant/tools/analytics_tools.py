@@ -132,11 +132,11 @@ def _candidate_forecasts(ctx: ToolContext, products: list[dict[str, Any]],
     sales = ctx.get_catalog().sales(ids)
     out: dict[str, tuple[float, float, str]] = {}
     if not sales.empty:
-        fc = forecast_demand(sales[["unique_id", "ds", "y"]], horizon, level=(80,), fill_gaps="zero",
-                             on_short="naive").frame
-        for uid, g in fc.groupby("unique_id"):
-            out[str(uid)] = (round(float(g["yhat"].sum()), 1), round(float(g["yhat_lo_80"].sum()), 1),
-                             "sales history")
+        res = forecast_demand(sales[["unique_id", "ds", "y"]], horizon, level=(80,), fill_gaps="zero",
+                              on_short="naive")
+        tot = res.totals()
+        for uid, total, low in zip(tot["unique_id"], tot["total"], tot["total_lo_80"], strict=True):
+            out[str(uid)] = (round(float(total), 1), round(float(low), 1), "sales history")
     for p in products:
         pid = str(p["product_id"]).strip()
         if pid in out:

@@ -102,6 +102,8 @@ def forecast_demand(ctx: ToolContext, product_id: str | None = None, category: s
                      for d, y, a, b in zip(fc["ds"], fc["yhat"], fc[lo], fc[hi], strict=True)],
         "total_units": _r(fc["yhat"].sum()),
     }
+    tot = result.totals().set_index("unique_id").loc[series_id]
+    data[f"total_lo_{level}"], data[f"total_hi_{level}"] = _r(tot[f"total_lo_{level}"]), _r(tot[f"total_hi_{level}"])
     if not product_id:
         data["products_in_category"] = len(members)
     if result.notes:

@@ -26,6 +26,19 @@ def demand_table(out: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def demand_totals(out: dict[str, Any]) -> str:
+    """One line per series: its horizon total with the interval of the first level."""
+    levels = out.get("levels") or []
+    lines = []
+    for s in out.get("series", []):
+        line = f"**{s['unique_id']}**: {s['total']:.0f} units over {len(s['ds'])} periods"
+        if levels:
+            lv = levels[0]
+            line += f" ({lv}% interval {s[f'total_lo_{lv}']:.0f}–{s[f'total_hi_{lv}']:.0f})"
+        lines.append(line)
+    return "\n".join(f"- {x}" for x in lines)
+
+
 def new_product_table(out: dict[str, Any]) -> pd.DataFrame:
     lv = out.get("level", "")
     return pd.DataFrame({"week": out["weeks"], "yhat": out["yhat"], f"lo_{lv}": out["lo"], f"hi_{lv}": out["hi"]})
@@ -71,7 +84,7 @@ def build_forecast_tab(svc: MerchAssistant) -> None:
             png = render.tmp_file(".png", out["plot_png"], stem="forecast")
             csv = render.tmp_file(".csv", df.to_csv(index=False), stem="forecast")
             models = ", ".join(f"{k} ×{v}" for k, v in (out.get("models_used") or {}).items())
-            return str(png), df, str(csv), f"Models chosen by cross-validation: {models}"
+            return str(png), df, str(csv), f"{demand_totals(out)}\n\nModels chosen by cross-validation: {models}"
 
         def on_new(title: str, cat: str, price: float | None, date: str, attrs: Any, h: float
                    ) -> tuple[str, pd.DataFrame, str, str]:
