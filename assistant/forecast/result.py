@@ -59,8 +59,9 @@ class ForecastResult:
         out = f.groupby("unique_id", sort=False)["yhat"].sum().rename("total").to_frame()
         for lv in self.levels:
             z = NormalDist().inv_cdf(0.5 + lv / 200)
-            sig = ((f[f"yhat_hi_{lv}"] - f["yhat"]).clip(lower=0) / z).groupby(f["unique_id"], sort=False)
-            s1, s2 = sig.sum(), sig.apply(lambda s: float((s**2).sum()))
+            sig = (f[f"yhat_hi_{lv}"] - f["yhat"]).clip(lower=0) / z
+            s1 = sig.groupby(f["unique_id"], sort=False).sum()
+            s2 = (sig**2).groupby(f["unique_id"], sort=False).sum()
             spread = z * np.sqrt((1 - rho) * s2 + rho * s1**2)
             out[f"total_lo_{lv}"] = (out["total"] - spread).clip(lower=0)
             out[f"total_hi_{lv}"] = out["total"] + spread
@@ -82,7 +83,7 @@ class ForecastResult:
                 "pattern": self.patterns.get(uid),
                 "ds": [d.strftime("%Y-%m-%d") for d in part["ds"]],
                 "yhat": [_r(v, 2) for v in part["yhat"]],
-                "total": _r(part["yhat"].sum(), 2),
+                "total": _r(tot.at[uid, "total"], 2),
             }
             for lv in self.levels:
                 entry[f"lo_{lv}"] = [_r(v, 2) for v in part[f"yhat_lo_{lv}"]]

@@ -100,9 +100,9 @@ def forecast_demand(ctx: ToolContext, product_id: str | None = None, category: s
         "history": _history_summary(hist),
         "forecast": [{"period": d.strftime("%Y-%m-%d"), "units": _r(y), f"lo_{level}": _r(a), f"hi_{level}": _r(b)}
                      for d, y, a, b in zip(fc["ds"], fc["yhat"], fc[lo], fc[hi], strict=True)],
-        "total_units": _r(fc["yhat"].sum()),
     }
     tot = result.totals().set_index("unique_id").loc[series_id]
+    data["total_units"] = _r(tot["total"])
     data[f"total_lo_{level}"], data[f"total_hi_{level}"] = _r(tot[f"total_lo_{level}"]), _r(tot[f"total_hi_{level}"])
     if not product_id:
         data["products_in_category"] = len(members)
