@@ -1,12 +1,13 @@
 """Demand-forecast accuracy on real series, every model beside the naive baselines, in one run.
 
-    .venv/bin/python eval/forecast_retail.py [--us PATH.csv] [--retail online_retail.csv.gz] [--n-jobs 2]
+    .venv/bin/python eval/forecast_retail.py [--us PATH.csv] [--retail online_retail.csv.gz] [--n-jobs 2] [--single 150]
 
 1. US monthly retail sales (Prophet example, 293 months): hold out the last 24 months.
 2. Online Retail weekly units per product (~3,800 series): hold out the last 8 weeks.
 Prints MASE (scaled by the in-sample seasonal-naive MAE; lag 12 monthly, lag 1 weekly) and sMAPE per
 model, with fit+predict time. "auto (ours)" is forecast_demand(): per-series model choice by
 rolling-origin CV; below it, the coverage of its 80% interval for each series' horizon total.
+3. Online Retail again, --single products forecast one at a time (what the assistant's tool does).
 Prophet is an optional comparator: used only if it is importable.
 """
 
@@ -83,18 +84,52 @@ def run_models(train: pd.DataFrame, test: pd.DataFrame, h: int, freq: str, m: in
         total_interval_report(test, res)
 
 
-def total_interval_report(test: pd.DataFrame, res: ForecastResult) -> None:
+def total_interval_report(test: pd.DataFrame, res: ForecastResult, summed: bool = True) -> None:
     """Coverage and interval score (alpha 0.2, relative to the actual total) of the 80% interval for
     each series' horizon total: ours (ForecastResult.totals) beside summing the per-step bounds."""
     y = test.groupby("unique_id")["y"].sum()
     ours = res.totals().set_index("unique_id").reindex(y.index)
     steps = res.frame.groupby("unique_id")[["yhat_lo_80", "yhat_hi_80"]].sum().reindex(y.index)
-    for name, lo, hi in (("horizon total, ours", ours["total_lo_80"], ours["total_hi_80"]),
-                         ("horizon total, summed steps", steps["yhat_lo_80"], steps["yhat_hi_80"])):
+    shown = [("horizon total, ours", ours["total_lo_80"], ours["total_hi_80"])]
+    if summed:
+        shown.append(("horizon total, summed steps", steps["yhat_lo_80"], steps["yhat_hi_80"]))
+    for name, lo, hi in shown:
         inside = float(((y >= lo) & (y <= hi)).mean() * 100)
         score = float(((hi - lo) + 10 * (lo - y).clip(lower=0) + 10 * (y - hi).clip(lower=0)).sum() / y.sum())
         print(f"{'  ' + name:28s} 80% interval coverage {inside:.1f}% (below {float((y < lo).mean() * 100):.1f}%, "
               f"above {float((y > hi).mean() * 100):.1f}%), interval score / actual total {score:.3f}")
+
+
+def single_product_report(train: pd.DataFrame, test: pd.DataFrame, h: int, n: int, seed: int = 0) -> None:
+    """Forecast ``n`` random products one at a time, as the assistant's forecast_demand tool and a small
+    launch plan do: model choice then rests on one series' CV. Small groups get up to SMALL_GROUP_WINDOWS
+    CV windows; shown beside the batch setting (2 windows) and the whole-batch group choice."""
+    from assistant.forecast import demand
+
+    lengths = train.groupby("unique_id").size()
+    ids = np.random.default_rng(seed).choice(lengths[lengths >= 12].index.to_numpy(), n, replace=False)
+    train = train[train["unique_id"].isin(ids)]
+    test = test[test["unique_id"].isin(ids)]
+    print(f"\n-- {n} products forecast one at a time (>= 12 weeks of history, seed {seed}) --")
+    whole = forecast_demand(train, h, level=[80], on_short="naive", fill_gaps="zero")
+    runs: list[tuple[str, ForecastResult]] = [(f"all {n} in one batch (group CV)", whole)]
+    for label, small in (("alone, 2 CV windows", 0), (f"alone, up to {demand.SMALL_GROUP_WINDOWS} CV windows (ours)",
+                                                     demand.SMALL_GROUP)):
+        saved, demand.SMALL_GROUP = demand.SMALL_GROUP, small
+        try:
+            parts = [forecast_demand(train[train["unique_id"] == u], h, level=[80], on_short="naive", fill_gaps="zero")
+                     for u in ids]
+        finally:
+            demand.SMALL_GROUP = saved
+        frame = pd.concat([r.frame for r in parts], ignore_index=True)
+        runs.append((label, ForecastResult(frame=frame, chosen={k: v for r in parts for k, v in r.chosen.items()},
+                                           scores={}, history=train, freq=parts[0].freq, h=h, levels=[80],
+                                           metric="mase", cv=pd.DataFrame(), patterns={}, notes=[])))
+    for label, res in runs:
+        mase, _ = scores(train, test, res.frame, "yhat", 52)
+        used = pd.Series(res.chosen).value_counts().to_dict()
+        print(f"{label:44s} MASE {mase:.3f}; models {used}")
+        total_interval_report(test, res, summed=False)
 
 
 def run_prophet(train: pd.DataFrame, test: pd.DataFrame, h: int, freq: str, m: int) -> None:
@@ -124,6 +159,7 @@ def main() -> None:
     ap.add_argument("--us", type=Path, default=SHARED / "us_retail_sales_monthly" / "example_retail_sales.csv")
     ap.add_argument("--retail", type=Path, default=SHARED / "online_retail" / "online_retail.csv.gz")
     ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument("--single", type=int, default=150, help="products forecast one at a time (0: skip)")
     args = ap.parse_args()
 
     us = load_us_retail(args.us)
@@ -138,6 +174,8 @@ def main() -> None:
     run_models(tr, te, 8, "W-MON", 52, ["Naive", "HistoricAverage", "AutoETS", "CrostonOptimized", "ADIDA"],
                args.n_jobs, "Online Retail weekly units per product (hold out 8 weeks; <1 year of history, so "
                "seasonal naive m=52 is not possible: Naive is the seasonal-naive stand-in)")
+    if args.single:
+        single_product_report(tr, te, 8, args.single)
 
 
 if __name__ == "__main__":

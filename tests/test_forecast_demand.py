@@ -194,3 +194,21 @@ def test_series_too_short_for_cv_take_the_groups_winner(sales: pd.DataFrame) -> 
     res = forecast_demand(pd.concat([trend, short]), h=4, level=[80], models=["HistoricAverage", "Naive"])
     assert res.chosen["T1"] == res.chosen["S"] == "Naive"  # not the first candidate, HistoricAverage
     assert res.scores["S"] is None  # it had no CV score of its own
+
+
+def test_small_groups_get_more_cv_windows() -> None:
+    """One product (or a 3-product plan) is cross-validated over up to six windows, as its history
+    allows; a batch of many series keeps the cheaper two."""
+    from assistant.forecast.demand import _cv_plan
+
+    one = pd.Series({"A": 40})
+    cv_h, windows, eligible = _cv_plan(one, h=8, m=1, n_windows=2)
+    assert (cv_h, windows, list(eligible)) == (5, 6, ["A"])
+    many = pd.Series({f"S{i}": 40 for i in range(30)})
+    assert _cv_plan(many, h=8, m=1, n_windows=2)[:2] == (8, 2)
+    short = pd.Series({"A": 9})  # too short for six windows (plus 4 points to fit on): as many as fit
+    cv_h, windows, eligible = _cv_plan(short, h=8, m=1, n_windows=2)
+    assert (cv_h, windows, list(eligible)) == (1, 5, ["A"])
+    tiny = pd.Series({"A": 5})  # too short for any: the caller's two windows, nobody eligible
+    _, windows, eligible = _cv_plan(tiny, h=8, m=1, n_windows=2)
+    assert windows == 2 and len(eligible) == 0

@@ -21,6 +21,8 @@ from assistant.forecast.validate import Duplicates, FillGaps, OnShort, prepare_s
 
 log = logging.getLogger(__name__)
 ModelSpec = str | Any  # a model name from models.KNOWN or a statsforecast model instance
+SMALL_GROUP = 10  # groups smaller than this get more CV windows (see _cv_plan)
+SMALL_GROUP_WINDOWS = 6
 
 
 def _name(model: ModelSpec) -> str:
@@ -66,6 +68,22 @@ def _cross_validate(df: pd.DataFrame, specs: Sequence[ModelSpec], m: int, freq: 
     scale = _scale(hist[hist["ds"] <= hist["first_cutoff"]], m)
     out["mase"] = out["mae"] / out["unique_id"].map(scale)
     return out
+
+
+def _cv_plan(lengths: pd.Series, h: int, m: int, n_windows: int) -> tuple[int, int, pd.Index]:
+    """CV horizon, number of windows and the series long enough for them, for one group.
+
+    A group of fewer than ``SMALL_GROUP`` series (one product asked about, a 3-product plan) gets up to
+    ``SMALL_GROUP_WINDOWS`` windows, as many as its histories allow: two windows of one series pick a
+    model on a handful of points (mostly Naive, whose random-walk band then swamps the horizon total)."""
+    top = max(n_windows, SMALL_GROUP_WINDOWS) if len(lengths) < SMALL_GROUP else n_windows
+    min_fit = max(4, 2 * m if m > 1 else 4)
+    for windows in range(top, n_windows - 1, -1):
+        cv_h = min(h, max(1, int(lengths.median()) // (windows + 2)))
+        eligible = lengths[lengths >= cv_h * windows + min_fit].index
+        if len(eligible) or windows == n_windows:
+            return cv_h, windows, eligible
+    raise AssertionError("unreachable")
 
 
 def _run_forecast(df: pd.DataFrame, specs: Sequence[ModelSpec], m: int, freq: str, h: int, levels: list[int],
@@ -171,7 +189,8 @@ def forecast_demand(
     and AutoTheta) and intermittent series (ADI >= 1.32) get CrostonOptimized/ADIDA/Naive. With ``select``, the
     model with the lowest mean rolling-origin CV ``metric`` is kept for each group of series (smooth /
     intermittent; robust with short noisy series), or per series with ``select_by="series"``; series too short to
-    cross-validate take their group's winner. ``agg_level="category"`` sums product series to categories first using
+    cross-validate take their group's winner. Groups of fewer than ``SMALL_GROUP`` series (a single product) are
+    cross-validated over up to ``SMALL_GROUP_WINDOWS`` windows instead of ``n_windows``. ``agg_level="category"`` sums product series to categories first using
     ``hierarchy`` (product_id -> category, or a products frame)."""
     if int(h) < 1:
         raise ForecastError(f"The horizon h must be a positive number of periods (got {h}).")
@@ -231,11 +250,10 @@ def forecast_demand(
             chosen[uid], scores[uid] = names[0], None
         cv_h = 1
         if select and len(specs) > 1:
-            cv_h = min(h, max(1, int(lengths[ids].median()) // (n_windows + 2)))
-            eligible = lengths[ids][lengths[ids] >= cv_h * n_windows + max(4, 2 * m if m > 1 else 4)].index
+            cv_h, windows, eligible = _cv_plan(lengths[ids], h, m, n_windows)
             if len(eligible):
                 try:
-                    cv = _cross_validate(gdf[gdf["unique_id"].isin(eligible)], specs, m, prep.freq, cv_h, n_windows, n_jobs)
+                    cv = _cross_validate(gdf[gdf["unique_id"].isin(eligible)], specs, m, prep.freq, cv_h, windows, n_jobs)
                 except Exception as exc:  # selection is best effort; the forecast itself still runs
                     log.warning("cross-validation failed for group %s: %s", kind, exc)
                     notes.append(f"cross-validation failed for {len(eligible)} {kind} series ({exc}); used {names[0]}")
