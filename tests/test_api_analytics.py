@@ -129,6 +129,8 @@ def test_plan_forecasts_catalog_and_draft_products(client: TestClient) -> None:
             "budget": 100}
     assert "exactly one" in _error(client.post("/v1/plan", json=both), 422)
     assert "budget" in _error(client.post("/v1/plan", json={"products": ["K1"], "budget": -1}), 422)
+    month13 = {**draft, "launch_date": "2024-13-45"}  # matches the YYYY-MM-DD pattern, is no date (was a 500)
+    assert "YYYY-MM-DD" in _error(client.post("/v1/plan", json={"products": [month13], "budget": 300}), 400)
 
 
 def test_service_plan_reads_a_candidates_csv(service: MerchAssistant, tmp_path: Path) -> None:

@@ -175,3 +175,16 @@ def test_log_target_forecast_follows_the_typical_launch_not_an_outlier() -> None
     base = NewProductModel(cfg).fit(products, curves).predict(pd.DataFrame([NEW])).total[0]
     spike = NewProductModel(cfg).fit(products, spiked).predict(pd.DataFrame([NEW])).total[0]
     assert spike < 1.5 * base
+
+
+def test_launch_date_unknown_or_malformed(fitted: NewProductModel) -> None:
+    """No launch date: the timing features the model learned are missing values, not a crash (a KeyError
+    reached the API as a 500). A date that is not a date (month 13) says how to write one."""
+    undated = {k: v for k, v in NEW.items() if k != "launch_date"}
+    for row in (undated, {**NEW, "launch_date": ""}, {**NEW, "launch_date": None}):
+        out = forecast_new_product(row, fitted, horizon=4)
+        assert out["total_lo"] <= out["total"] <= out["total_hi"] and "launch_date" not in out
+    assert fitted.predict(pd.DataFrame([{**NEW, "launch_date": pd.NaT}])).yhat.shape == (1, 8)
+    for bad in ("2024-13-45", "soon", 20240304):
+        with pytest.raises(ForecastError, match="YYYY-MM-DD"):
+            forecast_new_product({**NEW, "launch_date": bad}, fitted, horizon=4)

@@ -199,10 +199,11 @@ def launch_level(q_dates: np.ndarray, h_dates: np.ndarray, h_totals: np.ndarray,
 
 
 def timing_features(dates: pd.Series) -> dict[str, np.ndarray]:
+    """Launch month / ISO week / weekday / day of year; NaN where the date is unknown."""
     d = pd.to_datetime(dates)
     return {
         "launch_month": d.dt.month.to_numpy(dtype=float),
-        "launch_week": d.dt.isocalendar().week.to_numpy(dtype=float),
+        "launch_week": d.dt.isocalendar().week.to_numpy(dtype=float, na_value=np.nan),
         "launch_dow": d.dt.dayofweek.to_numpy(dtype=float),
         "launch_doy": d.dt.dayofyear.to_numpy(dtype=float),
     }

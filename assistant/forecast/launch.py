@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,22 @@ class NewProductHistory:
         return self._model
 
 
+def _launch_date(value: Any) -> pd.Timestamp | None:
+    """A launch date given as text (YYYY-MM-DD) or a date; None when not given (empty, None, NaT); else a
+    ForecastError that says how to write it."""
+    if value is None or (isinstance(value, str) and not value.strip()) or value is pd.NaT:
+        return None
+    if isinstance(value, str | date | np.datetime64):
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            pass
+        else:
+            if not pd.isna(ts):
+                return ts
+    raise ForecastError(f"launch_date {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2024-05-01.")
+
+
 def forecast_new_product(product: dict[str, Any], history: NewProductHistory | NewProductModel, *,
                          horizon: int = 12, n_analogues: int = 5, start: str | None = None) -> dict[str, Any]:
     """Forecast the first ``horizon`` periods of a product with no sales history.
@@ -110,6 +127,7 @@ def forecast_new_product(product: dict[str, Any], history: NewProductHistory | N
     row.setdefault("product_id", "new")
     if start and not row.get("launch_date"):
         row["launch_date"] = start
+    row["launch_date"] = _launch_date(row.get("launch_date"))
     pred = model.predict(pd.DataFrame([row]), n_analogues=n_analogues)
     y, lo, hi = (a[0, : int(horizon)] for a in (pred.yhat, pred.lo, pred.hi))
     r = lambda v: [round(float(x), 4) for x in v]  # noqa: E731

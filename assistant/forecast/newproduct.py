@@ -125,7 +125,7 @@ class NewProductModel:
         for col in self.attributes_:
             feats.update(A.group_history_features(q, hh, ht, col, strict_past=True))
         feats["level"] = self._level(qd)
-        if not pd.isna(qd).all():
+        if not pd.isna(hd).all():  # the model learned from launch timing: unknown query dates are NaN
             feats.update(A.timing_features(q["launch_date"]))
         feats.update(A.trend_features(q, self.attributes_, self.trends_))
         feats["price"] = q["price"].to_numpy(dtype=float)
