@@ -310,35 +310,6 @@ class MerchAssistant(LaunchAnalytics):
             out["citations"] = [s["id"] for s in out["sources"]]
         return out
 
-    # ------------------------------------------------------------------ forecasting
-    def forecast_demand(self, unique_ids: list[str] | None, h: int = 12, *, level: list[int] | None = None,
-                        models: list[str] | None = None, plot: bool = False) -> dict[str, Any]:
-        from assistant.forecast.demand import forecast_demand
-
-        sales = self.catalog.sales(unique_ids or None)
-        if not len(sales):
-            raise AssistantError("No sales history for these series: ingest a sales file or check the ids.")
-        result = forecast_demand(sales, h, level=tuple(level or (80, 95)), models=models)
-        out = dict(result.to_dict())
-        if plot:
-            from assistant.forecast.plot import plot_forecast
-
-            out["plot_png"] = plot_forecast(sales, result.frame)
-        return out
-
-    def forecast_new_product(self, product: dict[str, Any], horizon: int = 12, *,
-                             plot: bool = False) -> dict[str, Any]:
-        """Launch curve (weekly units after launch, with interval) of a product with no sales yet,
-        learned from past launches in the catalog (fitted once per service, refreshed after ingest)."""
-        from assistant.forecast import plot_curve
-        from assistant.tools.forecast_tools import new_product_forecast
-
-        out = dict(new_product_forecast(self.tool_context(), dict(product), horizon))
-        if plot:
-            out["plot_png"] = plot_curve(out["weeks"], out["yhat"], out["lo"], out["hi"],
-                                         title=f"{product.get('title') or 'New product'}: first {horizon} weeks")
-        return out
-
     def tool_context(self) -> Any:
         """The tool context over this service's catalog/index/embedder; fitted models (launch curves,
         recommender) are memoised on it and refit when the store's contents change."""
@@ -349,11 +320,6 @@ class MerchAssistant(LaunchAnalytics):
                 self._tools = ToolContext(settings=self.settings, catalog=self.catalog, index=self._index,
                                           embedder=self._embedder)
             return self._tools
-
-    def series_ids(self) -> list[str]:
-        """Ids of the sales series in the catalog."""
-        sales = self.catalog.sales()
-        return sorted({str(u) for u in sales["unique_id"]}) if len(sales) else []
 
     # ------------------------------------------------------------------ status
     def models(self) -> list[dict[str, Any]]:

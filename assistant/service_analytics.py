@@ -1,5 +1,5 @@
-"""The launch-analytics part of the MerchAssistant facade: review sentiment, audiences for a product,
-and launch-portfolio plans. Each method delegates to assistant.sentiment / recommend / plan through the
+"""The launch-analytics part of the MerchAssistant facade: demand and new-product forecasts, review
+sentiment, audiences for a product, and launch-portfolio plans. Each method delegates to assistant.sentiment / recommend / plan through the
 same tool context the assistant's tools use, so front-ends and the agent get the same numbers."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
-from assistant.errors import DataValidationError
+from assistant.errors import AssistantError, DataValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from assistant.tools.context import ToolContext
@@ -23,6 +23,39 @@ class LaunchAnalytics:
 
     def tool_context(self) -> ToolContext:  # pragma: no cover - provided by MerchAssistant
         raise NotImplementedError
+
+    def forecast_demand(self, unique_ids: list[str] | None, h: int = 12, *, level: list[int] | None = None,
+                        models: list[str] | None = None, plot: bool = False) -> dict[str, Any]:
+        from assistant.forecast.demand import forecast_demand
+
+        sales = self.tool_context().get_catalog().sales(unique_ids or None)
+        if not len(sales):
+            raise AssistantError("No sales history for these series: ingest a sales file or check the ids.")
+        result = forecast_demand(sales, h, level=tuple(level or (80, 95)), models=models)
+        out = dict(result.to_dict())
+        if plot:
+            from assistant.forecast.plot import plot_forecast
+
+            out["plot_png"] = plot_forecast(sales, result.frame)
+        return out
+
+    def forecast_new_product(self, product: dict[str, Any], horizon: int = 12, *,
+                             plot: bool = False) -> dict[str, Any]:
+        """Launch curve (weekly units after launch, with interval) of a product with no sales yet,
+        learned from past launches in the catalog (fitted once per service, refreshed after ingest)."""
+        from assistant.forecast import plot_curve
+        from assistant.tools.forecast_tools import new_product_forecast
+
+        out = dict(new_product_forecast(self.tool_context(), dict(product), horizon))
+        if plot:
+            out["plot_png"] = plot_curve(out["weeks"], out["yhat"], out["lo"], out["hi"],
+                                         title=f"{product.get('title') or 'New product'}: first {horizon} weeks")
+        return out
+
+    def series_ids(self) -> list[str]:
+        """Ids of the sales series in the catalog."""
+        sales = self.tool_context().get_catalog().sales()
+        return sorted({str(u) for u in sales["unique_id"]}) if len(sales) else []
 
     def classify_reviews(self, texts: list[str]) -> dict[str, Any]:
         """Sentiment label, 1-5 rating estimate and probabilities per text, from the trained model in the
