@@ -4,6 +4,7 @@ of forecast_new_product (VISUELLE history, real MiniLM embedder).
     .venv/bin/python bench/forecast_bench.py [--retail online_retail.csv.gz] [--visuelle train.csv]
                                              [--n-jobs 2] [--requests 50]
 
+Also the latency of one product's demand forecast (what the assistant's tool runs per question).
 Targets: batch fit+predict of ~3,900 series < 60 s on 2 cores. Ratios are against a Naive-only run in the
 same process.
 """
@@ -18,6 +19,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -51,6 +53,23 @@ def bench_batch(path: Path, n_jobs: int) -> None:
         print(f"  auto (ETS/Naive/ADIDA + Croston/ADIDA/Naive for intermittent, 2-window CV selection, intervals), "
               f"n_jobs={jobs}: {dt:.1f}s  ({dt / naive:.1f}x Naive; target < 60 s) models: "
               f"{res.to_dict(0)['models_used']}")
+    bench_one_product(weekly, 30)
+
+
+def bench_one_product(weekly: pd.DataFrame, requests: int) -> None:
+    """Latency of one product's forecast, as the assistant's forecast_demand tool makes it: a group of one
+    gets up to 6 CV windows (demand.SMALL_GROUP_WINDOWS) instead of the batch's 2."""
+    lengths = weekly.groupby("unique_id").size()
+    ids = np.random.default_rng(0).choice(lengths[lengths >= 12].index.to_numpy(), requests, replace=False)
+    print(f"\nOne product per request (h=8, 2 levels, n_jobs=1), {requests} random products with >= 12 weeks:")
+    for label, kw in (("baseline Naive only", {"models": ["Naive"], "select": False}),
+                      ("auto, CV selection (what the tool runs)", {})):
+        ms = []
+        for uid in ids:
+            t0 = time.perf_counter()
+            forecast_demand(weekly[weekly["unique_id"] == uid], 8, level=[80, 95], on_short="naive", **kw)
+            ms.append((time.perf_counter() - t0) * 1000)
+        print(f"  {label:42s} p50 {np.percentile(ms, 50):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms")
 
 
 def bench_new_product(path: Path, requests: int) -> None:

@@ -78,12 +78,16 @@ def _cv_plan(lengths: pd.Series, h: int, m: int, n_windows: int) -> tuple[int, i
     model on a handful of points (mostly Naive, whose random-walk band then swamps the horizon total)."""
     top = max(n_windows, SMALL_GROUP_WINDOWS) if len(lengths) < SMALL_GROUP else n_windows
     min_fit = max(4, 2 * m if m > 1 else 4)
-    for windows in range(top, n_windows - 1, -1):
+
+    def plan(windows: int) -> tuple[int, int, pd.Index]:
         cv_h = min(h, max(1, int(lengths.median()) // (windows + 2)))
-        eligible = lengths[lengths >= cv_h * windows + min_fit].index
-        if len(eligible) or windows == n_windows:
+        return cv_h, windows, lengths[lengths >= cv_h * windows + min_fit].index
+
+    for windows in range(top, n_windows, -1):
+        cv_h, windows, eligible = plan(windows)
+        if len(eligible):
             return cv_h, windows, eligible
-    raise AssertionError("unreachable")
+    return plan(n_windows)
 
 
 def _run_forecast(df: pd.DataFrame, specs: Sequence[ModelSpec], m: int, freq: str, h: int, levels: list[int],
@@ -190,8 +194,8 @@ def forecast_demand(
     model with the lowest mean rolling-origin CV ``metric`` is kept for each group of series (smooth /
     intermittent; robust with short noisy series), or per series with ``select_by="series"``; series too short to
     cross-validate take their group's winner. Groups of fewer than ``SMALL_GROUP`` series (a single product) are
-    cross-validated over up to ``SMALL_GROUP_WINDOWS`` windows instead of ``n_windows``. ``agg_level="category"`` sums product series to categories first using
-    ``hierarchy`` (product_id -> category, or a products frame)."""
+    cross-validated over up to ``SMALL_GROUP_WINDOWS`` windows instead of ``n_windows``. ``agg_level="category"``
+    sums product series to categories first using ``hierarchy`` (product_id -> category, or a products frame)."""
     if int(h) < 1:
         raise ForecastError(f"The horizon h must be a positive number of periods (got {h}).")
     levels = sorted({int(v) for v in level})
