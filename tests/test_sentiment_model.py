@@ -186,3 +186,39 @@ def test_training_without_neutral_reviews_keeps_labels_right(features: tuple[str
     preds = model.predict(["love this dress, perfect fit", "terrible quality, returned it"])
     assert [p["label"] for p in preds] == ["positive", "negative"]
     assert preds[0]["proba"]["neutral"] == 0.0 and preds[0]["rating_class"] in (4, 5)
+
+
+@pytest.mark.slow
+def test_fine_tuned_encoder_trains_saves_and_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--features encoder` fine-tunes the packaged MiniLM (real weights, offline) with a rating and a
+    recommend head; the store then serves it to predict_texts / eval like the stack."""
+    from assistant.cli.main import app
+    from assistant.config import get_settings
+    from assistant.sentiment.encoder import ENCODER_FILE, EncoderConfig, EncoderSentimentModel
+    from assistant.sentiment.service import evaluate, predict_texts, train_from_frame
+
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    texts, y, rec, groups = _data(120)
+    df = pd.DataFrame({"text": texts, "rating": y, "recommend": rec, "product_id": groups})
+    cfg = EncoderConfig(epochs=6, lr=2e-4, batch_size=16, max_tokens=32)
+    model = train_from_frame(df, features="encoder", encoder=cfg)
+    assert isinstance(model, EncoderSentimentModel) and model.params["n_validation"] > 0
+    stored = load_sentiment_model()
+    assert isinstance(stored, EncoderSentimentModel) and stored.recommend_threshold is not None
+    assert (tmp_path / "home" / "store" / "models" / "sentiment" / ENCODER_FILE).is_file()
+    out = predict_texts(["terrible quality, returned it", "perfect fit and soft fabric"])
+    assert out["source"] == "trained model (encoder)"
+    assert [p["label"] for p in out["predictions"]] == ["negative", "positive"]
+    assert out["predictions"][0]["rating"] < out["predictions"][1]["rating"]
+    assert out["predictions"][1]["recommend"] is True
+    scores = evaluate(stored, df)
+    assert scores["sentiment_accuracy"] > 0.8 and "recommend_f1" in scores
+
+    f = tmp_path / "reviews.csv"
+    df.assign(review_id=range(len(df))).to_csv(f, index=False)
+    res = CliRunner().invoke(app, ["sentiment", "train", "--data", str(f), "--features", "encoder", "--epochs", "1",
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    assert '"features": "encoder"' in res.output
+    get_settings.cache_clear()

@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from assistant.sentiment.features import (
     embed_cached,
     make_tfidf,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from assistant.sentiment.encoder import EncoderSentimentModel
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 FEATURE_SETS_BY_COST: tuple[FeatureSet, ...] = ("tfidf", "emb", "emb+tfidf")
@@ -92,6 +95,23 @@ def tune_threshold(p: np.ndarray, y: np.ndarray) -> float:
         if s > best + 1e-9:
             best_t, best = float(t), s
     return round(best_t, 2)
+
+
+def predictions_to_records(a: dict[str, np.ndarray], n: int) -> list[dict[str, Any]]:
+    """``predict_arrays`` output as one small dict per text (label, rating, rating_class, proba[, recommend])."""
+    out = []
+    for i in range(n):
+        d: dict[str, Any] = {
+            "label": SENTIMENT_LABELS[int(a["sentiment"][i])],
+            "rating": round(float(a["rating"][i]), 2),
+            "rating_class": int(a["rating_class"][i]),
+            "proba": {lab: round(float(p), 4) for lab, p in zip(SENTIMENT_LABELS, a["sentiment_proba"][i], strict=True)},
+        }
+        if "recommend_proba" in a:
+            d["recommend_proba"] = round(float(a["recommend_proba"][i]), 4)
+            d["recommend"] = bool(a["recommend"][i])
+        out.append(d)
+    return out
 
 
 @dataclass
@@ -170,23 +190,7 @@ class SentimentModel:
         ``rating_class`` (most likely star), ``proba`` per label and, if trained, ``recommend_proba``."""
         if isinstance(texts, str):
             texts = [texts]
-        if not texts:
-            return []
-        a = self.predict_arrays(texts)
-        out = []
-        for i in range(len(texts)):
-            d: dict[str, Any] = {
-                "label": SENTIMENT_LABELS[int(a["sentiment"][i])],
-                "rating": round(float(a["rating"][i]), 2),
-                "rating_class": int(a["rating_class"][i]),
-                "proba": {lab: round(float(p), 4) for lab, p in zip(SENTIMENT_LABELS, a["sentiment_proba"][i],
-                                                                   strict=True)},
-            }
-            if "recommend_proba" in a:
-                d["recommend_proba"] = round(float(a["recommend_proba"][i]), 4)
-                d["recommend"] = bool(a["recommend"][i])
-            out.append(d)
-        return out
+        return predictions_to_records(self.predict_arrays(texts), len(texts)) if texts else []
 
     # ---------------------------------------------------------------- persistence
     def save(self, directory: Path) -> Path:
@@ -218,14 +222,19 @@ def model_dir(settings: Settings | None = None) -> Path:
     return (settings or get_settings()).store_path / "models" / "sentiment"
 
 
-def load_sentiment_model(settings: Settings | None = None) -> SentimentModel | None:
-    """The trained model in the store, or None when none has been trained yet."""
+def load_sentiment_model(settings: Settings | None = None) -> SentimentModel | EncoderSentimentModel | None:
+    """The trained model in the store (stack/single-head, or the fine-tuned encoder), or None when none has
+    been trained yet."""
+    from assistant.sentiment.encoder import ENCODER_FILE, EncoderSentimentModel
+
     d = model_dir(settings)
+    if (d / ENCODER_FILE).is_file():
+        return EncoderSentimentModel.load(d)
     return SentimentModel.load(d) if (d / MODEL_FILE).is_file() else None
 
 
 # -------------------------------------------------------------------- training
-def _validate_training(texts: Sequence[str], ratings: np.ndarray, recommend: np.ndarray | None) -> None:
+def validate_training(texts: Sequence[str], ratings: np.ndarray, recommend: np.ndarray | None) -> None:
     if len(texts) != len(ratings):
         raise DataValidationError(f"{len(texts)} texts but {len(ratings)} ratings; they must match one to one.")
     if len(texts) < 20:
@@ -274,7 +283,7 @@ def train_sentiment_model(
     texts = [t if isinstance(t, str) else "" for t in texts]
     y5 = np.asarray(ratings, dtype=float)
     rec = None if recommend is None else np.asarray(recommend, dtype=int)
-    _validate_training(texts, y5, rec)
+    validate_training(texts, y5, rec)
     y5 = y5.astype(int)
     y3 = rating_to_sentiment(y5)
     say = log or (lambda *_: None)
