@@ -129,6 +129,7 @@ def test_cli_train_eval_predict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert res.exit_code == 0, res.output
     stored = load_sentiment_model()
     assert stored is not None and stored.features == "stack"  # the fast stacked model is the default
+    assert load_sentiment_model() is stored  # loaded once per saved version, not per request
     metrics = json.loads((tmp_path / "home" / "store" / "models" / "sentiment" / "metrics.json").read_text())
     assert 0.0 <= metrics["metrics"]["out_of_fold"]["acc_5_argmax"] <= 1.0
     res = runner.invoke(app, ["sentiment", "eval", "--data", str(f), *maps, "--json"])
@@ -221,4 +222,5 @@ def test_fine_tuned_encoder_trains_saves_and_serves(tmp_path: Path, monkeypatch:
                                    "--json"])
     assert res.exit_code == 0, res.output
     assert '"features": "encoder"' in res.output
+    assert load_sentiment_model() is not stored  # a new save is picked up
     get_settings.cache_clear()

@@ -28,12 +28,10 @@ from assistant.fsutil import atomic_dir
 from assistant.sentiment.model import (
     METRICS_FILE,
     SENTIMENT_LABELS,
-    macro_f1,
     predictions_to_records,
     rating_to_sentiment,
-    tune_biases,
-    tune_threshold,
 )
+from assistant.sentiment.rules import macro_f1, tune_biases, tune_threshold
 
 ENCODER_FILE = "encoder.pt"
 ENCODER = "encoder"

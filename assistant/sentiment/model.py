@@ -35,6 +35,7 @@ from assistant.sentiment.features import (
     embed_cached,
     make_tfidf,
 )
+from assistant.sentiment.rules import macro_f1, tune_biases, tune_threshold
 
 if TYPE_CHECKING:  # pragma: no cover
     from assistant.sentiment.encoder import EncoderSentimentModel
@@ -49,52 +50,6 @@ def rating_to_sentiment(ratings: np.ndarray) -> np.ndarray:
     """1-2 -> 0 (negative), 3 -> 1 (neutral), 4-5 -> 2 (positive)."""
     r = np.asarray(ratings)
     return np.where(r <= 2, 0, np.where(r == 3, 1, 2))
-
-
-def macro_f1(y: np.ndarray, pred: np.ndarray, k: int) -> float:
-    """Macro-F1 over classes 0..k-1 (fast numpy version of sklearn's, zero_division=0)."""
-    cm = np.bincount(y * k + pred, minlength=k * k).reshape(k, k).astype(float)
-    tp = np.diag(cm)
-    denom = cm.sum(axis=0) + cm.sum(axis=1)
-    f1 = np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)
-    return float(f1.mean())
-
-
-def tune_biases(logp: np.ndarray, y: np.ndarray, *, grid: np.ndarray | None = None, passes: int = 3) -> np.ndarray:
-    """Per-class additive biases on log-probabilities maximising macro-F1 (coordinate ascent).
-    ``y`` holds class positions 0..K-1 matching the columns of ``logp``."""
-    k = logp.shape[1]
-    grid = np.arange(-2.0, 2.01, 0.1) if grid is None else grid
-    bias = np.zeros(k)
-    y = np.asarray(y, dtype=int)
-
-    def score(b: np.ndarray) -> float:
-        return macro_f1(y, np.argmax(logp + b, axis=1), k)
-
-    best = score(bias)
-    for _ in range(passes):
-        improved = False
-        for j in range(1, k):  # bias of class 0 stays 0 (only differences matter)
-            for v in grid:
-                cand = bias.copy()
-                cand[j] = v
-                s = score(cand)
-                if s > best + 1e-9:
-                    best, bias, improved = s, cand, True
-        if not improved:
-            break
-    return bias
-
-
-def tune_threshold(p: np.ndarray, y: np.ndarray) -> float:
-    """Probability threshold for the positive class maximising macro-F1 of the binary decision."""
-    best_t, best = 0.5, -1.0
-    y = np.asarray(y, dtype=int)
-    for t in np.arange(0.2, 0.81, 0.02):
-        s = macro_f1(y, (p >= t).astype(int), 2)
-        if s > best + 1e-9:
-            best_t, best = float(t), s
-    return round(best_t, 2)
 
 
 def predictions_to_records(a: dict[str, np.ndarray], n: int) -> list[dict[str, Any]]:
@@ -228,9 +183,18 @@ def load_sentiment_model(settings: Settings | None = None) -> SentimentModel | E
     from assistant.sentiment.encoder import ENCODER_FILE, EncoderSentimentModel
 
     d = model_dir(settings)
-    if (d / ENCODER_FILE).is_file():
-        return EncoderSentimentModel.load(d)
-    return SentimentModel.load(d) if (d / MODEL_FILE).is_file() else None
+    for name, kind in ((ENCODER_FILE, EncoderSentimentModel), (MODEL_FILE, SentimentModel)):
+        path = d / name
+        if path.is_file():  # loaded once per saved version (the encoder takes seconds to load)
+            key = (str(path), path.stat().st_mtime_ns)
+            if key not in _LOADED:
+                _LOADED.clear()
+                _LOADED[key] = kind.load(d)
+            return _LOADED[key]
+    return None
+
+
+_LOADED: dict[tuple[str, int], Any] = {}
 
 
 # -------------------------------------------------------------------- training
