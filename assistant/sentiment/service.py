@@ -53,7 +53,8 @@ def load_labelled_reviews(path: str | Path, column_map: list[str] | None = None,
         df["recommend"] = df["recommend"].astype(int)
     return df
 
-AnyModel = SentimentModel | EncoderSentimentModel
+
+AnyModel = SentimentModel | EncoderSentimentModel  # what the store can hold
 
 
 def train_from_frame(df: pd.DataFrame, *, features: str = "auto", settings: Settings | None = None,
