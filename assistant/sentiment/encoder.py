@@ -121,7 +121,7 @@ class EncoderSentimentModel:
         """Same keys as SentimentModel.predict_arrays (``emb`` is ignored: the encoder reads the text)."""
         lp, rec = self.log_proba(texts)
         pr = np.exp(lp)
-        ps = np.stack([pr[:, :2].sum(1), pr[:, 2], pr[:, 3:].sum(1)], axis=1)
+        ps = _sentiment_proba(pr)
         lps = np.log(ps + 1e-12)
         out = {
             "rating_class": np.argmax(lp + self.rating_bias, axis=1) + 1,
@@ -178,6 +178,11 @@ class EncoderSentimentModel:
                    embedder_name=state["embedder_name"], config=config, rating_bias=state["rating_bias"],
                    sentiment_bias=state["sentiment_bias"], recommend_threshold=state["recommend_threshold"],
                    params=state["params"], metrics=state["metrics"])
+
+
+def _sentiment_proba(pr: np.ndarray) -> np.ndarray:
+    """5-class rating probabilities summed to negative (1-2) / neutral (3) / positive (4-5)."""
+    return np.stack([pr[:, :2].sum(1), pr[:, 2], pr[:, 3:].sum(1)], axis=1)
 
 
 def _holdout(n: int, groups: Sequence[Any] | np.ndarray | None, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -237,15 +242,16 @@ def train_encoder_model(texts: Sequence[str], y5: np.ndarray, recommend: np.ndar
     yv = y[val]
     model.rating_bias = tune_biases(lp, yv)
     pr = np.exp(lp)
-    lps = np.log(np.stack([pr[:, :2].sum(1), pr[:, 2], pr[:, 3:].sum(1)], axis=1) + 1e-12)
+    lps = np.log(_sentiment_proba(pr) + 1e-12)
     sv = rating_to_sentiment(yv + 1)
     model.sentiment_bias = tune_biases(lps, sv)
     if rec is not None and recommend is not None:
         model.recommend_threshold = tune_threshold(rec, np.asarray(recommend)[val])
-    f1 = macro_f1(yv, np.argmax(lp + model.rating_bias, axis=1), 5)
+    pv = np.argmax(lp + model.rating_bias, axis=1)
+    f1 = macro_f1(yv, pv, 5)
     model.params = {"features": ENCODER, **cfg.__dict__, "n_fit": int(len(fit)), "n_validation": int(len(val)),
                     "val_macro_f1_5": round(f1, 4),
-                    "val_acc_5": round(float((np.argmax(lp + model.rating_bias, axis=1) == yv).mean()), 4),
+                    "val_acc_5": round(float((pv == yv).mean()), 4),
                     "train_seconds": round(time.perf_counter() - t0, 1), "labels": list(SENTIMENT_LABELS)}
     say(f"  validation 5-class macro-F1 {f1:.4f} (macro-F1 biases)")
     return model
