@@ -19,6 +19,7 @@ from assistant.sentiment.model import (
     train_sentiment_model,
     tune_biases,
 )
+from assistant.sentiment.rules import RULES
 
 POS = ["love this dress", "perfect fit and soft fabric", "gorgeous color, great quality", "so comfortable, love it",
        "beautiful and flattering", "great value, highly recommend"]
@@ -152,6 +153,7 @@ def test_stacked_model_learns_orders_and_round_trips(tmp_path: Path) -> None:
     assert a["rating"][0] > a["rating"][1] > a["rating"][2]  # expected stars follow the order
     assert a["recommend"].tolist() == [1, 0, 0]
     assert set(model.params["oof"]) == {"acc_5_argmax", "macro_f1_5_argmax", "acc_5_biased", "macro_f1_5_biased"}
+    assert model.params["rating_rule"] in RULES and model.params["sentiment_rule"] in RULES
     model.save(tmp_path / "m")
     loaded = SentimentModel.load(tmp_path / "m")
     b = loaded.predict_arrays(probe)
@@ -205,6 +207,7 @@ def test_fine_tuned_encoder_trains_saves_and_serves(tmp_path: Path, monkeypatch:
     cfg = EncoderConfig(epochs=6, lr=2e-4, batch_size=16, max_tokens=32)
     model = train_from_frame(df, features="encoder", encoder=cfg)
     assert isinstance(model, EncoderSentimentModel) and model.params["n_validation"] > 0
+    assert model.params["rating_rule"] in RULES and model.params["sentiment_rule"] in RULES
     stored = load_sentiment_model()
     assert isinstance(stored, EncoderSentimentModel) and stored.recommend_threshold is not None
     assert (tmp_path / "home" / "store" / "models" / "sentiment" / ENCODER_FILE).is_file()

@@ -35,7 +35,7 @@ from assistant.sentiment.features import (
     embed_cached,
     make_tfidf,
 )
-from assistant.sentiment.rules import macro_f1, tune_biases, tune_threshold
+from assistant.sentiment.rules import choose_biases, macro_f1, tune_biases, tune_threshold
 
 if TYPE_CHECKING:  # pragma: no cover
     from assistant.sentiment.encoder import EncoderSentimentModel
@@ -111,8 +111,8 @@ class SentimentModel:
         return self.stack(x) if self.stack is not None else x
 
     def predict_arrays(self, texts: Sequence[str], emb: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Vectorised predictions: rating_class (1-5; per-class biases tuned for macro-F1), rating (expected
-        value), sentiment (0/1/2, macro-F1 biases), sentiment_proba (n x 3), the plain most-likely classes
+        """Vectorised predictions: rating_class (1-5; the decision rule chosen for macro-F1 at training, see
+        rules.choose_biases), rating (expected value), sentiment (0/1/2, same), sentiment_proba (n x 3), the plain most-likely classes
         rating_class_argmax / sentiment_argmax (the max-accuracy rule), recommend_proba and recommend
         (when the model has that head)."""
         x = self.featurize(texts, emb)
@@ -350,10 +350,11 @@ def _train_stacked(texts: list[str], y5: np.ndarray, rec: np.ndarray | None, gro
     fit = fit_stack(tfidf.transform(texts), y5, rec_ok, g, seed=seed, log=log)
     classes5 = np.asarray(fit.rating_head.classes_, dtype=int)
     pos5 = np.searchsorted(classes5, y5)
-    r_bias = tune_biases(fit.oof_rating_logp, pos5)
+    rule5, r_bias, cv5 = choose_biases(fit.oof_rating_logp, pos5, np.bincount(pos5) / len(pos5), groups=g, seed=seed)
     y3 = rating_to_sentiment(y5)
     pos3 = np.searchsorted(np.asarray(fit.sentiment_head.classes_, dtype=int), y3)
-    s_bias = tune_biases(fit.oof_sentiment_logp, pos3)
+    rule3, s_bias, cv3 = choose_biases(fit.oof_sentiment_logp, pos3, np.bincount(pos3) / len(pos3), groups=g,
+                                       seed=seed)
     r_thr = tune_threshold(fit.oof_recommend_p, rec_ok) if rec_ok is not None and fit.oof_recommend_p is not None \
         else 0.5
     k5 = len(classes5)
@@ -362,13 +363,14 @@ def _train_stacked(texts: list[str], y5: np.ndarray, rec: np.ndarray | None, gro
            "acc_5_biased": float(((fit.oof_rating_logp + r_bias).argmax(1) == pos5).mean()),
            "macro_f1_5_biased": macro_f1(pos5, (fit.oof_rating_logp + r_bias).argmax(1), k5)}
     log(f"  stack out-of-fold: 5-class acc {oof['acc_5_argmax']:.4f} / macro-F1 {oof['macro_f1_5_argmax']:.4f} "
-        f"(argmax); acc {oof['acc_5_biased']:.4f} / macro-F1 {oof['macro_f1_5_biased']:.4f} (macro-F1 biases)")
+        f"(argmax); acc {oof['acc_5_biased']:.4f} / macro-F1 {oof['macro_f1_5_biased']:.4f} ({rule5} rule)")
     return SentimentModel(
         embedder_name=get_settings().embedding_model, features=STACK, tfidf=tfidf, rating_head=fit.rating_head,
         sentiment_head=fit.sentiment_head, recommend_head=fit.recommend_head, rating_bias=r_bias,
         sentiment_bias=s_bias, recommend_threshold=r_thr, stack=fit.features,
         params={"C": LEVEL1_C, "meta_C": META_C, "class_weight": None, "val_macro_f1_5": round(oof["macro_f1_5_biased"], 4),
                 "oof": {k: round(v, 4) for k, v in oof.items()}, "trials": [], "n_train": len(texts),
+                "rating_rule": rule5, "sentiment_rule": rule3, "rule_macro_f1_5": cv5, "rule_macro_f1_3": cv3,
                 "rating_bias": [round(float(b), 2) for b in r_bias],
                 "sentiment_bias": [round(float(b), 2) for b in s_bias], "recommend_threshold": r_thr},
     )

@@ -9,8 +9,9 @@ on the whole text also "would recommend" (rating and recommending are strongly l
 regression of the star value: 29 columns (28 without recommend labels).
 Level 2: small logistic regressions on those columns for the 5-class rating, the 3-class sentiment and
 "would recommend". Level-2 training rows are out-of-fold level-1 outputs (GroupKFold by product when groups
-are given), so the meta heads learn how much to trust each level-1 head on unseen products. Per-class
-biases (max macro-F1) and the recommend threshold are tuned on out-of-fold level-2 predictions.
+are given), so the meta heads learn how much to trust each level-1 head on unseen products. The decision
+rule (argmax, a prior adjustment or per-class biases: rules.choose_biases, for macro-F1) and the recommend
+threshold are chosen on out-of-fold level-2 predictions.
 
 Inference: three sparse transforms + ~30 sparse dot products + tiny dense models, ~1,000+ reviews/s on one
 CPU core. Choices (views, heads, C, n-gram ranges) were made on a grouped validation split of the
