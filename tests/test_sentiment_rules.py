@@ -47,3 +47,10 @@ def test_choose_biases_without_groups_splits_rows() -> None:
     logp, y, prior, _ = _skewed(200, seed=3)
     name, b, _ = choose_biases(logp, y, prior, repeats=5)
     assert name in RULES and b.shape == (2,)
+
+
+def test_prior_adjustment_gives_an_unseen_class_no_extra_boost() -> None:
+    logp, y, prior, _ = _skewed()
+    logp3 = np.column_stack([logp, np.full(len(y), np.log(1e-3))])
+    b = prior_adjustment(logp3, y, np.append(prior, 0.0))
+    assert b[2] == max(b[:2])  # treated like the rarest seen class, not as infinitely rare

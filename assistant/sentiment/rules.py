@@ -58,7 +58,9 @@ def prior_adjustment(logp: np.ndarray, y: np.ndarray, prior: np.ndarray, *,
     maximises macro-F1. One parameter instead of one per class, so it overfits a small held-out set less."""
     k = logp.shape[1]
     y = np.asarray(y, dtype=int)
-    shift = -np.log(np.clip(np.asarray(prior, dtype=float), 1e-6, None))
+    p = np.asarray(prior, dtype=float)
+    p = np.where(p > 0, p, p[p > 0].min() if (p > 0).any() else 1.0)  # a class never seen: no boost of its own
+    shift = -np.log(p)
     taus = np.arange(0.0, 1.51, 0.05) if taus is None else taus
     best = max(taus, key=lambda t: (macro_f1(y, np.argmax(logp + t * shift, axis=1), k), -t))
     return float(best) * shift
