@@ -112,9 +112,9 @@ class SentimentModel:
 
     def predict_arrays(self, texts: Sequence[str], emb: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Vectorised predictions: rating_class (1-5; the decision rule chosen for macro-F1 at training, see
-        rules.choose_biases), rating (expected value), sentiment (0/1/2, same), sentiment_proba (n x 3), the plain most-likely classes
-        rating_class_argmax / sentiment_argmax (the max-accuracy rule), recommend_proba and recommend
-        (when the model has that head)."""
+        rules.choose_biases), rating (expected value), sentiment (0/1/2, same), sentiment_proba (n x 3),
+        the plain most-likely classes rating_class_argmax / sentiment_argmax (the max-accuracy rule),
+        recommend_proba and recommend (when the model has that head)."""
         x = self.featurize(texts, emb)
         pr = self.rating_head.predict_proba(x)
         classes = np.asarray(self.rating_head.classes_, dtype=float)
