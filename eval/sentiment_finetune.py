@@ -72,7 +72,7 @@ def main() -> None:
     if args.limit:
         tr, te = tr[:args.limit], te[:args.limit]
     t_tr, t_te = [texts[i] for i in tr], [texts[i] for i in te]
-    print(f"dataset: {path}; train {len(tr)} reviews (10% of its products hold out for the biases) / "
+    print(f"dataset: {path}; train {len(tr)} reviews (10% of its products held out to choose the decision rule) / "
           f"test {len(te)} reviews of unseen products")
 
     def report(name: str, p5: np.ndarray, p3: np.ndarray, pr: np.ndarray | None) -> None:
