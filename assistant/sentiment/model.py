@@ -350,11 +350,10 @@ def _train_stacked(texts: list[str], y5: np.ndarray, rec: np.ndarray | None, gro
     fit = fit_stack(tfidf.transform(texts), y5, rec_ok, g, seed=seed, log=log)
     classes5 = np.asarray(fit.rating_head.classes_, dtype=int)
     pos5 = np.searchsorted(classes5, y5)
-    rule5, r_bias, cv5 = choose_biases(fit.oof_rating_logp, pos5, np.bincount(pos5) / len(pos5), groups=g, seed=seed)
+    rule5, r_bias, cv5 = choose_biases(fit.oof_rating_logp, pos5, groups=g, seed=seed)
     y3 = rating_to_sentiment(y5)
     pos3 = np.searchsorted(np.asarray(fit.sentiment_head.classes_, dtype=int), y3)
-    rule3, s_bias, cv3 = choose_biases(fit.oof_sentiment_logp, pos3, np.bincount(pos3) / len(pos3), groups=g,
-                                       seed=seed)
+    rule3, s_bias, cv3 = choose_biases(fit.oof_sentiment_logp, pos3, groups=g, seed=seed)
     r_thr = tune_threshold(fit.oof_recommend_p, rec_ok) if rec_ok is not None and fit.oof_recommend_p is not None \
         else 0.5
     k5 = len(classes5)

@@ -69,10 +69,12 @@ def prior_adjustment(logp: np.ndarray, y: np.ndarray, prior: np.ndarray, *,
 RULES = ("argmax", "prior", "biases")  # simplest first: a tie keeps the simpler rule
 
 
-def choose_biases(logp: np.ndarray, y: np.ndarray, prior: np.ndarray, *, groups: np.ndarray | None = None,
-                  repeats: int = 20, seed: int = 0) -> tuple[str, np.ndarray, dict[str, float]]:
+def choose_biases(logp: np.ndarray, y: np.ndarray, prior: np.ndarray | None = None, *,
+                  groups: np.ndarray | None = None, repeats: int = 20,
+                  seed: int = 0) -> tuple[str, np.ndarray, dict[str, float]]:
     """The decision rule of a classifier, chosen on its held-out predictions ``logp``: plain argmax, logit
-    adjustment by the class ``prior`` (prior_adjustment) or free per-class biases (tune_biases).
+    adjustment by the class ``prior`` (prior_adjustment; default: the class shares of ``y``) or free per-class
+    biases (tune_biases).
 
     Each rule is tuned on a random half of the products (``groups``; rows without them) and scored by
     macro-F1 on the other half, ``repeats`` times; the best mean wins and is tuned again on all rows.
@@ -80,10 +82,12 @@ def choose_biases(logp: np.ndarray, y: np.ndarray, prior: np.ndarray, *, groups:
     reviews can cost accuracy and gain no macro-F1 on new products; this check keeps them only when they pay."""
     y = np.asarray(y, dtype=int)
     k = logp.shape[1]
+    if prior is None:
+        prior = np.bincount(y, minlength=k) / len(y)
     tuners = {"argmax": lambda lp, yy: np.zeros(k), "prior": lambda lp, yy: prior_adjustment(lp, yy, prior),
               "biases": tune_biases}
-    units = np.unique(groups) if groups is not None else np.arange(len(y))
     member = np.asarray(groups) if groups is not None else np.arange(len(y))
+    units = np.unique(member)
     rng = np.random.default_rng(seed)
     totals = dict.fromkeys(RULES, 0.0)
     for _ in range(repeats):
