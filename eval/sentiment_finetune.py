@@ -51,6 +51,11 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--layers", type=int, default=0, help="keep only the first N encoder layers (0: all 6)")
     ap.add_argument("--limit", type=int, default=0, help="smoke run: at most N train and N test reviews")
+    ap.add_argument("--student", action="store_true",
+                    help="also distil the encoder into the fast CNN student (`--features distilled`) and score it")
+    ap.add_argument("--teacher", type=Path, default=None,
+                    help="reuse an encoder model saved by an earlier run (a store's models/sentiment folder, trained "
+                         "on this train part) instead of training one")
     args = ap.parse_args()
 
     import torch
@@ -61,6 +66,7 @@ def main() -> None:
     from assistant.sentiment.encoder import EncoderConfig, EncoderSentimentModel, train_encoder_model
     from assistant.sentiment.features import make_tfidf
     from assistant.sentiment.model import rating_to_sentiment
+    from assistant.sentiment.student import StudentSentimentModel, train_student_model
 
     torch.set_num_threads(args.threads)
     path, df, texts, _ = load_clothing_reviews(args.data)
@@ -89,22 +95,36 @@ def main() -> None:
 
     cfg = EncoderConfig(epochs=args.epochs, max_tokens=args.max_tokens, layers=args.layers)
     t0 = time.perf_counter()
-    model = train_encoder_model(t_tr, y5[tr], rec[tr], groups=groups[tr], config=cfg, log=print)
+    if args.teacher:
+        model = EncoderSentimentModel.load(args.teacher)
+        print(f"encoder loaded from {args.teacher} (trained in {model.params.get('train_seconds')}s)")
+    else:
+        model = train_encoder_model(t_tr, y5[tr], rec[tr], groups=groups[tr], config=cfg, log=print)
     train_s = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory() as tmp:
-        loaded = EncoderSentimentModel.load(model.save(Path(tmp) / "sentiment"))
-    t1 = time.perf_counter()
-    a = loaded.predict_arrays(t_te)
-    rate = len(te) / (time.perf_counter() - t1)
-
     print(f"\nTEST ({len(te)} reviews of unseen products)")
     report("baseline TF-IDF + LR", base[0], base[1], base[2])
-    name = f"fine-tuned MiniLM-L6 ({args.layers or 6} layers, {args.max_tokens} tokens)"
-    report(f"{name}, argmax", a["rating_class_argmax"], a["sentiment_argmax"], None)
-    report(f"{name}, chosen rule", a["rating_class"], a["sentiment"], a.get("recommend"))
-    print(f"training {train_s:.0f}s; inference {rate:.0f} reviews/s ({args.threads} threads, "
-          f"{next(loaded.net.parameters()).dtype})")
+    with tempfile.TemporaryDirectory() as tmp:
+        loaded = EncoderSentimentModel.load(model.save(Path(tmp) / "sentiment"))
+    name = f"fine-tuned MiniLM-L6 ({model.config.layers or 6} layers, {model.config.max_tokens} tokens)"
+    _score(loaded, name, t_te, report, f"training {train_s:.0f}s", args.threads)
+    if args.student:
+        t0 = time.perf_counter()
+        student = train_student_model(t_tr, y5[tr], rec[tr], teacher=loaded, groups=groups[tr], log=print)
+        train_s = time.perf_counter() - t0
+        with tempfile.TemporaryDirectory() as tmp:
+            loaded_student = StudentSentimentModel.load(student.save(Path(tmp) / "sentiment"))
+        _score(loaded_student, "distilled CNN student", t_te, report, f"distilling {train_s:.0f}s", args.threads)
     print("reference: BERT-base 5-class accuracy 0.68 / macro-F1 0.56; target >= 500 reviews/s on CPU")
+
+
+def _score(model: object, name: str, texts: list[str], report: object, trained: str, threads: int) -> None:
+    t1 = time.perf_counter()
+    a = model.predict_arrays(texts)  # type: ignore[attr-defined]
+    rate = len(texts) / (time.perf_counter() - t1)
+    report(f"{name}, argmax", a["rating_class_argmax"], a["sentiment_argmax"], None)  # type: ignore[operator]
+    report(f"{name}, chosen rule", a["rating_class"], a["sentiment"], a.get("recommend"))  # type: ignore[operator]
+    dtype = next(model.net.parameters()).dtype  # type: ignore[attr-defined]
+    print(f"  {trained}; inference {rate:.0f} reviews/s ({threads} threads, {dtype}, tokenisation included)")
 
 
 if __name__ == "__main__":

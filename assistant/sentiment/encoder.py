@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -85,13 +85,15 @@ class EncoderSentimentModel:
     net: Any
     tokenizer: Any
     embedder_name: str
-    config: EncoderConfig
+    config: Any  # EncoderConfig, or the student's StudentConfig (both have max_tokens)
     rating_bias: np.ndarray
     sentiment_bias: np.ndarray
     recommend_threshold: float | None
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     features: str = ENCODER
+    FILE: ClassVar[str] = ENCODER_FILE
+    BATCH: ClassVar[int] = 128  # reviews per inference batch
 
     def _batches(self, texts: Sequence[str], size: int) -> Iterator[tuple[np.ndarray, Any, Any]]:
         order = np.argsort([len(t) for t in texts], kind="stable")  # length-sorted: little padding
@@ -112,7 +114,7 @@ class EncoderSentimentModel:
         self.net.eval()
         fp32 = next(self.net.parameters()).dtype == torch.float32  # just trained: autocast where bf16 is fast
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=fp32 and cpu_has_fast_bf16()):
-            for part, ids, mask in self._batches(texts, 128):
+            for part, ids, mask in self._batches(texts, self.BATCH):
                 r, c = self.net(ids, mask)
                 lp[part] = torch.log_softmax(r.float(), -1).numpy()
                 if rec is not None:
@@ -152,27 +154,36 @@ class EncoderSentimentModel:
                      "config": self.config.__dict__, "rating_bias": self.rating_bias,
                      "sentiment_bias": self.sentiment_bias, "recommend_threshold": self.recommend_threshold,
                      "params": self.params, "metrics": self.metrics}
-            torch.save(state, tmp / ENCODER_FILE)
+            torch.save(state, tmp / self.FILE)
             self.tokenizer.save_pretrained(tmp / "tokenizer")
-            meta = {"embedder": self.embedder_name, "features": ENCODER, "params": self.params,
+            meta = {"embedder": self.embedder_name, "features": self.features, "params": self.params,
                     "metrics": self.metrics, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
             (tmp / METRICS_FILE).write_text(json.dumps(meta, indent=2, default=float))
         return Path(directory)
 
+    def word_embeddings(self) -> np.ndarray:
+        """The (fine-tuned) word-piece embedding table, vocabulary x hidden size, as float32."""
+        return self.net.encoder.embeddings.word_embeddings.weight.detach().float().numpy().copy()
+
     @classmethod
-    def load(cls, directory: Path) -> EncoderSentimentModel:
+    def _rebuild(cls, state: dict[str, Any]) -> tuple[Any, Any]:
+        """(config, untrained network) for a saved state; subclasses build their own network."""
+        config = EncoderConfig(**state["config"])
+        return config, _network(state["embedder_name"], config.layers, "recommend.weight" in state["net"])
+
+    @classmethod
+    def load(cls, directory: Path) -> Self:
         torch = require("torch")
         from transformers import AutoTokenizer
 
         from assistant.index.embedder import cpu_has_fast_bf16
 
-        path = Path(directory) / ENCODER_FILE
+        path = Path(directory) / cls.FILE
         if not path.is_file():
-            raise ModelNotFoundError(f"No encoder sentiment model at {path}; train one with "
-                                     "`assistant sentiment train --features encoder`.")
+            raise ModelNotFoundError(f"No {cls.features} sentiment model at {path}; train one with "
+                                     f"`assistant sentiment train --features {cls.features}`.")
         state = torch.load(path, weights_only=False)
-        config = EncoderConfig(**state["config"])
-        net = _network(state["embedder_name"], config.layers, "recommend.weight" in state["net"])
+        config, net = cls._rebuild(state)
         net.load_state_dict(state["net"])
         if cpu_has_fast_bf16():  # ~2.2x faster than fp32 on AVX512-BF16 CPUs
             net = net.to(torch.bfloat16)
@@ -240,22 +251,29 @@ def train_encoder_model(texts: Sequence[str], y5: np.ndarray, recommend: np.ndar
             sched.step()
             opt.zero_grad()
         say(f"  epoch {epoch + 1}/{cfg.epochs} done ({time.perf_counter() - t0:.0f}s, {len(fit_texts)} reviews)")
+    choose_rules(model, texts, y, recommend, fit, val, groups)
+    model.params.update({"features": ENCODER, **cfg.__dict__, "n_fit": int(len(fit)), "n_validation": int(len(val)),
+                         "train_seconds": round(time.perf_counter() - t0, 1), "labels": list(SENTIMENT_LABELS)})
+    f1, rule5, rule3 = model.params["val_macro_f1_5"], model.params["rating_rule"], model.params["sentiment_rule"]
+    say(f"  validation 5-class macro-F1 {f1:.4f} ({rule5} rule; sentiment: {rule3})")
+    return model
+
+
+def choose_rules(model: EncoderSentimentModel, texts: list[str], y: np.ndarray, recommend: np.ndarray | None,
+                 fit: np.ndarray, val: np.ndarray, groups: Sequence[Any] | np.ndarray | None) -> None:
+    """Set ``model``'s decision rules (rules.choose_biases, for macro-F1) and recommend threshold from its
+    predictions on the held-out rows ``val``; the class priors come from the ``fit`` rows (``y``: 0-4)."""
     lp, rec = model.log_proba([texts[i] for i in val])
     yv = y[val]
     gv = None if groups is None else np.asarray(groups)[val]
     rule5, model.rating_bias, cv5 = choose_biases(lp, yv, np.bincount(y[fit], minlength=5) / len(fit), groups=gv)
-    lps = np.log(_sentiment_proba(np.exp(lp)) + 1e-12)
     y3 = rating_to_sentiment(y + 1)
+    lps = np.log(_sentiment_proba(np.exp(lp)) + 1e-12)
     rule3, model.sentiment_bias, cv3 = choose_biases(lps, y3[val], np.bincount(y3[fit], minlength=3) / len(fit),
                                                      groups=gv)
     if rec is not None and recommend is not None:
         model.recommend_threshold = tune_threshold(rec, np.asarray(recommend)[val])
     pv = np.argmax(lp + model.rating_bias, axis=1)
-    f1 = macro_f1(yv, pv, 5)
-    model.params = {"features": ENCODER, **cfg.__dict__, "n_fit": int(len(fit)), "n_validation": int(len(val)),
-                    "rating_rule": rule5, "sentiment_rule": rule3, "rule_macro_f1_5": cv5, "rule_macro_f1_3": cv3,
-                    "val_macro_f1_5": round(f1, 4),
-                    "val_acc_5": round(float((pv == yv).mean()), 4),
-                    "train_seconds": round(time.perf_counter() - t0, 1), "labels": list(SENTIMENT_LABELS)}
-    say(f"  validation 5-class macro-F1 {f1:.4f} ({rule5} rule; sentiment: {rule3})")
-    return model
+    model.params = {"rating_rule": rule5, "sentiment_rule": rule3, "rule_macro_f1_5": cv5,
+                    "rule_macro_f1_3": cv3, "val_macro_f1_5": round(macro_f1(yv, pv, 5), 4),
+                    "val_acc_5": round(float((pv == yv).mean()), 4)}

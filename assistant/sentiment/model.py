@@ -178,12 +178,15 @@ def model_dir(settings: Settings | None = None) -> Path:
 
 
 def load_sentiment_model(settings: Settings | None = None) -> SentimentModel | EncoderSentimentModel | None:
-    """The trained model in the store (stack/single-head, or the fine-tuned encoder), or None when none has
-    been trained yet."""
+    """The trained model in the store (stack/single-head, the fine-tuned encoder or its distilled student), or
+    None when none has been trained yet."""
     from assistant.sentiment.encoder import ENCODER_FILE, EncoderSentimentModel
+    from assistant.sentiment.student import STUDENT_FILE, StudentSentimentModel
 
     d = model_dir(settings)
-    for name, kind in ((ENCODER_FILE, EncoderSentimentModel), (MODEL_FILE, SentimentModel)):
+    kinds: tuple[tuple[str, Any], ...] = ((STUDENT_FILE, StudentSentimentModel), (ENCODER_FILE, EncoderSentimentModel),
+                                          (MODEL_FILE, SentimentModel))
+    for name, kind in kinds:
         path = d / name
         if path.is_file():  # loaded once per saved version (the encoder takes seconds to load)
             key = (str(path), path.stat().st_mtime_ns)
