@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.errors import DataValidationError
+from assistant.sentiment.model import load_sentiment_model
 from assistant.sentiment.rules import RULES
 from assistant.sentiment.student import (
     STUDENT,
@@ -99,8 +100,8 @@ def test_student_learns_the_teachers_judgement_and_round_trips(tmp_path: Path) -
     assert (out["rating_class"] == y_new).mean() >= 0.9
     assert (out["recommend"] == rec_new).mean() >= 0.9
 
-    loaded = StudentSentimentModel.load(model.save(tmp_path / "sentiment"))
-    assert (tmp_path / "sentiment" / STUDENT_FILE).is_file()
+    loaded = load_sentiment_model(directory=model.save(tmp_path / "sentiment"))
+    assert isinstance(loaded, StudentSentimentModel) and (tmp_path / "sentiment" / STUDENT_FILE).is_file()
     again = loaded.predict_arrays(new)
     assert (again["rating_class"] == out["rating_class"]).mean() >= 0.95  # bf16 weights where the CPU is fast
     assert loaded.params["n_fit"] == n_fit and loaded.config == cfg
@@ -116,7 +117,6 @@ def test_distilled_model_trains_from_the_real_encoder_and_serves(tmp_path: Path,
     from assistant.cli.main import app
     from assistant.config import get_settings
     from assistant.sentiment.encoder import ENCODER_FILE, EncoderConfig
-    from assistant.sentiment.model import load_sentiment_model
     from assistant.sentiment.service import predict_texts, train_from_frame
 
     monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))

@@ -11,7 +11,8 @@ Measured (eval/sentiment_finetune.py, clothing reviews, products unseen in train
 0.6984 / macro-F1 0.5480 (argmax, the rule chosen; free per-class biases gave 0.6570 / 0.5453); 3-class
 0.8518 / 0.7065 (prior adjustment); recommend 0.9251 / F1 0.9536; 93-123 reviews/s on 2 CPU cores after
 30-35 minutes of training. The default stack: ~1,200 reviews/s, 0.6734 / 0.4937 (argmax), 0.6656 / 0.5098
-(its chosen rule, a prior adjustment).
+(its chosen rule, a prior adjustment). `--features distilled` teaches this encoder to a CNN that runs
+~10x faster (assistant.sentiment.student: 0.6854 / 0.5016 argmax, 0.6693 / 0.5384 chosen rule).
 """
 
 from __future__ import annotations
@@ -245,11 +246,7 @@ def train_encoder_model(texts: Sequence[str], y5: np.ndarray, recommend: np.ndar
             loss = torch.nn.functional.cross_entropy(r.float(), torch.as_tensor(y[rows]))
             if rec_t is not None:
                 loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(c.float(), rec_t[rows])
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
+            optimizer_step(loss, net, opt, sched)
         say(f"  epoch {epoch + 1}/{cfg.epochs} done ({time.perf_counter() - t0:.0f}s, {len(fit_texts)} reviews)")
     choose_rules(model, texts, y, recommend, fit, val, groups)
     model.params.update({"features": ENCODER, **cfg.__dict__, "n_fit": int(len(fit)), "n_validation": int(len(val)),
@@ -257,6 +254,15 @@ def train_encoder_model(texts: Sequence[str], y5: np.ndarray, recommend: np.ndar
     f1, rule5, rule3 = model.params["val_macro_f1_5"], model.params["rating_rule"], model.params["sentiment_rule"]
     say(f"  validation 5-class macro-F1 {f1:.4f} ({rule5} rule; sentiment: {rule3})")
     return model
+
+
+def optimizer_step(loss: Any, net: Any, opt: Any, sched: Any) -> None:
+    """Backpropagate ``loss``, clip gradients at norm 1, step the optimiser and the schedule."""
+    loss.backward()
+    require("torch").nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad()
 
 
 def choose_rules(model: EncoderSentimentModel, texts: list[str], y: np.ndarray, recommend: np.ndarray | None,

@@ -4,7 +4,8 @@ positive) and, when the training data has it, "would recommend".
 Default (features "stack", what `assistant sentiment train` fits): TF-IDF views of the whole review and of
 its first / last sentence with stacked ordinal heads (assistant.sentiment.stack), ~1,400 reviews/s on one
 CPU core. The single-head alternatives below use sentence embeddings (packaged MiniLM) and/or TF-IDF +
-logistic regression.
+logistic regression. Opt-in neural models: the fine-tuned MiniLM encoder (assistant.sentiment.encoder,
+features "encoder") and the CNN it teaches (assistant.sentiment.student, features "distilled").
 
 The feature set, C and class weighting are chosen on a validation split of the TRAINING data (grouped by
 product when groups are given, so no product is in both parts); per-class biases (3/5-class) and the
@@ -177,13 +178,14 @@ def model_dir(settings: Settings | None = None) -> Path:
     return (settings or get_settings()).store_path / "models" / "sentiment"
 
 
-def load_sentiment_model(settings: Settings | None = None) -> SentimentModel | EncoderSentimentModel | None:
+def load_sentiment_model(settings: Settings | None = None, *,
+                         directory: Path | None = None) -> SentimentModel | EncoderSentimentModel | None:
     """The trained model in the store (stack/single-head, the fine-tuned encoder or its distilled student), or
-    None when none has been trained yet."""
+    None when none has been trained yet. ``directory``: a model folder elsewhere (default: the store's)."""
     from assistant.sentiment.encoder import ENCODER_FILE, EncoderSentimentModel
     from assistant.sentiment.student import STUDENT_FILE, StudentSentimentModel
 
-    d = model_dir(settings)
+    d = Path(directory) if directory is not None else model_dir(settings)
     kinds: tuple[tuple[str, Any], ...] = ((STUDENT_FILE, StudentSentimentModel), (ENCODER_FILE, EncoderSentimentModel),
                                           (MODEL_FILE, SentimentModel))
     for name, kind in kinds:
