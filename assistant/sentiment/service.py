@@ -66,8 +66,8 @@ def train_from_frame(df: pd.DataFrame, *, features: str = "auto", settings: Sett
     among the single-head feature sets (emb, tfidf, emb+tfidf) on a validation split; or one of those;
     "encoder" = fine-tune the packaged MiniLM (more accurate, ~12x slower, ~40 min on 2 cores for 20k
     reviews; ``encoder`` sets its recipe); "distilled" = fine-tune that encoder, then distil it into a small
-    CNN (``student``'s recipe) that runs about as fast as the stack and is about as accurate as the encoder
-    (~70 min on 2 cores for 20k reviews); only the student is saved."""
+    CNN (``student``'s recipe) that runs about as fast as the stack and is more accurate than it, though less
+    than the encoder (~70 min on 2 cores for 20k reviews); only the student is saved."""
     settings = settings or get_settings()
     choices = ("auto", STACK, "select", *FEATURE_SETS, ENCODER, STUDENT)
     if features not in choices:
