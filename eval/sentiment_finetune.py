@@ -110,8 +110,11 @@ def main() -> None:
     train_s = time.perf_counter() - t0
     print(f"\nTEST ({len(te)} reviews of unseen products)")
     report("baseline TF-IDF + LR", base[0], base[1], base[2])
-    with tempfile.TemporaryDirectory() as tmp:
-        loaded = EncoderSentimentModel.load(model.save(Path(tmp) / "sentiment"))
+    if args.teacher:
+        loaded = model  # already as the service loads it
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            loaded = EncoderSentimentModel.load(model.save(Path(tmp) / "sentiment"))
     name = f"fine-tuned MiniLM-L6 ({model.config.layers or 6} layers, {model.config.max_tokens} tokens)"
     _score(loaded, name, t_te, report, f"training {train_s:.0f}s", args.threads)
     if args.student:

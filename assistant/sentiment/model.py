@@ -362,10 +362,9 @@ def _train_stacked(texts: list[str], y5: np.ndarray, rec: np.ndarray | None, gro
     r_thr = tune_threshold(fit.oof_recommend_p, rec_ok) if rec_ok is not None and fit.oof_recommend_p is not None \
         else 0.5
     k5 = len(classes5)
-    oof = {"acc_5_argmax": float((fit.oof_rating_logp.argmax(1) == pos5).mean()),
-           "macro_f1_5_argmax": macro_f1(pos5, fit.oof_rating_logp.argmax(1), k5),
-           "acc_5_biased": float(((fit.oof_rating_logp + r_bias).argmax(1) == pos5).mean()),
-           "macro_f1_5_biased": macro_f1(pos5, (fit.oof_rating_logp + r_bias).argmax(1), k5)}
+    plain, biased = fit.oof_rating_logp.argmax(1), (fit.oof_rating_logp + r_bias).argmax(1)
+    oof = {"acc_5_argmax": float((plain == pos5).mean()), "macro_f1_5_argmax": macro_f1(pos5, plain, k5),
+           "acc_5_biased": float((biased == pos5).mean()), "macro_f1_5_biased": macro_f1(pos5, biased, k5)}
     log(f"  stack out-of-fold: 5-class acc {oof['acc_5_argmax']:.4f} / macro-F1 {oof['macro_f1_5_argmax']:.4f} "
         f"(argmax); acc {oof['acc_5_biased']:.4f} / macro-F1 {oof['macro_f1_5_biased']:.4f} ({rule5} rule)")
     return SentimentModel(

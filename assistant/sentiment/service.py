@@ -82,10 +82,11 @@ def train_from_frame(df: pd.DataFrame, *, features: str = "auto", settings: Sett
     rec = df["recommend"].to_numpy(int) if "recommend" in df.columns else None
     if features in (ENCODER, STUDENT):
         validate_training(texts, df["rating"].to_numpy(float), rec)
-        teacher = train_encoder_model(texts, df["rating"].to_numpy(int), rec, groups=groups, config=encoder,
+        y5 = df["rating"].to_numpy(int)
+        teacher = train_encoder_model(texts, y5, rec, groups=groups, config=encoder,
                                       embedder_name=settings.embedding_model, log=log)
         enc = teacher if features == ENCODER else train_student_model(
-            texts, df["rating"].to_numpy(int), rec, teacher=teacher, groups=groups, config=student, log=log)
+            texts, y5, rec, teacher=teacher, groups=groups, config=student, log=log)
         enc.metrics = {"validation_macro_f1_5": enc.params["val_macro_f1_5"], "n_train": len(texts),
                        "features": features}
         if features == STUDENT:
