@@ -19,6 +19,15 @@ training; teacher: argmax 0.6984 / macro-F1 0.5480, 92-120 reviews/s): 5-class a
 ~1,200 reviews/s on one core. Probes with the same network (float32, rule chosen the same way): true labels
 only 0.6470 / 0.5181 (argmax 0.6714 / 0.4904); teacher without augmented copies 0.6686 / 0.5305 (argmax
 0.6757 / 0.4956); so the augmented copies bring most of the accuracy.
+
+Tried and not adopted (same probes, chosen rule / argmax; none moved past the run-to-run noise, ~0.01 F1):
+6/6/2 more augmented copies of the 1/2/3-star reviews 0.6828 / 0.5281 (argmax 0.6848 / 0.5101); those copies
+taught by the mean of two encoders (another initialisation and data order; the mean itself 0.6975 / 0.5404
+argmax, 0.7003 / 0.5593 with a quarter prior adjustment, ~50 reviews/s) 0.6790 / 0.5396 (argmax 0.6859 /
+0.5047); a second, dilated convolution on top 0.6835 / 0.5304 (argmax 0.6889 / 0.5122, ~25% slower);
+averaging two students of the same teacher 0.6779 / 0.5361 (argmax 0.6852 / 0.5031). The student follows its
+teacher's probabilities closely (KL ~0.07) but not its 1- and 2-star calls (F1 0.37-0.41 / 0.32-0.36 vs the
+teacher's 0.48 / 0.41): a stronger teacher, not more of the same student, is what is left to try.
 """
 
 from __future__ import annotations
