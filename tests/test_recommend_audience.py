@@ -132,3 +132,18 @@ def test_recommend_audience_tool_reads_the_catalog(monkeypatch, tmp_path) -> Non
     bad = CliRunner().invoke(app, ["recommend", "audience"])
     assert bad.exit_code == 2 and "product_id" in bad.output
     get_settings.cache_clear()
+
+
+def test_fit_runs_blas_single_threaded_without_implicit_warning(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """implicit warns (and slows ~10x) when a BLAS pool runs beside its own threads; fit limits BLAS to 1."""
+    import warnings
+
+    import implicit.utils
+    from threadpoolctl import threadpool_limits
+
+    monkeypatch.setattr(implicit.utils, "_checked_blas_config", False)
+    tx, products = _data()
+    with threadpool_limits(2, "blas"), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = build_recommender(tx, products, FakeEmbedder(), factors=4, iterations=2)
+    assert model.user_factors.shape[0] == tx["customer_id"].nunique()

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,7 +98,6 @@ class HybridRecommender:
         ``item_texts`` {product_id: text}. ``item_embeddings`` may pass precomputed vectors."""
         from scipy import sparse
 
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         als_mod = require("implicit.als", "implicit")
         inter = interactions(transactions)
         customers = sorted(inter["customer_id"].unique().tolist())
@@ -111,10 +109,13 @@ class HybridRecommender:
         conf = 1.0 + alpha * np.log1p(inter["n"].to_numpy(float))
         ui = sparse.csr_matrix((conf.astype(np.float32), (rows, cols)), shape=(len(customers), len(items)))
         k = max(2, min(factors, len(items) - 1, len(customers) - 1))
-        model = als_mod.AlternatingLeastSquares(factors=k, regularization=regularization, iterations=iterations,
-                                                random_state=seed, num_threads=1, calculate_training_loss=False,
-                                                use_gpu=False)
-        model.fit(ui, show_progress=False)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, "blas"):  # implicit's ALS runs its own threads; a BLAS pool would fight them
+            model = als_mod.AlternatingLeastSquares(factors=k, regularization=regularization, iterations=iterations,
+                                                    random_state=seed, num_threads=1, calculate_training_loss=False,
+                                                    use_gpu=False)
+            model.fit(ui, show_progress=False)
         uf = np.asarray(model.user_factors, dtype=np.float32)
         itf = np.asarray(model.item_factors, dtype=np.float32)
 
