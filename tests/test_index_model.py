@@ -8,12 +8,26 @@ import numpy as np
 import pytest
 from fixtures.index.fakes import products_frame, reviews_frame
 
-from assistant.index.embedder import cpu_has_fast_bf16, resolve_dtype
+from assistant.index.embedder import cpu_has_fast_bf16, quiet_weight_loading, resolve_dtype
 
 
 def test_dtype_resolution() -> None:
     assert resolve_dtype("float32") == "float32" and resolve_dtype("bfloat16") == "bfloat16"
     assert resolve_dtype("auto") == ("bfloat16" if cpu_has_fast_bf16() else "float32")
+
+
+def test_weight_loading_bar_hidden_then_restored() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.enable_progress_bar()
+    with quiet_weight_loading():
+        assert not hf_logging.is_progress_bar_enabled()
+    assert hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    with quiet_weight_loading():
+        pass
+    assert not hf_logging.is_progress_bar_enabled()  # a caller's own choice is kept
+    hf_logging.enable_progress_bar()
 
 
 @pytest.mark.slow

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -61,6 +63,21 @@ def resolve_dtype(setting: str) -> str:
     return "bfloat16" if cpu_has_fast_bf16() else "float32"
 
 
+@contextmanager
+def quiet_weight_loading() -> Iterator[None]:
+    """Hide transformers' per-tensor "Loading weights" progress bar (noise on every CLI command) while
+    loading local weights; the bar setting is restored afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
+
+
 def resolve_model_path(name: str) -> Path:
     """Where the weights of embedding model ``name`` live: the packaged MiniLM or a local folder."""
     if name.lower() in MINILM_NAMES:
@@ -92,7 +109,8 @@ class SentenceTransformerEmbedder:
         if self.dtype == "bfloat16":
             kwargs["model_kwargs"] = {"dtype": torch.bfloat16}
         try:
-            self.model = st.SentenceTransformer(str(path), device="cpu", **kwargs)
+            with quiet_weight_loading():
+                self.model = st.SentenceTransformer(str(path), device="cpu", **kwargs)
         except OSError as exc:
             raise ModelNotFoundError(
                 f"Could not load embedding model from {path}: {exc}. Reinstall it (pip install "

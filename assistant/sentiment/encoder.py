@@ -57,12 +57,13 @@ def _network(model_name: str, layers: int, recommend: bool) -> Any:
     torch = require("torch")
     from transformers import AutoModel
 
-    from assistant.index.embedder import resolve_model_path
+    from assistant.index.embedder import quiet_weight_loading, resolve_model_path
 
     class Net(torch.nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(resolve_model_path(model_name)))
+            with quiet_weight_loading():
+                self.encoder = AutoModel.from_pretrained(str(resolve_model_path(model_name)))
             if layers:
                 self.encoder.encoder.layer = self.encoder.encoder.layer[:layers]
             size = self.encoder.config.hidden_size
