@@ -5,7 +5,8 @@ the numbers found in ``sources`` (tool result dicts, arguments, the question —
 text). Formatting differences are tolerated:
 
 - thousands separators and currency signs: ``1,234`` / ``$1,234`` == ``1234``
-- rounding to the shown precision: ``12.3`` matches 12.34, ``12`` matches 11.6; ``1.2k`` matches 1234
+- rounding or truncating to the shown precision: ``12.3`` matches 12.34, ``12`` matches 11.6 and 12.7
+  (decimals dropped: "5627 units" for 5627.6); ``1.2k`` matches 1234
 - shares vs percentages: ``42%`` matches 0.42 (and 42); ``0.42`` matches a source written ``42%``
 - signs: ``a 5% drop`` matches -0.05
 - ISO dates must appear as dates in the sources; their year/month/day also count as source numbers.
@@ -114,14 +115,18 @@ class SourcePool:
     def supports(self, m: NumberMention) -> bool:
         a = abs(m.value)
         tol = m.tolerance + 1e-9 * max(1.0, a)
-        if any(abs(a - s) <= tol for s in self.values):
+
+        def shown(s: float) -> bool:  # ``a`` is ``s`` rounded or truncated to the digits ``a`` shows
+            return -tol <= s - a < 2 * tol
+
+        if any(shown(s) for s in self.values):
             return True
-        if m.percent and any(abs(a - 100.0 * s) <= tol for s in self.values):
+        if m.percent and any(shown(100.0 * s) for s in self.values):
             return True  # "42%" from a share 0.42
         pct = self.percent_values
         if m.percent:
-            return any(abs(a - s) <= tol for s in pct)
-        return any(abs(a - s / 100.0) <= tol or abs(a - s) <= tol for s in pct)  # 0.42 from "42%"
+            return any(shown(s) for s in pct)
+        return any(shown(s / 100.0) or shown(s) for s in pct)  # 0.42 from "42%"
 
 
 def extract_numbers(text: str, *, skip_list_markers: bool = True) -> list[NumberMention]:

@@ -28,6 +28,7 @@ def unsupported(answer: str, *sources: object) -> list[str]:
 @pytest.mark.parametrize("answer", [
     "Expect 1,234 units in total.",                 # thousands separator + rounding to integer
     "Expect 1234.4 units.",                         # exact
+    "Week 1: 12 units, at least 9 in the worst case.",  # decimals dropped: 9 from 9.87 (rounds to 10)
     "Expect about 1.2k units.",                     # k suffix at shown precision
     "Expect $1,234 of units.",                      # currency sign
     "42% of reviews mention fit.",                  # share -> percent, rounded
@@ -52,6 +53,8 @@ def test_supported_numbers_pass(answer: str) -> None:
 @pytest.mark.parametrize("answer, bad", [
     ("Expect 1,300 units in total.", ["1,300"]),
     ("Expect 1234.9 units.", ["1234.9"]),              # more precision than the source supports
+    ("Expect 1233 or 1235 units.", ["1233", "1235"]),   # neither rounds nor truncates 1234.4
+    ("Week 1: 12.4 units.", ["12.4"]),                  # 12.34 truncates to 12.3, rounds to 12.3
     ("43% of reviews mention fit.", ["43%"]),
     ("Mean rating 4.3.", ["4.3"]),
     ("Expect 17 units and 1,234 in total.", ["17"]),
