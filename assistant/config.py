@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 512
     llm_temperature: float = 0.0
     llm_seed: int = 0
+    llm_prompt_cache: bool = Field(default=True, description="Save the model state after long prompts under "
+                                   "{home}/cache/llm so later processes skip re-reading them (llama.cpp backend).")
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_api_key: str = "not-needed"
     openai_model: str = "local"
@@ -74,6 +76,10 @@ class Settings(BaseSettings):
     @property
     def model_path(self) -> Path:
         return Path(self.model_dir or self.home / "models")
+
+    @property
+    def llm_cache_path(self) -> Path:
+        return self.home / "cache" / "llm"
 
     def current_index(self) -> Path:
         return self.index_path / self.index_name
