@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 512
     llm_temperature: float = 0.0
     llm_seed: int = 0
+    llm_warm_up: bool = Field(default=True, description="UI and API servers load the model and read the agent's "
+                              "tool prompt in the background at start.")
     llm_prompt_cache: bool = Field(default=True, description="Save the model state after long prompts under "
                                    "{home}/cache/llm so later processes skip re-reading them (llama.cpp backend).")
     openai_base_url: str = "http://127.0.0.1:8080/v1"

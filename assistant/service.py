@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,27 @@ class MerchAssistant(LaunchAnalytics):
         return self.jobs.start(products, self.copy_fn(**options), concurrency=concurrency)
 
     # ------------------------------------------------------------------ agent
+    def warm_up(self, *, background: bool = True) -> threading.Thread | None:
+        """Load the model and read the agent's fixed prompt before the first question (about 45 s on one
+        core with the default model, once per model and home thanks to the prompt cache). Front-ends that
+        stay up (UI, API) call this at start; errors are logged, and the first question then retries."""
+
+        def run() -> None:
+            started = time.perf_counter()
+            try:
+                self.agent.warm_up()
+            except Exception as exc:  # noqa: BLE001 - a warm-up must never take the server down
+                log.warning("assistant warm-up failed (%s); the first question will try again", exc)
+                return
+            log.info("assistant ready: model loaded and tool prompt read in %.1f s", time.perf_counter() - started)
+
+        if not background:
+            run()
+            return None
+        thread = threading.Thread(target=run, name="assistant-warm-up", daemon=True)
+        thread.start()
+        return thread
+
     def ask(self, question: str) -> dict[str, Any]:
         """Answer a question with the tool-using agent; returns answer, citations, tool calls, artifacts."""
         final: dict[str, Any] = {}

@@ -241,3 +241,16 @@ def test_build_default_agent_wires_all_tools_to_the_given_store(ctx: ToolContext
     res = ag.run("What is like a linen dress?")
     assert res.steps[0].ok and res.steps[0].result is not None
     assert res.steps[0].result["products"][0]["product_id"] == "P1"
+
+
+def test_warm_up_sends_the_same_opening_as_a_question(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("forecast_demand", product_id="R1"), tool_call("review_stats", product_id="P1"),
+                       "P1 has 2 reviews."])
+    bot = agent(llm, ctx)
+    bot.warm_up()  # whatever the model starts to write is dropped: no tool runs
+    assert len(llm.calls) == 1 and llm.calls[0].max_tokens == 1
+    assert [t["name"] for t in llm.calls[0].tools or []] == default_registry().names()
+    res = bot.run("How do shoppers rate P1?")
+    warm, first = llm.calls[0], llm.calls[1]
+    assert first.messages[0] == warm.messages[0]  # same system prompt: the model state can be reused
+    assert [s.tool for s in res.steps] == ["review_stats"] and res.answer == "P1 has 2 reviews."

@@ -88,3 +88,21 @@ def test_ask_returns_sources_for_cited_ids(tmp_path: Path) -> None:
     assert out["tool_calls"][0]["name"] == "review_stats"
     with pytest.raises(AssistantError):
         svc.ask("  ")
+
+
+def test_warm_up_reads_the_agent_prompt_and_never_raises(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    llm = ScriptedLLM(["ok"], repeat_last=True)
+    svc = make_service(tmp_path / "home", llm)
+    thread = svc.warm_up()
+    assert thread is not None
+    thread.join(timeout=30)
+    assert not thread.is_alive() and len(llm.calls) == 1 and llm.calls[0].max_tokens == 1
+    assert llm.calls[0].tools and llm.calls[0].messages[0]["role"] == "system"
+
+    def broken(*_a: Any, **_k: Any) -> Any:
+        raise RuntimeError("model file missing")
+
+    llm.generate = broken  # type: ignore[method-assign]
+    with caplog.at_level("WARNING"):
+        assert svc.warm_up(background=False) is None
+    assert "warm-up failed" in caplog.text and "model file missing" in caplog.text

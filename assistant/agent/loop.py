@@ -124,16 +124,25 @@ class Agent:
         assert final is not None
         return final
 
-    def stream(self, question: str, *, history: list[Message] | None = None,
-               cancel: threading.Event | None = None) -> Iterator[AgentEvent]:
-        """Like :meth:`run` but yields ``tool_call``, ``tool_result``, ``token`` and ``final`` events."""
-        started = time.perf_counter()
-        messages: list[Message] = [
+    def warm_up(self) -> None:
+        """Read the fixed start of every question's prompt (instructions + tool schemas, ~2,300 tokens with
+        the default tools) into the model now, generating one token, so the first real question reuses it.
+        With the llama.cpp prompt cache the state is also kept on disk for later processes."""
+        self.llm.generate(self._opening("Hello."), tools=self.tools.specs(), max_tokens=1)
+
+    def _opening(self, question: str, history: list[Message] | None = None) -> list[Message]:
+        return [
             {"role": "system", "content": render(self.system_prompt, tools=self.tools.specs(),
                                                  max_steps=self.max_steps)},
             *(history or []),
             {"role": "user", "content": question},
         ]
+
+    def stream(self, question: str, *, history: list[Message] | None = None,
+               cancel: threading.Event | None = None) -> Iterator[AgentEvent]:
+        """Like :meth:`run` but yields ``tool_call``, ``tool_result``, ``token`` and ``final`` events."""
+        started = time.perf_counter()
+        messages = self._opening(question, history)
         result = AgentResult(question=question, answer="", model=getattr(self.llm, "name", ""))
         seen: dict[str, AgentStep] = {}
         answer: str | None = None

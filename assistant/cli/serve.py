@@ -16,6 +16,7 @@ def serve(
     from assistant.api.app import create_app
     from assistant.api.security import check_bind
     from assistant.config import get_settings
+    from assistant.service import MerchAssistant
 
     with friendly_errors():
         settings = get_settings()
@@ -24,7 +25,10 @@ def serve(
 
     console.print(f"[bold]merch-assistant API[/] on http://{host}:{port}/v1  (docs: /v1/docs)")
     console.print(note)
-    app = create_app(settings=settings)
+    service = MerchAssistant(settings)
+    if settings.llm_warm_up:
+        service.warm_up()  # background thread: the first /v1/ask does not wait for the tool prompt
+    app = create_app(service)
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 

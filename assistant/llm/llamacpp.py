@@ -70,6 +70,7 @@ class LlamaCppLLM(LLM):
             self.prompt_cache = PromptCache(prompt_cache_dir, model_id)
         self._live_key: str | None = None  # prompt-cache key of what the context holds now
         self.restored_tokens = 0  # tokens restored from the prompt cache by the latest request
+        self.prompt_cache_hits = 0  # requests that started from a restored state
         _LIVE.add(self)
 
     def close(self) -> None:
@@ -145,6 +146,7 @@ class LlamaCppLLM(LLM):
             try:
                 self._load_state(saved.tokens, saved.blob)
                 self.restored_tokens = len(saved.tokens)
+                self.prompt_cache_hits += 1
             except (RuntimeError, ValueError) as exc:
                 log.warning("prompt cache: could not restore %s (%s); reading the prompt instead", key, exc)
                 self.prompt_cache.discard(key)
