@@ -69,37 +69,33 @@ class PromptCache:
     # ------------------------------------------------------------------ read
     def load(self, key: str) -> SavedState | None:
         """The saved state for ``key``, or None (missing or unreadable: the file is then deleted)."""
+        saved = self._read(key, with_state=True)
+        if saved is not None:
+            with contextlib.suppress(OSError):
+                os.utime(self.path(key))  # most recently used
+        return saved
+
+    def saved_tokens(self, key: str) -> np.ndarray | None:
+        """Token ids saved under ``key`` (without reading the state bytes when already known)."""
+        if key in self._tokens and self.path(key).is_file():
+            return self._tokens[key]
+        saved = self._read(key, with_state=False)
+        return None if saved is None else saved.tokens
+
+    def _read(self, key: str, *, with_state: bool) -> SavedState | None:
         path = self.path(key)
         if not path.is_file():
             return None
         try:
             with np.load(path, allow_pickle=False) as data:
                 tokens = np.asarray(data["tokens"], dtype=np.int32)
-                blob = data["state"].tobytes()
+                blob = data["state"].tobytes() if with_state else b""
         except Exception as exc:  # noqa: BLE001 - a truncated or foreign file is just a miss
             log.warning("prompt cache: dropping unreadable %s (%s)", path.name, exc)
             self.discard(key)
             return None
-        with contextlib.suppress(OSError):
-            os.utime(path)  # most recently used
         self._tokens[key] = tokens
         return SavedState(tokens, blob)
-
-    def saved_tokens(self, key: str) -> np.ndarray | None:
-        """Token ids saved under ``key`` (without reading the state bytes when already known)."""
-        if key in self._tokens:
-            return self._tokens[key] if self.path(key).is_file() else None
-        path = self.path(key)
-        if not path.is_file():
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                tokens = np.asarray(data["tokens"], dtype=np.int32)
-        except Exception:  # noqa: BLE001
-            self.discard(key)
-            return None
-        self._tokens[key] = tokens
-        return tokens
 
     # ------------------------------------------------------------------ write
     def tokens_to_save(self, key: str, tokens: np.ndarray) -> np.ndarray | None:
