@@ -92,3 +92,15 @@ def test_ask_flags_a_number_no_tool_returned(catalog, monkeypatch: pytest.Monkey
     out = CliRunner().invoke(app, ["ask", "How is C1080 doing?"])
     assert out.exit_code == 0, out.output
     assert "tool review_stats" in out.stdout and "unsupported_number" in out.stdout and "9731" in out.stdout
+
+
+def test_ask_prints_tool_calls_then_the_answer_as_it_streams(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from fakes import tool_call
+
+    answer = "C1080 has 8 reviews; see the tool result above."  # the fake streams it as a final-answer JSON
+    use_llm(monkeypatch, ScriptedLLM([tool_call("review_stats", product_id="C1080"), answer]))
+    out = CliRunner().invoke(app, ["ask", "How many reviews does C1080 have?"])
+    assert out.exit_code == 0, out.output
+    lines = [line for line in out.stdout.splitlines() if line.strip()]
+    assert lines[0].startswith('tool review_stats({"product_id": "C1080"}) -> {') and '"n_reviews": 8' in lines[0]
+    assert lines[1] == answer and len(lines) == 2  # printed once, no flags

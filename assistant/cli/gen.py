@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from assistant.cli.common import console, friendly_errors, print_json, print_table
+from assistant.cli.common import console, err_console, friendly_errors, print_json, print_table
 from assistant.errors import AssistantError
 
 copy_app = typer.Typer(help="Draft product copy for new products (spec-guarded).", no_args_is_help=True)
@@ -144,17 +144,11 @@ def ask(
         from assistant.agent import build_default_agent
 
         with friendly_errors():
-            result = build_default_agent(llm=_llm(model), max_steps=max_steps).run(question)
-        if as_json:
-            print_json(result.as_dict())
-            return
-        for step in result.steps:
-            outcome = f"error: {step.error}" if step.error else json.dumps(step.result, default=str)[:300]
-            console.print(f"tool {step.tool}({json.dumps(step.arguments, default=str)}) -> {outcome}",
-                          markup=False, style="dim")
-        console.print(result.answer, markup=False)
-        for flag in result.flags:
-            console.print(f"flag [{flag.kind}]: {flag.message}", markup=False, style="yellow")
+            agent = build_default_agent(llm=_llm(model), max_steps=max_steps)
+            if as_json:
+                print_json(agent.run(question).as_dict())
+                return
+            _stream_answer(agent, question)
         return
     from assistant.gen.qa import answer_question
 
@@ -166,6 +160,33 @@ def ask(
     console.print(res["answer"], markup=False)
     if res["citations"]:
         console.print("sources: " + json.dumps(res["citations"]), markup=False)
+
+
+def _stream_answer(agent: Any, question: str) -> None:
+    """Print tool calls as they happen and the answer as it is written (a spinner while the model reads)."""
+    waiting = err_console.status("reading the question…")
+    waiting.start()
+    result = None
+    for event in agent.stream(question):
+        if event.type == "tool_call":
+            waiting.update(f"running {event.data['tool']}…")
+        elif event.type == "tool_result":
+            data = event.data
+            outcome = f"error: {data['error']}" if data.get("error") else json.dumps(data.get("result"), default=str)[:300]
+            waiting.stop()
+            console.print(f"tool {data['tool']}({json.dumps(data.get('arguments'), default=str)}) -> {outcome}",
+                          markup=False, style="dim", soft_wrap=True)
+            waiting.update("reading the tool result…")
+            waiting.start()
+        elif event.type == "token":
+            waiting.stop()
+            console.print(event.data["text"], end="", markup=False, highlight=False, soft_wrap=True)
+        elif event.type == "final":
+            result = event.result
+    waiting.stop()
+    console.print()
+    for flag in result.flags if result is not None else []:
+        console.print(f"flag [{flag.kind}]: {flag.message}", markup=False, style="yellow")
 
 
 def register(app: typer.Typer) -> None:

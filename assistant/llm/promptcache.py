@@ -12,7 +12,9 @@ Policy, per key (model, llama.cpp version, context size, first message):
 - at most ``max_files`` entries are kept, least recently used first out; a file that cannot be read
   is deleted and counts as a miss. Writes go to a temporary file that is then renamed.
 
-The state is the model's exact KV cache for those tokens, so greedy output is unchanged (tested).
+The state is the model's own KV cache for those tokens, the same thing llama.cpp reuses within a process
+when two prompts share a prefix. Greedy output matches a cold run up to llama.cpp's floating-point
+differences between batch splits (a near-tie may round the other way); tests and the bench compare them.
 This module only stores token ids and opaque state bytes; :mod:`assistant.llm.llamacpp` moves them in
 and out of llama.cpp.
 """
