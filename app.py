@@ -39,8 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Store {settings.store_path}: {store['counts']}")
     print(note)
     print(f"Workspace: http://{args.host}:{args.port}/   API: http://{args.host}:{args.port}/v1/docs")
-    if settings.llm_warm_up:
-        service.warm_up()  # background: loads the model and reads the agent's tool prompt for the first question
+    service.warm_up()  # background: loads the model and reads the agent's tool prompt for the first question
     uvicorn.run(create_server_app(service), host=args.host, port=args.port, log_level="info")
     return 0
 

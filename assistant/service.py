@@ -285,7 +285,10 @@ class MerchAssistant(LaunchAnalytics):
     def warm_up(self, *, background: bool = True) -> threading.Thread | None:
         """Load the model and read the agent's fixed prompt before the first question (about 45 s on one
         core with the default model, once per model and home thanks to the prompt cache). Front-ends that
-        stay up (UI, API) call this at start; errors are logged, and the first question then retries."""
+        stay up (UI, API) call this at start; errors are logged, and the first question then retries.
+        Does nothing (returns None) when ``settings.llm_warm_up`` is off."""
+        if not self.settings.llm_warm_up:
+            return None
 
         def run() -> None:
             started = time.perf_counter()

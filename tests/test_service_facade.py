@@ -106,3 +106,7 @@ def test_warm_up_reads_the_agent_prompt_and_never_raises(tmp_path: Path, caplog:
     with caplog.at_level("WARNING"):
         assert svc.warm_up(background=False) is None
     assert "warm-up failed" in caplog.text and "model file missing" in caplog.text
+
+    off = ScriptedLLM(["ok"], repeat_last=True)
+    quiet = make_service(tmp_path / "home2", off, llm_warm_up=False)
+    assert quiet.warm_up() is None and off.calls == []  # ASSISTANT_LLM_WARM_UP=0: nothing is loaded

@@ -26,8 +26,7 @@ def serve(
     console.print(f"[bold]merch-assistant API[/] on http://{host}:{port}/v1  (docs: /v1/docs)")
     console.print(note)
     service = MerchAssistant(settings)
-    if settings.llm_warm_up:
-        service.warm_up()  # background thread: the first /v1/ask does not wait for the tool prompt
+    service.warm_up()  # background thread: the first /v1/ask does not wait for the tool prompt
     app = create_app(service)
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 

@@ -166,6 +166,8 @@ class LlamaCppLLM(LLM):
             log.warning("prompt cache: could not save (%s)", exc)
 
     def _state_bytes(self) -> bytes:
+        """The context's state, as ``Llama.save_state()`` reads it but without its copy of the logits
+        buffer (n_batch x vocab floats, ~311 MB for Qwen), which a restore does not need."""
         llama_cpp = require("llama_cpp", "llama-cpp-python")
         ctx = self.llama._ctx.ctx
         size = int(llama_cpp.llama_state_get_size(ctx))
