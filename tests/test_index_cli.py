@@ -89,8 +89,15 @@ def test_demo_setup_loads_store_and_builds_index(monkeypatch: pytest.MonkeyPatch
     assert out["catalog"]["products"] > 100 and out["catalog"]["reviews"] > 1000
     assert out["index"]["n_products"] == out["catalog"]["products"]
     assert out["index"]["n_reviews"] == out["catalog"]["reviews"]
+    assert out["sentiment_model"]["trained"] and out["sentiment_model"]["features"] == "tfidf"
+    assert out["sentiment_model"]["n_train"] == out["catalog"]["reviews"]  # every demo review is rated
     again = json.loads(runner.invoke(app, ["demo", "setup", "--json"]).stdout)  # idempotent, no rebuild
     assert again["demo_loaded"] == {} and again["index"] == out["index"]
+    assert again["sentiment_model"] == {"trained": False, "features": "tfidf"}
+    predicted = json.loads(runner.invoke(app, ["sentiment", "predict", "Runs small and the zip broke",
+                                               "--json"]).stdout)
+    assert predicted["source"].startswith("trained model (tfidf")
+    assert predicted["predictions"][0]["label"] == "negative" and predicted["predictions"][0]["rating"] < 3
     hits = json.loads(runner.invoke(app, ["search", "dress runs small", "--kind", "review", "--json"]).stdout)
     assert len(hits["hits"]) == 10
 

@@ -227,3 +227,38 @@ def test_fine_tuned_encoder_trains_saves_and_serves(tmp_path: Path, monkeypatch:
     assert '"features": "encoder"' in res.output
     assert load_sentiment_model() is not stored  # a new save is picked up
     get_settings.cache_clear()
+
+
+def test_store_reviews_train_a_model_from_cli_and_demo_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sentiment train` without --data learns from the catalog's rated reviews; demo setup's
+    ensure_store_model trains a TF-IDF model once, and only when there are enough rated reviews."""
+    from assistant.cli.main import app
+    from assistant.config import Settings, get_settings
+    from assistant.data.catalog import Catalog
+    from assistant.sentiment.service import ensure_store_model
+
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    res = runner.invoke(app, ["sentiment", "train"])
+    assert res.exit_code == 2 and "no rated reviews" in res.output and "--data" in res.output
+    settings = Settings(home=tmp_path / "home")
+    texts, y, _, groups = _data(80)
+    reviews = pd.DataFrame({"review_id": [f"r{i}" for i in range(80)], "product_id": groups, "rating": y,
+                            "title": "", "text": texts})
+    with Catalog.open(settings) as catalog:
+        catalog.upsert_reviews(reviews.iloc[:30])
+        assert ensure_store_model(catalog, settings) == {
+            "trained": False, "features": None, "reason": "only 30 rated reviews in the store"}
+        catalog.upsert_reviews(reviews)
+        done = ensure_store_model(catalog, settings)
+        assert done["trained"] and done["features"] == "tfidf" and done["n_train"] == 80
+        assert ensure_store_model(catalog, settings) == {"trained": False, "features": "tfidf"}  # kept, not redone
+    res = runner.invoke(app, ["sentiment", "predict", "terrible quality, returned it", "--json"])
+    assert res.exit_code == 0 and "trained model (tfidf" in res.output and '"label": "negative"' in res.output
+    res = runner.invoke(app, ["sentiment", "train", "--features", "tfidf", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["n_train"] == 80
+    res = runner.invoke(app, ["sentiment", "eval", "--json"])  # also the catalog's reviews by default
+    assert res.exit_code == 0 and json.loads(res.stdout)["eval"]["n"] == 80
+    get_settings.cache_clear()

@@ -19,7 +19,8 @@ _MAP_HELP = "Map your column onto ours: 'their_column=our_column' (repeatable), 
 
 @sentiment_app.command("train")
 def sentiment_train(
-    data: Path = typer.Option(..., "--data", help="Labelled reviews (CSV/TSV/Parquet/JSONL) with text and rating."),
+    data: Path | None = typer.Option(None, "--data", help="Labelled reviews (CSV/TSV/Parquet/JSONL) with text and "
+                                     "rating (default: the catalog's rated reviews)."),
     column_map: list[str] = typer.Option([], "--map", "-m", help=_MAP_HELP),
     recommend_column: str | None = typer.Option(None, "--recommend-column",
                                                 help="0/1 'would recommend' column to learn too."),
@@ -35,10 +36,10 @@ def sentiment_train(
     """Train the sentiment classifier and save it (with its metrics) in the store."""
     from assistant.sentiment.encoder import EncoderConfig
     from assistant.sentiment.model import model_dir
-    from assistant.sentiment.service import load_labelled_reviews, train_from_frame
+    from assistant.sentiment.service import train_from_frame
 
     with friendly_errors():
-        df = load_labelled_reviews(data, column_map, recommend_column=recommend_column, skip_bad_rows=skip_bad_rows)
+        df = _labelled(data, column_map, recommend_column, skip_bad_rows)
         model = train_from_frame(df, features=features, log=None if as_json else console.print,
                                  encoder=EncoderConfig(epochs=epochs))
         out = {"saved_to": str(model_dir()), "n_train": len(df), "features": model.features,
@@ -50,6 +51,18 @@ def sentiment_train(
                       f"{model.params['val_macro_f1_5']}; saved to {out['saved_to']}")
 
 
+def _labelled(data: Path | None, column_map: list[str], recommend_column: str | None, skip_bad_rows: bool) -> Any:
+    """Rated reviews from ``data``, or the catalog's when no file is given."""
+    from assistant.sentiment.service import load_labelled_reviews, rated_reviews
+
+    if data is not None:
+        return load_labelled_reviews(data, column_map, recommend_column=recommend_column, skip_bad_rows=skip_bad_rows)
+    from assistant.data.catalog import Catalog
+
+    with Catalog.open() as cat:
+        return rated_reviews(cat)
+
+
 @sentiment_app.command("eval")
 def sentiment_eval(
     data: Path | None = typer.Option(None, "--data", help="Labelled reviews to score (default: the catalog's)."),
@@ -59,23 +72,11 @@ def sentiment_eval(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Accuracy and macro-F1 of the saved model on labelled reviews (reviews it was trained on score too well)."""
-    from assistant.sentiment.service import evaluate, load_labelled_reviews, require_model
+    from assistant.sentiment.service import evaluate, require_model
 
     with friendly_errors():
         model = require_model()
-        if data is not None:
-            df = load_labelled_reviews(data, column_map, recommend_column=recommend_column,
-                                       skip_bad_rows=skip_bad_rows)
-        else:
-            from assistant.data.catalog import Catalog
-
-            with Catalog.open() as cat:
-                df = cat.reviews()
-            df = df[df["rating"].notna()].reset_index(drop=True)
-            if df.empty:
-                from assistant.errors import DataValidationError
-
-                raise DataValidationError("The catalog has no rated reviews; pass --data FILE.")
+        df = _labelled(data, column_map, recommend_column, skip_bad_rows)
         out = {"model": {"features": model.features, "trained_metrics": model.metrics}, "eval": evaluate(model, df)}
     if as_json:
         print_json(out)
@@ -105,7 +106,8 @@ def sentiment_predict(
 @sentiment_app.command("aspects")
 def sentiment_aspects(
     product_id: list[str] = typer.Option([], "--product-id", "-p", help="Limit to these products (repeatable)."),
-    use_model: bool = typer.Option(False, "--model", help="Label sentences with the trained model (slower)."),
+    use_model: bool = typer.Option(False, "--model", help="Label sentences with the trained model (slower; less "
+                                   "accurate on aspects than the lexicon, see eval/aspect_polarity.py)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Exact aspect counts (fit, fabric, price, ...) over the catalog's reviews."""
@@ -120,7 +122,8 @@ def sentiment_aspects(
     if as_json:
         print_json(stats)
         return
-    console.print(f"{stats['n_reviews']} reviews, mean rating {stats['rating_mean']}")
+    console.print(f"{stats['n_reviews']} reviews, mean rating {stats['rating_mean']}; "
+                  f"opinions labelled by the {stats['polarity_by']}")
     print_table(stats["aspects"], ["aspect", "n_reviews", "share", "positive", "negative", "neutral"])
 
 

@@ -166,11 +166,14 @@ def demo_setup(
     index_type: str = typer.Option("", "--type", help="auto|flat|hnsw|ivfpq"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Load the bundled demo store into the catalog if it is empty and build the index if missing."""
+    """Load the bundled demo store into the catalog if it is empty, build the index if missing and train a
+    (fast, TF-IDF) sentiment model on the store's reviews if none is saved."""
     from assistant.data.catalog import Catalog
     from assistant.data.demo import load_demo
     from assistant.index import build_from_catalog, open_index
     from assistant.index.store import current_version
+    from assistant.sentiment.model import load_sentiment_model
+    from assistant.sentiment.service import ensure_store_model
 
     with friendly_errors():
         settings = get_settings()
@@ -181,13 +184,19 @@ def demo_setup(
                                              show_progress=not as_json)
         else:
             index_stats = open_index(settings).stats()
+        if not as_json and load_sentiment_model(settings) is None:
+            console.print("Training a sentiment model on the store's reviews (TF-IDF, ~20 s) ...")
+        sentiment = ensure_store_model(catalog, settings)
         out = {"catalog": catalog.counts(), "demo_loaded": loaded,
-               "index": {k: index_stats[k] for k in ("path", "index_type", "n_products", "n_reviews", "n_chunks")}}
+               "index": {k: index_stats[k] for k in ("path", "index_type", "n_products", "n_reviews", "n_chunks")},
+               "sentiment_model": sentiment}
         if as_json:
             print_json(out)
         else:
             console.print(f"Catalog: {out['catalog']}  (loaded now: {loaded or 'nothing, store not empty'})")
             console.print(f"Index: {out['index']}")
+            console.print(f"Sentiment model: {sentiment}" + ("  (`assistant sentiment train` trains the more "
+                                                            "accurate default stack)" if sentiment["trained"] else ""))
 
 
 def register(root: typer.Typer) -> None:

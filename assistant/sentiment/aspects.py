@@ -32,6 +32,7 @@ __all__ = [
     "split_sentences",
     "extract_aspects",
     "aspect_stats",
+    "labeller_name",
 ]
 
 
@@ -188,7 +189,7 @@ def aspect_stats(
     ``n_reviews``), ``mentions`` (sentences), ``positive_review_ids`` / ``negative_review_ids`` and up to
     ``max_quotes`` quotes per polarity (negatives are kept even when rare). Aspects are sorted by
     ``n_reviews`` (desc) then name; aspects nobody mentions are left out. Pass ``mentions`` to reuse an
-    earlier :func:`extract_aspects` result.
+    earlier :func:`extract_aspects` result. ``polarity_by`` says what labelled the mentions.
     """
     df = _review_frame(reviews)
     n_reviews = len(df)
@@ -201,6 +202,7 @@ def aspect_stats(
             rating_mean = round(float(ratings.mean()), 4)
             for r in ratings:
                 rating_hist[int(math.floor(float(r) + 0.5))] += 1
+    polarity_by = "the given mentions" if mentions is not None else labeller_name(classifier)
     if mentions is None:
         mentions = extract_aspects(reviews, classifier, lexicon=lexicon)
 
@@ -229,4 +231,13 @@ def aspect_stats(
             "quotes": quotes,
         })
     aspects.sort(key=lambda a: (-int(a["n_reviews"]), str(a["aspect"])))
-    return {"n_reviews": n_reviews, "rating_mean": rating_mean, "rating_hist": rating_hist, "aspects": aspects}
+    return {"n_reviews": n_reviews, "rating_mean": rating_mean, "rating_hist": rating_hist, "aspects": aspects,
+            "polarity_by": polarity_by}
+
+
+def labeller_name(classifier: SentenceClassifier | None) -> str:
+    """"keyword lexicon", or "sentiment model (<features>)" for a trained classifier."""
+    if classifier is None:
+        return "keyword lexicon"
+    features = getattr(classifier, "features", None)
+    return f"sentiment model ({features})" if features else f"classifier {type(classifier).__name__}"

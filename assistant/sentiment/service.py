@@ -55,6 +55,16 @@ def load_labelled_reviews(path: str | Path, column_map: list[str] | None = None,
     return df
 
 
+def rated_reviews(catalog: Any, *, required: bool = True) -> pd.DataFrame:
+    """The store's reviews that carry a rating: what `assistant sentiment train|eval` use without --data."""
+    df = catalog.reviews()
+    df = df[pd.to_numeric(df["rating"], errors="coerce").notna()].reset_index(drop=True)
+    if df.empty and required:
+        raise DataValidationError("The catalog has no rated reviews: ingest some with `assistant ingest reviews "
+                                  "FILE`, or pass labelled reviews with --data FILE.")
+    return df
+
+
 AnyModel = SentimentModel | EncoderSentimentModel  # what the store can hold
 
 
@@ -149,3 +159,19 @@ def require_model(settings: Settings | None = None) -> AnyModel:
         raise ModelNotFoundError(f"No sentiment model in {model_dir(settings)}; train one with "
                                  "`assistant sentiment train --data FILE`.")
     return model
+
+
+def ensure_store_model(catalog: Any, settings: Settings | None = None, *, features: str = "tfidf") -> dict[str, Any]:
+    """Train a sentiment model on the store's rated reviews when none is saved yet (`assistant demo setup`).
+    ``features`` defaults to the single-head TF-IDF model: ~20 s on 10k reviews, where the default stack takes
+    minutes. Returns what was done: ``{"trained": bool, "features", "n_train", "validation_macro_f1_5"}``."""
+    settings = settings or get_settings()
+    existing = load_sentiment_model(settings)
+    if existing is not None:
+        return {"trained": False, "features": existing.features}
+    df = rated_reviews(catalog, required=False)
+    if len(df) < 50:
+        return {"trained": False, "features": None, "reason": f"only {len(df)} rated reviews in the store"}
+    model = train_from_frame(df, features=features, settings=settings)
+    return {"trained": True, "features": model.features, "n_train": len(df),
+            "validation_macro_f1_5": model.params.get("val_macro_f1_5")}

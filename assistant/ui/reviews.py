@@ -32,6 +32,8 @@ def pros_cons_markdown(stats: dict[str, Any], top: int = 6) -> str:
     n = int(stats.get("n_reviews") or 0)
     mean = stats.get("rating_mean")
     head = f"**{n} reviews**" + (f" · mean rating {mean:.2f} ★" if isinstance(mean, int | float) else "")
+    if stats.get("polarity_by"):
+        head += f" · opinions labelled by the {stats['polarity_by']}"
     pros = [a for a in stats.get("aspects", []) if a.get("positive", 0) > a.get("negative", 0)][:top]
     cons = [a for a in stats.get("aspects", []) if a.get("negative", 0) >= max(1, a.get("positive", 0))][:top]
 
