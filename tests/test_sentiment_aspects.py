@@ -49,6 +49,18 @@ def test_split_sentences_handles_abbreviations_decimals_and_lowercase() -> None:
         ("The chest is too wide", "negative"),
         ("It arrived on Tuesday", "neutral"),
         ("I didn't love the color", "negative"),
+        ("Beautiful -- runs very small", "negative"),  # a sizing pattern outweighs one compliment
+        ("It runs a little large", "negative"),
+        ("It does not run small", "positive"),
+        ("They come much longer than shown on the model", "negative"),
+        ("You might want to size down one size", "negative"),
+        ("Go up 1 or 2 sizes", "negative"),
+        ("Very flattering without being too tight or too baggy", "positive"),  # negated complaint phrases
+        ("Not too swingy and not fitted", "positive"),
+        ("The quality is quite poor, though", "negative"),  # "quality" is an aspect, not praise
+        ("It just wasn't my style", "negative"),
+        ("Definitely going to order more in other patterns", "positive"),
+        ("I had to go back for a smaller size", "negative"),
     ],
 )
 def test_lexicon_polarity_with_negation(text: str, expected: str) -> None:
@@ -119,7 +131,7 @@ def test_classifier_is_used_in_one_batch() -> None:
 def test_lexicon_on_the_hand_labelled_aspect_gold() -> None:
     """eval/aspect_polarity.py's gold: 200 real clothing-review sentences, each labelled with the opinion on
     its aspect. The lexicon is what summaries count with, so a change to it must not lose accuracy here
-    (it scores 0.725 accuracy / 0.653 macro-F1; a review-rating classifier scores ~0.64 / 0.50-0.53)."""
+    (it scores 0.740 accuracy / 0.679 macro-F1; a review-rating classifier scores ~0.64 / 0.50-0.53)."""
     from pathlib import Path
 
     from sklearn.metrics import accuracy_score, f1_score
@@ -130,8 +142,8 @@ def test_lexicon_on_the_hand_labelled_aspect_gold() -> None:
     got = {(m.review_id, m.aspect): m.polarity for m in extract_aspects(frame)}
     assert all((str(i), a) in got for i, a in enumerate(gold["aspect"]))  # each gold aspect is found
     pred = [got[(str(i), a)] for i, a in enumerate(gold["aspect"])]
-    assert accuracy_score(gold["label"], pred) >= 0.70
-    assert f1_score(gold["label"], pred, average="macro") >= 0.62
+    assert accuracy_score(gold["label"], pred) >= 0.72
+    assert f1_score(gold["label"], pred, average="macro") >= 0.65
 
 
 def test_custom_lexicon_and_bad_inputs() -> None:

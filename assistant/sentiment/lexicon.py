@@ -1,5 +1,8 @@
 """Keyword lexicons: which words name which product aspect, and a small polarity lexicon with negation
-handling used when no trained sentiment classifier is available."""
+handling and sizing patterns. It labels the opinion of each aspect mention in review stats and summaries: on
+hand-labelled review sentences it beats a review-rating classifier applied per sentence, which learns the
+buyer's overall verdict rather than the opinion on the aspect (eval/aspect_polarity.py); it is also the
+fallback of `sentiment predict` when no classifier is trained."""
 
 from __future__ import annotations
 
@@ -62,7 +65,7 @@ POSITIVE_WORDS: frozenset[str] = _words("""
 love loved loves lovely like liked likes great good nice perfect perfectly beautiful beautifully gorgeous
 stunning pretty cute adorable flattering comfortable comfy cozy soft excellent amazing awesome wonderful
 fantastic fabulous fab happy glad pleased recommend recommended best better favorite favourite elegant
-chic classy stylish fun flowy sturdy solid durable quality worth bargain affordable reasonable fast easy
+chic classy stylish fun flowy sturdy solid durable silky worth bargain affordable reasonable fast easy
 intuitive clear crisp vibrant rich bright impressed impressive compliments compliment ideal superb
 fine well flawless works worked reliable responsive smooth quiet breathable versatile incredible
 exceptional satisfied sleek luxurious gem keeper classic timeless enjoy enjoyed pleasant
@@ -72,23 +75,35 @@ NEGATIVE_WORDS: frozenset[str] = _words("""
 hate hated dislike disliked bad poor poorly terrible awful horrible ugly unflattering frumpy boxy itchy
 scratchy cheap cheaply flimsy thin sheer disappointed disappointing disappointment return returned
 returning refund wrong worst worse problem problems issue issues defect defective broke broken
-ripped torn tear tears hole holes pilled pilling pills shrank shrunk faded fade stain stained smell
+ripped torn tear tears hole holes pilled pilling piling pills shrank shrunk faded fade stain stained smell
 smells smelly uncomfortable awkward unfortunately sadly weird strange odd overpriced expensive pricey
-tight baggy huge tiny short snug loose clingy complicated confusing slow laggy noisy loud fragile
+tight baggy huge tiny short snug loose clingy narrow complicated confusing slow laggy noisy loud fragile
 useless waste junk unusable stopped fell sloppy unraveled unraveling wrinkled wrinkles scratch
 scratched dull bulky heavy stiff unwearable mess messy lacking lacks lacked meh mediocre died dies dead
 failed fails failure quit
 """)
 
 NEGATIVE_PHRASES: tuple[str, ...] = (
-    "runs small", "runs large", "runs big", "see through", "see-through", "too small", "too big",
+    "see through", "see-through", "too small", "too big",
     "too large", "too tight", "too loose", "too short", "too long", "too thin", "not worth", "fell apart",
-    "stopped working", "sent it back", "send it back", "going back", "looks cheap", "feels cheap",
-    "cheaply made", "poorly made", "way too", "did not fit", "didn't fit", "doesn't fit",
+    "stopped working", "sent it back", "send it back", "going back", "had to go back", "has to go back",
+    "looks cheap", "feels cheap", "cheaply made", "poorly made", "way too", "did not fit", "didn't fit",
+    "doesn't fit", "not my style", "wasn't my style", "not for me", "didn't work for me", "did not work for me",
+    "way off",
 )
 POSITIVE_PHRASES: tuple[str, ...] = (
     "true to size", "fits perfectly", "fits great", "well made", "well-made", "worth every",
-    "highly recommend", "so comfortable", "fits well", "good value", "great value",
+    "highly recommend", "so comfortable", "fits well", "good value", "great value", "fits the bill",
+    "high quality", "top quality", "a must", "drawn to", "order more", "buy another", "bought another",
+    "in another color", "the other colors", "in every color", "in both colors",
+)
+# Sizing complaints that a word list misses: "runs a bit small", "running very large", "longer than shown".
+_SIZE_WORDS = r"(?:small|large|big|short|long|wide|narrow|tight|huge|tiny|snug|loose)"
+_DEGREE = r"(?:(?:a\s+)?(?:bit|little|tad|very|slightly|really|quite|way|super|extremely|pretty|somewhat|rather)\s+){0,2}"
+NEGATIVE_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"\b(?:runs?|running|ran)\s+" + _DEGREE + _SIZE_WORDS + r"\b"),
+    re.compile(r"\b(?:tighter|looser|longer|shorter|bigger|smaller|wider|narrower|larger|baggier|boxier)\s+than\b"),
+    re.compile(r"\b(?:size|sizing|go|going|went|order|ordering)\s+(?:up|down)\b|\b(?:go|went|size)\s+(?:up|down)\s+(?:a|one|1|two|2)(?:\s+or\s+(?:two|2))?\s+sizes?\b"),
 )
 
 NEGATORS: frozenset[str] = _words("""
@@ -133,12 +148,15 @@ def lexicon_score(text: str) -> int:
     three preceding words flips the sign; "too <adj>" counts as negative; phrases count once."""
     low = text.lower().replace("\u2019", "'")
     score = 0
+    for pattern in NEGATIVE_PATTERNS:
+        for m in reversed(list(pattern.finditer(low))):
+            score += 2 if _negated(low[: m.start()]) else -2
+            low = low[: m.start()] + " " + low[m.end():]
     for phrases, sign in ((NEGATIVE_PHRASES, -1), (POSITIVE_PHRASES, 1)):
         for phrase in phrases:
-            if phrase in low:
-                negated = re.search(r"\b(?:not|never|\w+n't)\s+(?:\w+\s+)?" + re.escape(phrase), low)
-                score += -2 * sign if negated else 2 * sign
-                low = low.replace(phrase, " ")
+            for m in reversed(list(re.finditer(r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])", low))):
+                score += -2 * sign if _negated(low[: m.start()]) else 2 * sign
+                low = low[: m.start()] + " " + low[m.end():]
     tokens = _WORD.findall(low)
     for i, tok in enumerate(tokens):
         val = 1 if tok in POSITIVE_WORDS else -1 if tok in NEGATIVE_WORDS else 0
@@ -153,8 +171,13 @@ def lexicon_score(text: str) -> int:
     for i, tok in enumerate(tokens[:-1]):  # "too wide", "too narrow": an excess is a complaint
         nxt = tokens[i + 1]
         if tok == "too" and nxt not in POSITIVE_WORDS and nxt not in NEGATIVE_WORDS and nxt not in _NOT_ADJ:
-            score -= 1
+            score += 1 if _negated(" ".join(tokens[max(0, i - 2): i])) else -1  # "not too swingy" is praise
     return score
+
+
+def _negated(before: str) -> bool:
+    """Whether one of the last three words of ``before`` negates what follows ("not", "without", "doesn't")."""
+    return any(w in NEGATORS or w.endswith("n't") for w in _WORD.findall(before)[-3:])
 
 
 def lexicon_polarity(text: str) -> Polarity:
