@@ -111,6 +111,8 @@ not no never nothing neither nor hardly barely without isn't wasn't aren't weren
 can't cannot couldn't won't wouldn't shouldn't isnt wasnt arent dont doesnt didnt cant couldnt wont
 """)
 
+# Keywords whose plural names something else: "shorts" and "tights" are garments, not length or fit.
+_NO_PLURAL: frozenset[str] = frozenset({"short", "tight"})
 _NOT_ADJ: frozenset[str] = _words("and but so i the a an it is was as well me my this that to for of in on with")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _CLAUSE_SPLIT = re.compile(r"\s*(?:[;:]|,?\s+\b(?:but|however|although|though|yet|except)\b)\s*", re.I)
@@ -131,7 +133,8 @@ def compile_lexicon(lexicon: Mapping[str, Sequence[str]]) -> dict[str, re.Patter
         alts = []
         for term in terms:
             esc = r"\s+".join(re.escape(part) for part in term.split())
-            alts.append(esc + (r"(?:s|es)?" if term[-1].isalpha() else ""))
+            plural = term[-1].isalpha() and term not in _NO_PLURAL
+            alts.append(esc + (r"(?:s|es)?" if plural else ""))
         compiled[aspect] = re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w-])", re.I)
     return compiled
 
