@@ -159,3 +159,17 @@ def test_launch_plan_from_catalog_products(page: Any) -> None:
     assert "of 2 products" in status and "sales history" in status
     assert "R4" in (page.locator("#plan-table").text_content() or "")
     page.screenshot(path=str(SHOTS / "launch_plan.png"), full_page=True)
+
+
+def test_reviews_tab_counts_aspects_and_says_who_labelled_them(page: Any) -> None:
+    page.get_by_role("tab", name="Reviews").click()
+    dd = page.locator("#reviews-product input")
+    dd.click()
+    dd.fill("C1")
+    page.get_by_role("option", name="C1 ·").first.click()
+    page.click("#reviews-analyse")
+    pros_cons = page.locator("#reviews-proscons")
+    pros_cons.get_by_text("opinions labelled by the keyword lexicon").wait_for(timeout=60_000)
+    text = pros_cons.inner_text()
+    assert "fit" in text and "W2" in text  # "runs small in the shoulders" is quoted as a con, with its id
+    page.screenshot(path=str(SHOTS / "reviews.png"), full_page=True)
