@@ -251,8 +251,10 @@ def test_store_reviews_train_a_model_from_cli_and_demo_setup(tmp_path: Path, mon
         assert ensure_store_model(catalog, settings) == {
             "trained": False, "features": None, "reason": "only 30 rated reviews in the store"}
         catalog.upsert_reviews(reviews)
-        done = ensure_store_model(catalog, settings)
+        said: list[str] = []
+        done = ensure_store_model(catalog, settings, log=said.append)
         assert done["trained"] and done["features"] == "tfidf" and done["n_train"] == 80
+        assert said == ["Training a sentiment model (tfidf) on the store's 80 rated reviews ..."]
         assert ensure_store_model(catalog, settings) == {"trained": False, "features": "tfidf"}  # kept, not redone
     res = runner.invoke(app, ["sentiment", "predict", "terrible quality, returned it", "--json"])
     assert res.exit_code == 0 and "trained model (tfidf" in res.output and '"label": "negative"' in res.output

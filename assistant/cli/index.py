@@ -172,7 +172,6 @@ def demo_setup(
     from assistant.data.demo import load_demo
     from assistant.index import build_from_catalog, open_index
     from assistant.index.store import current_version
-    from assistant.sentiment.model import load_sentiment_model
     from assistant.sentiment.service import ensure_store_model
 
     with friendly_errors():
@@ -184,9 +183,7 @@ def demo_setup(
                                              show_progress=not as_json)
         else:
             index_stats = open_index(settings).stats()
-        if not as_json and load_sentiment_model(settings) is None:
-            console.print("Training a sentiment model on the store's reviews (TF-IDF, ~20 s) ...")
-        sentiment = ensure_store_model(catalog, settings)
+        sentiment = ensure_store_model(catalog, settings, log=None if as_json else console.print)
         out = {"catalog": catalog.counts(), "demo_loaded": loaded,
                "index": {k: index_stats[k] for k in ("path", "index_type", "n_products", "n_reviews", "n_chunks")},
                "sentiment_model": sentiment}

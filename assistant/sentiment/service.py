@@ -157,11 +157,13 @@ def require_model(settings: Settings | None = None) -> AnyModel:
     model = load_sentiment_model(settings)
     if model is None:
         raise ModelNotFoundError(f"No sentiment model in {model_dir(settings)}; train one with "
+                                 "`assistant sentiment train` (on the store's rated reviews) or "
                                  "`assistant sentiment train --data FILE`.")
     return model
 
 
-def ensure_store_model(catalog: Any, settings: Settings | None = None, *, features: str = "tfidf") -> dict[str, Any]:
+def ensure_store_model(catalog: Any, settings: Settings | None = None, *, features: str = "tfidf",
+                       log: Any = None) -> dict[str, Any]:
     """Train a sentiment model on the store's rated reviews when none is saved yet (`assistant demo setup`).
     ``features`` defaults to the single-head TF-IDF model: ~20 s on 10k reviews, where the default stack takes
     minutes. Returns what was done: ``{"trained": bool, "features", "n_train", "validation_macro_f1_5"}``."""
@@ -172,6 +174,8 @@ def ensure_store_model(catalog: Any, settings: Settings | None = None, *, featur
     df = rated_reviews(catalog, required=False)
     if len(df) < 50:
         return {"trained": False, "features": None, "reason": f"only {len(df)} rated reviews in the store"}
+    if log is not None:
+        log(f"Training a sentiment model ({features}) on the store's {len(df)} rated reviews ...")
     model = train_from_frame(df, features=features, settings=settings)
     return {"trained": True, "features": model.features, "n_train": len(df),
             "validation_macro_f1_5": model.params.get("val_macro_f1_5")}
