@@ -118,6 +118,14 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _CLAUSE_SPLIT = re.compile(r"\s*(?:[;:]|,?\s+\b(?:but|however|although|though|yet|except)\b)\s*", re.I)
 
 
+# (substring that must be present or "", pattern, sign): sizing patterns, then phrases in list order
+_SCORED_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
+    *(("", p, -1) for p in NEGATIVE_PATTERNS),
+    *((ph, re.compile(r"(?<![\w-])" + re.escape(ph) + r"(?![\w-])"), sign)
+      for phrases, sign in ((NEGATIVE_PHRASES, -1), (POSITIVE_PHRASES, 1)) for ph in phrases),
+)
+
+
 def compile_lexicon(lexicon: Mapping[str, Sequence[str]]) -> dict[str, re.Pattern[str]]:
     """Compile ``{aspect: [keywords]}`` into one case-insensitive word-boundary regex per aspect.
 
@@ -151,22 +159,18 @@ def lexicon_score(text: str) -> int:
     three preceding words flips the sign; "too <adj>" counts as negative; phrases count once."""
     low = text.lower().replace("\u2019", "'")
     score = 0
-    for pattern in NEGATIVE_PATTERNS:
+    for needle, pattern, sign in _SCORED_PATTERNS:  # each match counts twice, then is blanked out
+        if needle and needle not in low:
+            continue  # cheap test first: this runs for every aspect clause of every review
         for m in reversed(list(pattern.finditer(low))):
-            score += 2 if _negated(low[: m.start()]) else -2
+            score += -2 * sign if _negates(_WORD.findall(low[: m.start()])[-3:]) else 2 * sign
             low = low[: m.start()] + " " + low[m.end():]
-    for phrases, sign in ((NEGATIVE_PHRASES, -1), (POSITIVE_PHRASES, 1)):
-        for phrase in phrases:
-            for m in reversed(list(re.finditer(r"(?<![\w-])" + re.escape(phrase) + r"(?![\w-])", low))):
-                score += -2 * sign if _negated(low[: m.start()]) else 2 * sign
-                low = low[: m.start()] + " " + low[m.end():]
     tokens = _WORD.findall(low)
     for i, tok in enumerate(tokens):
         val = 1 if tok in POSITIVE_WORDS else -1 if tok in NEGATIVE_WORDS else 0
         if val == 0:
             continue
-        window = tokens[max(0, i - 3): i]
-        if any(w in NEGATORS or w.endswith("n't") for w in window):
+        if _negates(tokens[max(0, i - 3): i]):
             val = -val
         elif i > 0 and tokens[i - 1] == "too" and val > 0 and tok not in {"cute", "pretty", "good"}:
             val = -1
@@ -174,13 +178,13 @@ def lexicon_score(text: str) -> int:
     for i, tok in enumerate(tokens[:-1]):  # "too wide", "too narrow": an excess is a complaint
         nxt = tokens[i + 1]
         if tok == "too" and nxt not in POSITIVE_WORDS and nxt not in NEGATIVE_WORDS and nxt not in _NOT_ADJ:
-            score += 1 if _negated(" ".join(tokens[max(0, i - 2): i])) else -1  # "not too swingy" is praise
+            score += 1 if _negates(tokens[max(0, i - 2): i]) else -1  # "not too swingy" is praise
     return score
 
 
-def _negated(before: str) -> bool:
-    """Whether one of the last three words of ``before`` negates what follows ("not", "without", "doesn't")."""
-    return any(w in NEGATORS or w.endswith("n't") for w in _WORD.findall(before)[-3:])
+def _negates(words: Sequence[str]) -> bool:
+    """Whether a word of ``words`` (those just before a term) negates it ("not", "without", "doesn't")."""
+    return any(w in NEGATORS or w.endswith("n't") for w in words)
 
 
 def lexicon_polarity(text: str) -> Polarity:
