@@ -12,6 +12,9 @@ seed 42, as eval/sentiment_clothing.py), so the classifier never saw these produ
      medium"; "runs small" is negative even in a 5-star review). The lexicon's sizing patterns, phrase
      negation and word lists were revised looking only at a second set labelled the same way,
      eval/data/aspect_polarity_dev.csv (200 mentions from TRAIN-part products, seed 1), shown as "dev".
+     The gold rows also say whether the sentence is really about that aspect (``about_aspect``, e.g. "curvy
+     shape" is about the buyer, not the style; "dark wash" is a colour, not care): the detection precision.
+     Labelled after the lexicon revision and not used to change it.
   2. TITLE PROXY (context only): review titles that mention an aspect, labelled with the review's rating
      as sentiment (1-2 negative, 3 neutral, 4-5 positive). It measures agreement with the buyer's overall
      verdict, which the rating-trained classifier learns, not the opinion on the aspect.
@@ -66,6 +69,12 @@ def detected(labelled: pd.DataFrame, name: str) -> pd.DataFrame:
     if not all(keep):
         print(f"{name}: {keep.count(False)} of {len(keep)} labelled mentions are no longer detected as that aspect "
               "(false mentions the lexicon now skips); scoring the rest")
+    if "about_aspect" in labelled.columns:  # detection precision: is the sentence really about that aspect?
+        about = labelled["about_aspect"].eq("yes").to_numpy()
+        kept = np.asarray(keep)
+        print(f"{name}: detection precision {about[kept].mean():.3f} ({int(about[kept].sum())} of {int(kept.sum())} "
+              f"detected mentions are about that aspect; of the {int((~kept).sum())} no longer detected, "
+              f"{int((~about[~kept]).sum())} were false)")
     return labelled[keep].reset_index(drop=True)
 
 

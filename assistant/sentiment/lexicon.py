@@ -113,6 +113,22 @@ can't cannot couldn't won't wouldn't shouldn't isnt wasnt arent dont doesnt didn
 
 # Keywords whose plural names something else: "shorts" and "tights" are garments, not length or fit.
 _NO_PLURAL: frozenset[str] = frozenset({"short", "tight"})
+
+
+def _not_after(*words: str) -> str:
+    return "".join(f"(?<!{re.escape(w)} )" for w in words)
+
+
+# Keyword uses that are not about the product's aspect (looked for in the dev set of eval/aspect_polarity.py):
+# term -> (text that must not come just before it, text that must not follow it).
+_GUARDS: dict[str, tuple[str, str]] = {
+    "shape": (_not_after("body", "my", "curvy", "diamond", "pear", "apple", "hourglass", "athletic"), ""),
+    "medium": ("", r"(?!\s+(?:grey|gray|blue|green|brown|pink|red|wash|build|frame|bust|chest)\b)"),
+    "wash": (_not_after("dark", "light", "medium", "acid", "stone", "black", "two", "both"), ""),
+    "look": (_not_after("have a", "take a", "took a", "had a", "get a", "closer"), ""),
+    "long": (_not_after("all day", "all night", "all summer", "all year", "all winter", "all season"),
+             r"(?!\s+(?:time|day|while)\b)"),
+}
 _NOT_ADJ: frozenset[str] = _words("and but so i the a an it is was as well me my this that to for of in on with")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _CLAUSE_SPLIT = re.compile(r"\s*(?:[;:]|,?\s+\b(?:but|however|although|though|yet|except)\b)\s*", re.I)
@@ -142,7 +158,8 @@ def compile_lexicon(lexicon: Mapping[str, Sequence[str]]) -> dict[str, re.Patter
         for term in terms:
             esc = r"\s+".join(re.escape(part) for part in term.split())
             plural = term[-1].isalpha() and term not in _NO_PLURAL
-            alts.append(esc + (r"(?:s|es)?" if plural else ""))
+            before, after = _GUARDS.get(term, ("", ""))
+            alts.append(before + esc + (r"(?:s|es)?" if plural else "") + after)
         compiled[aspect] = re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w-])", re.I)
     return compiled
 
