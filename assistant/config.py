@@ -48,7 +48,11 @@ class Settings(BaseSettings):
     llm_backend: Literal["llamacpp", "transformers", "openai"] = "llamacpp"
     llm_model: str = Field(default="qwen2.5-coder-1.5b", description="Model key (see `assistant models`).")
     llm_fast_model: str = "qwen2.5-coder-0.5b"
-    llm_threads: int = Field(default=1, description="CPU threads for llama.cpp (1 is safe on a busy 2-core box).")
+    llm_threads: int = Field(default=1, description="CPU threads llama.cpp generates with (1 is safe on a busy "
+                             "2-core box: 2 collapsed to 0.3 tokens/s beside another busy process).")
+    llm_batch_threads: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1),
+                                   description="CPU threads llama.cpp reads prompts with (prefill): on 2 cores, 2 "
+                                   "read ~1.9x faster when idle and no slower when busy (bench/llm_bench.py).")
     llm_context: int = 4096
     llm_max_tokens: int = 512
     llm_temperature: float = 0.0

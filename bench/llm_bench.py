@@ -4,6 +4,7 @@ llama-cpp-python on the same prompt in the same process (target: ours/raw >= 0.9
 
     .venv/bin/python bench/llm_bench.py                       # all installed models, 1 thread
     .venv/bin/python bench/llm_bench.py --models qwen2.5-coder-0.5b --threads 1,2 --repeats 3
+    .venv/bin/python bench/llm_bench.py --models qwen2.5-coder-1.5b --batch-threads 1,2   # prompt-reading threads
 
 Raw and ours run interleaved on the same loaded model; the KV cache is reset before every run so each
 one evaluates the full prompt. Figures depend heavily on how busy the machine is: compare ratios.
@@ -90,10 +91,11 @@ def _figures(t0: float, first: float, end: float, n: int, prompt_tokens: int) ->
             "decode_tok_s": (n - 1) / (end - first) if n > 1 and end > first else 0.0}
 
 
-def bench_model(key: str, threads: int, args: argparse.Namespace) -> dict[str, Any]:
+def bench_model(key: str, threads: int, batch_threads: int, args: argparse.Namespace) -> dict[str, Any]:
     settings = get_settings()
     path = ensure_model(key, settings)
-    llm = LlamaCppLLM(path, name=key, n_ctx=max(2048, args.prompt_tokens + args.gen_tokens + 256), n_threads=threads)
+    llm = LlamaCppLLM(path, name=key, n_ctx=max(2048, args.prompt_tokens + args.gen_tokens + 256), n_threads=threads,
+                      n_threads_batch=batch_threads)
     messages = rag_messages(llm, Path(args.data), args.prompt_tokens)
     run_ours(llm, messages, 4)  # warm-up (first decode allocates buffers)
     raw, ours = [], []
@@ -103,7 +105,7 @@ def bench_model(key: str, threads: int, args: argparse.Namespace) -> dict[str, A
     med = {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for name, runs in (("raw", raw), ("ours", ours))}
     ratio_total = (med["raw"]["total_s"] / med["ours"]["total_s"]) if med["ours"]["total_s"] else 0.0
     ratio_decode = (med["ours"]["decode_tok_s"] / med["raw"]["decode_tok_s"]) if med["raw"]["decode_tok_s"] else 0.0
-    return {"model": key, "threads": threads, "load_s": llm.load_seconds, "raw": med["raw"], "ours": med["ours"],
+    return {"model": key, "threads": threads, "batch_threads": batch_threads, "load_s": llm.load_seconds, "raw": med["raw"], "ours": med["ours"],
             "ratio_speed_ours_over_raw": ratio_total, "ratio_decode_ours_over_raw": ratio_decode}
 
 
@@ -111,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="", help=f"comma-separated keys (default: all installed): {', '.join(MODELS)}")
     parser.add_argument("--threads", default="", help="comma-separated n_threads to try (default: settings.llm_threads)")
+    parser.add_argument("--batch-threads", default="",
+                        help="comma-separated prompt-reading threads to try (default: settings.llm_batch_threads)")
     parser.add_argument("--prompt-tokens", type=int, default=1000)
     parser.add_argument("--gen-tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=2)
@@ -121,18 +125,20 @@ def main(argv: list[str] | None = None) -> int:
     installed = [r["key"] for r in list_models(settings) if r["installed"]]
     keys = [k for k in args.models.split(",") if k] or installed
     threads = [int(t) for t in args.threads.split(",") if t] or [settings.llm_threads]
+    batch_threads = [int(t) for t in args.batch_threads.split(",") if t] or [settings.llm_batch_threads]
     results = []
+    print("thr = generation threads / prompt-reading threads")
     print(f"prompt ~{args.prompt_tokens} tokens of real reviews ({Path(args.data).name}), {args.gen_tokens} new "
           f"tokens, greedy, median of {args.repeats}; raw = llama_cpp.Llama.create_chat_completion in-process")
-    header = (f"{'model':<20} {'thr':>3} {'load s':>7} {'prompt tok':>10} {'raw pp tok/s':>12} {'ours pp tok/s':>13} "
+    header = (f"{'model':<20} {'thr':>5} {'load s':>7} {'prompt tok':>10} {'raw pp tok/s':>12} {'ours pp tok/s':>13} "
               f"{'raw dec tok/s':>13} {'ours dec tok/s':>14} {'raw TTFT s':>10} {'ours TTFT s':>11} {'ours/raw':>8}")
     print(header)
     for key in keys:
-        for n in threads:
-            r = bench_model(key, n, args)
+        for n, nb in [(n, nb) for n in threads for nb in batch_threads]:
+            r = bench_model(key, n, nb, args)
             results.append(r)
             raw, ours = r["raw"], r["ours"]
-            print(f"{key:<20} {n:>3} {r['load_s']:>7.2f} {ours['prompt_tokens']:>10.0f} {raw['prompt_tok_s']:>12.1f} "
+            print(f"{key:<20} {f'{n}/{nb}':>5} {r['load_s']:>7.2f} {ours['prompt_tokens']:>10.0f} {raw['prompt_tok_s']:>12.1f} "
                   f"{ours['prompt_tok_s']:>13.1f} {raw['decode_tok_s']:>13.1f} {ours['decode_tok_s']:>14.1f} "
                   f"{raw['ttft_s']:>10.2f} {ours['ttft_s']:>11.2f} {r['ratio_speed_ours_over_raw']:>8.2f}", flush=True)
     if args.json:

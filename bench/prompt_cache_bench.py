@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def load(cache: Path | None) -> LlamaCppLLM:
         return LlamaCppLLM(path, name=key, n_ctx=settings.llm_context, n_threads=settings.llm_threads,
+                           n_threads_batch=settings.llm_batch_threads,
                            prompt_cache_dir=cache)
 
     cold_s, warm_s, same = [], [], []

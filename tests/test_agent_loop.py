@@ -81,7 +81,22 @@ def test_step_limit_stops_a_loop_and_shows_what_it_has(ctx: ToolContext) -> None
     assert res.stopped == "step_limit" and [f.kind for f in res.flags] == ["step_limit"]
     assert res.answer.startswith("I stopped after 3 tool calls (step limit)")
     assert "review_stats(product_id='P1')" in res.answer and '"n_reviews": 2' in res.answer
-    assert res.steps[1].result is not None and "Same call as before" in res.steps[1].result["note"]
+    assert res.steps[1].result == {"note": "Same call as step 1; its result is above. Answer now from it."}
+    # the repeated call's observation is the short note, not a second copy of the result (context is scarce)
+    first, again = tool_messages(llm.calls[-1].messages)
+    assert '"n_reviews"' in first["content"] and '"n_reviews"' not in again["content"]
+
+
+def test_a_tool_call_cut_off_is_not_shown_as_the_answer(ctx: ToolContext) -> None:
+    """A reply that stops inside a tool call (the model's context filled up) gets the code-built answer with
+    the tool results so far, not the broken JSON."""
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"),
+                       lambda msgs, tools, schema: Generation(text='{"tool": "forecast_demand", "arguments": '
+                                                                   '{"product_id":', finish_reason="length")])
+    res = agent(llm, ctx).run("How do shoppers rate P1, and how much will it sell?")
+    assert res.stopped == "llm_error" and [f.kind for f in res.flags] == ["llm_error"]
+    assert res.answer.startswith("The model ran out of room before answering.")
+    assert '"n_reviews": 2' in res.answer and '{"tool"' not in res.answer
 
 
 def test_unknown_tool_is_never_run(ctx: ToolContext) -> None:

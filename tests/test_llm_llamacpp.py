@@ -98,3 +98,27 @@ def test_budget_with_real_tokenizer(llm: LLM) -> None:
     assert isinstance(gen, Generation) and gen.prompt_tokens <= 400
     with pytest.raises(GenerationError, match="context"):  # unfitted evidence overflows the window
         llm.generate([{"role": "user", "content": "\n".join(blocks * 20)}], max_tokens=8)  # type: ignore[list-item]
+
+
+def test_prompt_reading_threads_come_from_settings_and_do_not_change_answers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """ASSISTANT_LLM_BATCH_THREADS sets llama.cpp's prompt-reading threads (generation keeps
+    ASSISTANT_LLM_THREADS); greedy answers are the same with 1 or 2 of them."""
+    from assistant.config import get_settings
+    from assistant.llm import llamacpp
+
+    messages = [{"role": "system", "content": "You are a helpful assistant. " * 40},
+                {"role": "user", "content": "Name three colours of dresses people like in summer."}]
+    monkeypatch.setenv("ASSISTANT_LLM_PROMPT_CACHE", "0")  # both runs must read the whole prompt
+    texts = []
+    for n in (1, 2):
+        monkeypatch.setenv("ASSISTANT_LLM_BATCH_THREADS", str(n))
+        get_settings.cache_clear()
+        llm = get_llm(model=MODEL)
+        assert isinstance(llm, llamacpp.LlamaCppLLM)
+        assert (llm.llama.n_threads_batch, llm.llama.n_threads) == (n, get_settings().llm_threads)
+        out = llm.generate(messages, max_tokens=32)  # type: ignore[arg-type]
+        assert isinstance(out, Generation)
+        texts.append(out.text)
+    get_settings.cache_clear()
+    assert texts[0].strip() and texts[0] == texts[1]

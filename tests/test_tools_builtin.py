@@ -67,6 +67,22 @@ def test_forecast_demand_errors_are_helpful(ctx: ToolContext, args: dict[str, An
         assert "find_similar_products" in str(exc.value)  # says how to find ids
 
 
+def test_a_product_without_sales_gets_the_new_product_call_filled_in(ctx: ToolContext) -> None:
+    """The error hands the model the forecast_new_product call with the catalog's own title, category and
+    price, and that call runs: a small model copies it instead of inventing a product."""
+    import re
+
+    with pytest.raises(ToolError, match="has no sales history") as exc:
+        run(ctx, "forecast_demand", product_id="P2", horizon=6)
+    product = ctx.product("P2")
+    call = re.search(r"forecast_new_product\((.*)\)\.$", str(exc.value))
+    assert call is not None
+    args = {k: json.loads(v) for k, v in re.findall(r'(\w+)=("[^"]*"|[\d.]+)', call.group(1))}
+    assert args["title"] == product["title"] and args["category"] == product["category"]
+    assert args["price"] == pytest.approx(float(product["price"])) and args["horizon"] == 6
+    assert len(run(ctx, "forecast_new_product", **args).data["forecast"]) == 6
+
+
 def test_forecast_demand_schema_limits(ctx: ToolContext) -> None:
     with pytest.raises(ToolArgumentError, match="'horizon' must be <= 52"):
         run(ctx, "forecast_demand", product_id="R1", horizon=100)
@@ -182,3 +198,23 @@ def test_products_added_after_the_context_opened_are_visible(tmp_path: Any) -> N
         "attributes": {}, "price": 7.5, "launch_date": pd.NaT}]))
     assert fresh.product("g1")["title"] == "Zinc watering can"
     assert "G1" in set(fresh.category_products("Garden")["product_id"])
+
+
+def test_an_id_without_its_source_prefix_resolves_when_unambiguous(tmp_path: Any) -> None:
+    """"How much will product 1078 sell?" means C1078 when only C1078 ends in 1078; the same digits behind
+    two prefixes, or a too-short id, stay errors naming the candidates."""
+    import pandas as pd
+
+    fresh = make_context(tmp_path)
+    rows = [("C1078", "Linen midi dress"), ("C2001", "Wrap top"), ("R2001", "Tea light holder")]
+    fresh.get_catalog().upsert_products(pd.DataFrame([{
+        "product_id": pid, "title": title, "description": "", "category": "Test", "attributes": {}, "price": 10.0,
+        "launch_date": pd.NaT} for pid, title in rows]))
+    assert fresh.product("1078")["product_id"] == "C1078"
+    assert fresh.product("c1078")["product_id"] == "C1078"
+    with pytest.raises(ToolError, match="no reviews for product 'C1078'"):  # the tool looked up C1078
+        run(fresh, "review_stats", product_id="1078")
+    with pytest.raises(ToolError, match="Unknown product id '2001'. Close ids: C2001, R2001"):
+        fresh.product("2001")
+    with pytest.raises(ToolError, match="Unknown product id '78'"):
+        fresh.product("78")

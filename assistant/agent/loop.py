@@ -30,6 +30,8 @@ from assistant.prompts import render
 from assistant.tools.registry import Artifact, Tool, ToolArgumentError, ToolRegistry
 
 log = logging.getLogger(__name__)
+# a reply that starts a tool call but did not parse as one (a final answer cut short is kept by parse_tool_reply)
+_UNFINISHED_CALL = re.compile(r'\s*\{\s*"(?:tool|name)"\s*:\s*"(?!final_answer")')
 
 EventType = Literal["tool_call", "tool_result", "token", "final"]
 Stopped = Literal["answer", "step_limit", "cancelled", "llm_error"]
@@ -179,6 +181,12 @@ class Agent:
                 continue  # handled at the top of the loop
             gen = out if isinstance(out, Generation) else parse_tool_reply(reader.text, self.tools.specs(),
                                                                            model=result.model)
+            if not gen.tool_calls and _UNFINISHED_CALL.match(gen.text):  # cut off: full context or max_tokens
+                result.stopped = "llm_error"
+                result.flags.append(AgentFlag("llm_error", "The model's reply was cut off in the middle of a tool "
+                                              "call (its context or token budget ran out)."))
+                answer = self._partial_answer(result, "The model ran out of room before answering.")
+                break
             if not gen.tool_calls:
                 answer = gen.text.strip() or self._partial_answer(result, "The model returned an empty answer.")
                 streamed = reader.streamed
@@ -219,9 +227,9 @@ class Agent:
         else:
             key = json.dumps([call.name, args], sort_keys=True, default=str)
             try:
-                if key in seen:  # a repeated call: no re-run, and a nudge to answer
-                    step.result = {"note": "Same call as before; reuse that result or answer now.",
-                                   **(seen[key].result or {})}
+                if key in seen:  # a repeated call: no re-run, no second copy of the result, a nudge to answer
+                    step.result = {"note": f"Same call as step {result.steps.index(seen[key]) + 1}; its result "
+                                           "is above. Answer now from it."}
                 else:
                     out = tool.run(self.context, args)
                     step.result, step.artifacts = out.data, out.artifacts

@@ -50,7 +50,7 @@ def _build(settings: Settings, model: str) -> LLM:
         from assistant.llm.llamacpp import LlamaCppLLM
 
         return LlamaCppLLM(ensure_model(model, settings), name=model, n_ctx=settings.llm_context,
-                           n_threads=settings.llm_threads,
+                           n_threads=settings.llm_threads, n_threads_batch=settings.llm_batch_threads,
                            prompt_cache_dir=settings.llm_cache_path if settings.llm_prompt_cache else None, **common)
     if backend == "transformers":
         from assistant.llm.hf import TransformersLLM
@@ -73,8 +73,9 @@ def get_llm(settings: Settings | None = None, model: str | None = None) -> LLM:
     settings = settings or get_settings()
     key = resolve_model(settings, model)
     cache_key = (settings.llm_backend, key, str(settings.model_path), settings.llm_context, settings.llm_threads,
-                 settings.llm_temperature, settings.llm_seed, settings.llm_max_tokens, settings.openai_base_url,
-                 settings.openai_model, settings.hf_model_path, settings.llm_prompt_cache, str(settings.llm_cache_path))
+                 settings.llm_batch_threads, settings.llm_temperature, settings.llm_seed, settings.llm_max_tokens,
+                 settings.openai_base_url, settings.openai_model, settings.hf_model_path, settings.llm_prompt_cache,
+                 str(settings.llm_cache_path))
     with _CACHE_LOCK:
         llm = _CACHE.get(cache_key)
         if llm is None:

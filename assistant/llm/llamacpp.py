@@ -43,8 +43,8 @@ class LlamaCppLLM(LLM):
     processes that send the same first message (see :mod:`assistant.llm.promptcache`)."""
 
     def __init__(self, model_path: str | Path, *, name: str = "", n_ctx: int = 4096, n_threads: int = 1,
-                 temperature: float = 0.0, seed: int = 0, max_tokens: int = 512, verbose: bool = False,
-                 prompt_cache_dir: str | Path | None = None) -> None:
+                 n_threads_batch: int | None = None, temperature: float = 0.0, seed: int = 0, max_tokens: int = 512,
+                 verbose: bool = False, prompt_cache_dir: str | Path | None = None) -> None:
         llama_cpp = require("llama_cpp", "llama-cpp-python")
         path = Path(model_path)
         if not path.is_file():
@@ -52,7 +52,7 @@ class LlamaCppLLM(LLM):
         t0 = time.perf_counter()
         try:
             self.llama = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads,
-                                         n_threads_batch=n_threads, seed=seed, verbose=verbose)
+                                         n_threads_batch=n_threads_batch or n_threads, seed=seed, verbose=verbose)
         except (ValueError, RuntimeError) as exc:
             raise ModelNotFoundError(f"llama.cpp could not load {path}: {exc}") from exc
         self.load_seconds = time.perf_counter() - t0

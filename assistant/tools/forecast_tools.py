@@ -3,6 +3,7 @@ Both return small dicts for the model and attach a PNG plot as an artifact for t
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from typing import Annotated, Any, Literal
@@ -69,8 +70,7 @@ def forecast_demand(ctx: ToolContext, product_id: str | None = None, category: s
         sales = catalog.sales([series_id])
         if sales.empty:
             raise ToolError(f"Product {series_id!r} has no sales history, so it cannot be forecast from its own "
-                            "sales. For a product without history use forecast_new_product(title=..., "
-                            "category=..., price=...).")
+                            f"sales. Forecast it as a new product: {_new_product_call(product, horizon)}.")
         sales = sales[["unique_id", "ds", "y"]]
     else:
         assert category is not None
@@ -109,6 +109,19 @@ def forecast_demand(ctx: ToolContext, product_id: str | None = None, category: s
     if result.notes:
         data["notes"] = result.notes[:3]
     return ToolResult(data=data, artifacts=_plot(result.history, result.frame, f"{label}: {horizon}-period forecast"))
+
+
+def _new_product_call(product: dict[str, Any], horizon: int) -> str:
+    """The forecast_new_product call for a catalog product, filled in from the catalog (so a small model copies
+    real values instead of inventing a title or a price)."""
+    args: dict[str, Any] = {"title": str(product.get("title") or product["product_id"])}
+    if str(product.get("category") or "").strip():
+        args["category"] = str(product["category"])
+    price = product.get("price")
+    if price is not None and pd.notna(price):
+        args["price"] = float(price)
+    args["horizon"] = horizon
+    return "forecast_new_product(" + ", ".join(f"{k}={json.dumps(v)}" for k, v in args.items()) + ")"
 
 
 @tool
