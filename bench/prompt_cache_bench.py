@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         seed_s, _ = first_step(seeder, QUESTIONS[0])  # an earlier process: reads the prompt, saves the state
         seeder.close()
         size = sum(p.stat().st_size for p in cache.glob("*.npz"))
-        print(f"model {key}, {settings.llm_threads}/{settings.llm_batch_threads} generation/prompt-reading thread(s), context {settings.llm_context}; "
-              f"seeding run {seed_s:.1f} s, state file {size / 1e6:.1f} MB")
+        print(f"model {key}, {settings.llm_threads}/{settings.llm_batch_threads} generation/prompt-reading "
+              f"thread(s), context {settings.llm_context}; seeding run {seed_s:.1f} s, state file {size / 1e6:.1f} MB")
         for i in range(args.repeats):
             question = QUESTIONS[1 + i % (len(QUESTIONS) - 1)]
             cold = load(None)
