@@ -108,3 +108,15 @@ def test_many_ids_and_transactions(cat: Catalog) -> None:
     assert list(cat.transactions(product_ids=["X1"])["customer_id"]) == ["c1", "c2"]
     assert list(cat.transactions(customer_ids=["c1"])["quantity"]) == [2.0, 5.0]
     assert cat.counts()["transactions"] == 3
+
+
+def test_resolve_product_id_forgives_case_and_a_dropped_source_prefix(cat: Catalog) -> None:
+    df = products(3)
+    df["product_id"] = ["C1078", "C2001", "R2001"]
+    cat.upsert_products(df)
+    assert cat.resolve_product_id("C1078") == ("C1078", [])
+    assert cat.resolve_product_id(" c1078 ") == ("C1078", [])
+    assert cat.resolve_product_id("1078") == ("C1078", [])  # only one id ends in 1078 behind a prefix
+    assert cat.resolve_product_id("2001") == (None, ["C2001", "R2001"])  # ambiguous: the candidates
+    assert cat.resolve_product_id("78")[0] is None  # too short to guess
+    assert cat.resolve_product_id("X1078")[0] is None  # a different prefix is a different product

@@ -40,6 +40,13 @@ def test_summarize_product_json(catalog, monkeypatch: pytest.MonkeyPatch) -> Non
     assert "[W3]" in res["summary"]
 
 
+def test_summarize_a_product_typed_without_its_source_prefix(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    use_llm(monkeypatch, ScriptedLLM(["Color is loved [W3]."]))
+    out = CliRunner().invoke(app, ["summarize", "--product", "1080", "--json"])  # the catalog's id is C1080
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["n_reviews"] == 8
+
+
 def test_summarize_category_table(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     use_llm(monkeypatch, ScriptedLLM(["Fit is mixed [W9]."]))
     out = CliRunner().invoke(app, ["summarize", "--category", "Tops"])

@@ -8,6 +8,7 @@ Timestamps).
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import sqlite3
@@ -22,7 +23,7 @@ import pandas as pd
 
 from assistant.data.schema import PRODUCT_COLUMNS, REVIEW_COLUMNS, SALES_COLUMNS
 from assistant.data.validate import as_text, parse_dates, parse_numbers, validate_frame_checked
-from assistant.errors import DataValidationError
+from assistant.errors import AssistantError, DataValidationError
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -255,6 +256,18 @@ class Catalog:
     def product_ids(self) -> list[str]:
         return [r[0] for r in self._query("SELECT product_id FROM products ORDER BY rowid")]
 
+    def resolve_product_id(self, product_id: str) -> tuple[str | None, list[str]]:
+        """``(the catalog's id, [])`` for ``product_id`` typed exactly, in another case, or without its 1-2
+        letter source prefix when only one id matches ("1078" -> "C1078"); else ``(None, up to 3 close ids)``."""
+        pid = str(product_id).strip()
+        if self._query("SELECT 1 FROM products WHERE product_id = ?", [pid]):
+            return pid, []
+        ids = self.product_ids()
+        same = [i for i in ids if i.upper() == pid.upper()][:1] or _prefixed(pid, ids)
+        if len(same) == 1:
+            return same[0], []
+        return None, same[:3] or difflib.get_close_matches(pid, ids, n=3, cutoff=0.5)
+
     def categories(self) -> dict[str, int]:
         """Category -> number of products."""
         return dict(self._query("SELECT category, COUNT(*) FROM products GROUP BY category ORDER BY category"))
@@ -269,3 +282,23 @@ class Catalog:
     def is_empty(self) -> bool:
         c = self.counts()
         return c["products"] == 0 and c["reviews"] == 0 and c["sales"] == 0
+
+
+def catalog_product_id(catalog: Catalog, product_id: str) -> str:
+    """The catalog's id for what the user typed (Catalog.resolve_product_id), or an error naming close ids."""
+    pid, close = catalog.resolve_product_id(product_id)
+    if pid is None:
+        near = f" Close ids: {', '.join(close)}." if close else ""
+        raise AssistantError(f"Unknown product id {product_id!r}.{near} List products with `assistant search`.")
+    return pid
+
+
+def _prefixed(pid: str, ids: list[str]) -> list[str]:
+    """The ids that are ``pid`` behind a letter prefix of 1-2 characters ("1078" -> "C1078": people and models
+    drop the catalog's source prefix); only for ``pid`` of 3+ characters with a digit, so "7" matches nothing."""
+    key = pid.upper()
+    if len(key) < 3 or not any(ch.isdigit() for ch in key) or not key[0].isalnum():
+        return []
+    return [i for i in ids if i.upper().endswith(key) and 1 <= len(i) - len(key) <= 2
+            and i[:len(i) - len(key)].isalpha()]
+

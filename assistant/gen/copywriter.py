@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from assistant.data.catalog import catalog_product_id
 from assistant.errors import AssistantError, GenerationError
 from assistant.gen.citations import whole_sentences
 from assistant.gen.evidence import Evidence, evidence_budget, fit_evidence, render_blocks
@@ -174,9 +175,8 @@ def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", note
 def draft_copy_for_product(product_id: str, *, llm: LLM, catalog: Any, index: Any = None,
                            **kwargs: Any) -> dict[str, Any]:
     """Draft copy for a product already in the catalog (its title, category and attributes)."""
+    product_id = catalog_product_id(catalog, product_id)
     df = catalog.products([product_id])
-    if len(df) == 0:
-        raise AssistantError(f"Unknown product id {product_id!r}: list products with `assistant search`.")
     row = df.iloc[0]
     attrs = dict(row.get("attributes") or {})
     if row.get("category"):

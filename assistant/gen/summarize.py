@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from assistant.data.catalog import catalog_product_id
 from assistant.errors import AssistantError, GenerationError
 from assistant.gen.citations import (
     attribute_uncited,
@@ -294,9 +295,8 @@ def _public_aspect(a: dict[str, Any]) -> dict[str, Any]:
 
 def summarize_product(product_id: str, *, llm: LLM, catalog: Any, **kwargs: Any) -> dict[str, Any]:
     """Summary of one product's reviews (``catalog``: ``assistant.data.catalog.Catalog``)."""
+    product_id = catalog_product_id(catalog, product_id)
     products = catalog.products([product_id])
-    if len(products) == 0:
-        raise AssistantError(f"Unknown product id {product_id!r}: list products with `assistant search`.")
     title = str(products.iloc[0].get("title") or product_id)
     return summarize_reviews(catalog.reviews([product_id]), llm=llm, subject=f"{title} [{product_id}]", **kwargs)
 

@@ -85,17 +85,11 @@ class ToolContext:
     def product(self, product_id: str) -> dict[str, Any]:
         """One product as a dict, or a ToolError naming close ids and how to find ids."""
         catalog = self.get_catalog()
-        pid = product_id.strip()
+        pid, close = catalog.resolve_product_id(product_id)  # case forgiven, a dropped source prefix too
+        if pid is None:
+            near = f" Close ids: {', '.join(close)}." if close else ""
+            raise ToolError(f"Unknown product id {product_id!r}.{near} {ID_HINT}")
         rows = catalog.products([pid])
-        if rows.empty:  # ids are case-sensitive in the store; forgive the model's case and a dropped prefix
-            ids = [str(i) for i in catalog.product_ids()]
-            same = [i for i in ids if i.upper() == pid.upper()][:1] or _prefixed(pid, ids)
-            if len(same) == 1:
-                rows = catalog.products(same)
-            else:  # unknown, or the same digits behind several prefixes
-                close = same[:3] or difflib.get_close_matches(pid, ids, n=3, cutoff=0.5)
-                near = f" Close ids: {', '.join(close)}." if close else ""
-                raise ToolError(f"Unknown product id {product_id!r}.{near} {ID_HINT}")
         return {str(k): v for k, v in rows.iloc[0].to_dict().items()}
 
     def resolve(self, product: str) -> tuple[str | None, str | None]:
@@ -127,13 +121,4 @@ class ToolContext:
             raise ToolError(f"No products in category {category!r}.{hint} Categories look like "
                             f"{'; '.join(known[:4]) or '(none: the store is empty)'}.")
         return df[mask]
-
-
-def _prefixed(pid: str, ids: list[str]) -> list[str]:
-    """The ids that are ``pid`` behind a letter prefix of 1-2 characters ("1078" -> "C1078": people and models
-    drop the catalog's source prefix); only for ``pid`` of 3+ characters with a digit, so "7" matches nothing."""
-    key = pid.upper()
-    if len(key) < 3 or not any(ch.isdigit() for ch in key) or not key[0].isalnum():
-        return []
-    return [i for i in ids if i.upper().endswith(key) and 1 <= len(i) - len(key) <= 2 and i[:len(i) - len(key)].isalpha()]
 
