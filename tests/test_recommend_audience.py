@@ -129,6 +129,8 @@ def test_recommend_audience_tool_reads_the_catalog(monkeypatch, tmp_path) -> Non
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["mode"].startswith("existing product") and len(data["customers"]) == 3
+    upper = CliRunner().invoke(app, ["recommend", "audience", "--product-id", "CAN1", "-k", "3", "--json"])
+    assert upper.exit_code == 0 and json.loads(upper.output)["product_id"] == "can1"  # the catalog's id
     bad = CliRunner().invoke(app, ["recommend", "audience"])
     assert bad.exit_code == 2 and "product_id" in bad.output
     get_settings.cache_clear()
