@@ -28,9 +28,9 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-               "OMP_WAIT_POLICY": "PASSIVE"}.items():
-    os.environ.setdefault(_k, _v)
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 
 from assistant.index import vectors  # noqa: E402
 from assistant.index.chunking import review_chunks, split_sentences  # noqa: E402

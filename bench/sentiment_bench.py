@@ -14,17 +14,16 @@ fast, as loading a saved model does. ``--model`` also times a saved model (any k
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-               "OMP_WAIT_POLICY": "PASSIVE"}.items():
-    os.environ.setdefault(_k, _v)
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 
 import numpy as np  # noqa: E402
 

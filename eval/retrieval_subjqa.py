@@ -16,7 +16,6 @@ the best mean of the two MRRs, and reports the pick on the test split.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -27,9 +26,9 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-               "OMP_WAIT_POLICY": "PASSIVE"}.items():
-    os.environ.setdefault(_k, _v)
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 
 from assistant.index.hybrid import DEFAULT_FUSION, DEFAULT_WEIGHTS, HybridIndex  # noqa: E402
 from assistant.index.types import Filters  # noqa: E402

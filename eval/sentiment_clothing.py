@@ -27,11 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-               "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}.items():
-    os.environ.setdefault(_k, _v)
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 
 import numpy as np  # noqa: E402
 

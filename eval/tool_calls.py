@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
@@ -29,9 +28,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-for _var, _val in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false"),
-                   ("OMP_WAIT_POLICY", "PASSIVE")):
-    os.environ.setdefault(_var, _val)
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 
 DEFAULT_DATA = REPO / "eval" / "data" / "tool_questions.jsonl"
 ID_RE = re.compile(r"\b([CR]\d{3,6}[A-Z]{0,2})\b")
