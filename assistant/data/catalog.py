@@ -262,11 +262,7 @@ class Catalog:
         pid = str(product_id).strip()
         if self._query("SELECT 1 FROM products WHERE product_id = ?", [pid]):
             return pid, []
-        ids = self.product_ids()
-        same = [i for i in ids if i.upper() == pid.upper()][:1] or _prefixed(pid, ids)
-        if len(same) == 1:
-            return same[0], []
-        return None, same[:3] or difflib.get_close_matches(pid, ids, n=3, cutoff=0.5)
+        return match_product_id(pid, self.product_ids())
 
     def categories(self) -> dict[str, int]:
         """Category -> number of products."""
@@ -284,12 +280,24 @@ class Catalog:
         return c["products"] == 0 and c["reviews"] == 0 and c["sales"] == 0
 
 
-def catalog_product_id(catalog: Catalog, product_id: str) -> str:
-    """The catalog's id for what the user typed (Catalog.resolve_product_id), or an error naming close ids."""
+def match_product_id(product_id: str, ids: list[str]) -> tuple[str | None, list[str]]:
+    """Catalog.resolve_product_id over a list of ``ids`` (e.g. a products frame already loaded)."""
+    pid = str(product_id).strip()
+    if pid in ids:
+        return pid, []
+    same = [i for i in ids if i.upper() == pid.upper()][:1] or _prefixed(pid, ids)
+    if len(same) == 1:
+        return same[0], []
+    return None, same[:3] or difflib.get_close_matches(pid, ids, n=3, cutoff=0.5)
+
+
+def catalog_product_id(catalog: Catalog, product_id: str, *, error: type[AssistantError] = AssistantError,
+                       hint: str = "List products with `assistant search`.") -> str:
+    """The catalog's id for what the user typed (Catalog.resolve_product_id), or ``error`` naming close ids."""
     pid, close = catalog.resolve_product_id(product_id)
     if pid is None:
         near = f" Close ids: {', '.join(close)}." if close else ""
-        raise AssistantError(f"Unknown product id {product_id!r}.{near} List products with `assistant search`.")
+        raise error(f"Unknown product id {product_id!r}.{near} {hint}")
     return pid
 
 
@@ -301,4 +309,3 @@ def _prefixed(pid: str, ids: list[str]) -> list[str]:
         return []
     return [i for i in ids if i.upper().endswith(key) and 1 <= len(i) - len(key) <= 2
             and i[:len(i) - len(key)].isalpha()]
-

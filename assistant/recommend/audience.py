@@ -144,11 +144,10 @@ def recommend_audience(product_id: str | None = None, text: str | None = None, k
     product_id or a text description): a hybrid cold-start model matches its text to what customers bought.
     Returns customer ids with scores and a short segment summary (activity, top categories).
     """
-    from assistant.data.catalog import Catalog
+    from assistant.data.catalog import match_product_id
 
     settings = get_settings()
     model, products = _from_catalog(settings)
     if product_id:  # "c1078" or "1078" for C1078 (Catalog.resolve_product_id); an unknown id is reported below
-        with Catalog.open(settings) as cat:
-            product_id = cat.resolve_product_id(product_id)[0] or product_id
+        product_id = match_product_id(product_id, products["product_id"].astype(str).tolist())[0] or product_id
     return audience(model, products, product_id=product_id, text=text, k=k)

@@ -84,12 +84,10 @@ class ToolContext:
 
     def product(self, product_id: str) -> dict[str, Any]:
         """One product as a dict, or a ToolError naming close ids and how to find ids."""
-        catalog = self.get_catalog()
-        pid, close = catalog.resolve_product_id(product_id)  # case forgiven, a dropped source prefix too
-        if pid is None:
-            near = f" Close ids: {', '.join(close)}." if close else ""
-            raise ToolError(f"Unknown product id {product_id!r}.{near} {ID_HINT}")
-        rows = catalog.products([pid])
+        from assistant.data.catalog import catalog_product_id
+
+        catalog = self.get_catalog()  # case forgiven, a dropped source prefix too
+        rows = catalog.products([catalog_product_id(catalog, product_id, error=ToolError, hint=ID_HINT)])
         return {str(k): v for k, v in rows.iloc[0].to_dict().items()}
 
     def resolve(self, product: str) -> tuple[str | None, str | None]:
