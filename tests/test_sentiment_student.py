@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.errors import DataValidationError
+from assistant.sentiment.encoder import resolve_device
 from assistant.sentiment.model import load_sentiment_model
 from assistant.sentiment.rules import RULES
 from assistant.sentiment.student import (
@@ -43,6 +44,10 @@ class KeywordTeacher:
     def __init__(self) -> None:
         self.tokenizer = _tokenizer()
         self.seen: list[str] = []
+
+    def to(self, device: Any) -> KeywordTeacher:
+        self.device = device
+        return self
 
     def word_embeddings(self) -> np.ndarray:
         return np.random.default_rng(0).normal(0, 0.5, (self.tokenizer.vocab_size, 16)).astype(np.float32)
@@ -91,6 +96,7 @@ def test_student_learns_the_teachers_judgement_and_round_trips(tmp_path: Path) -
     model = train_student_model(texts, y5, rec, teacher=teacher, groups=groups, config=cfg)  # type: ignore[arg-type]
     n_fit = model.params["n_fit"]
     assert len(teacher.seen) == 2 * n_fit and model.params["n_augmented"] == n_fit
+    assert teacher.device == resolve_device(cfg.device)  # the teacher labels where the student trains
     assert teacher.seen[n_fit:] != teacher.seen[:n_fit]  # the copies are perturbed
     assert model.params["rating_rule"] in RULES and model.params["teacher"] == teacher.params
     assert model.features == STUDENT and model.recommend_threshold is not None
@@ -143,3 +149,39 @@ def test_distilled_model_trains_from_the_real_encoder_and_serves(tmp_path: Path,
     assert res.exit_code == 0, res.output
     assert '"features": "distilled"' in res.output
     get_settings.cache_clear()
+
+
+def test_student_can_start_from_another_encoders_vocabulary() -> None:
+    """With ``vocab`` the student tokenizes with that encoder and starts from its pre-trained table, so a
+    large teacher (e.g. mpnet) can teach a student as small and fast as the MiniLM one."""
+    texts, y5, rec = _reviews(120, 0, ITEMS[:8])
+    groups = np.array([f"p{i % 12}" for i in range(len(texts))])
+    teacher = KeywordTeacher()
+    teacher.tokenizer = None  # the student must never read with the teacher's tokenizer here
+    cfg = StudentConfig(epochs=8, channels=16, widths=(1, 3), alpha=0.0, copies=1, batch_size=16, lr=5e-3,
+                        embedding_lr=5e-3, dropout=0.0)
+    model = train_student_model(texts, y5, rec, teacher=teacher, groups=groups, config=cfg,  # type: ignore[arg-type]
+                                vocab="all-MiniLM-L6-v2")
+    assert model.embedder_name == "all-MiniLM-L6-v2" and model.tokenizer is not None
+    assert model.word_embeddings().shape == (model.tokenizer.vocab_size, 384)  # MiniLM's table, not the teacher's
+    new, y_new, _ = _reviews(40, 1, ITEMS[8:])
+    assert (model.predict_arrays(new)["rating_class"] == y_new).mean() >= 0.9
+
+
+def test_training_device_is_checked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import torch
+
+    from assistant.cli.main import app
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto").type == "cpu" and resolve_device("cpu").type == "cpu"
+    with pytest.raises(DataValidationError, match="no CUDA GPU"):
+        resolve_device("cuda")
+    with pytest.raises(DataValidationError, match="Unknown device 'gpu'"):
+        resolve_device("gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto").type == "cuda" and resolve_device("cuda:1").index == 1
+    # the CLI refuses a bad device before it reads (or trains on) any data
+    res = CliRunner().invoke(app, ["sentiment", "train", "--data", str(tmp_path / "missing.csv"),
+                                   "--features", "encoder", "--device", "gpu"])
+    assert res.exit_code != 0 and "Unknown device 'gpu'" in res.output and "missing.csv" not in res.output

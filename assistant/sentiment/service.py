@@ -70,14 +70,17 @@ AnyModel = SentimentModel | EncoderSentimentModel  # what the store can hold
 
 def train_from_frame(df: pd.DataFrame, *, features: str = "auto", settings: Settings | None = None,
                      log: Any = None, save: bool = True, encoder: EncoderConfig | None = None,
-                     student: StudentConfig | None = None) -> AnyModel:
+                     student: StudentConfig | None = None, encoder_model: str | None = None,
+                     student_vocab: str | None = None) -> AnyModel:
     """Train on review rows (text, rating[, title, product_id, recommend]) and save to the store.
     ``features``: "auto"/"stack" = the fast stacked word+char TF-IDF model (default); "select" = choose
     among the single-head feature sets (emb, tfidf, emb+tfidf) on a validation split; or one of those;
     "encoder" = fine-tune the packaged MiniLM (more accurate, ~12x slower, ~40 min on 2 cores for 20k
     reviews; ``encoder`` sets its recipe); "distilled" = fine-tune that encoder, then distil it into a small
     CNN (``student``'s recipe) that runs about as fast as the stack and is more accurate than it, though less
-    than the encoder (~70 min on 2 cores for 20k reviews); only the student is saved."""
+    than the encoder (~70 min on 2 cores for 20k reviews); only the student is saved. ``encoder_model``: the
+    encoder to fine-tune (default: the settings' embedding model, the packaged MiniLM); ``student_vocab``: the
+    encoder whose tokenizer and embeddings the student starts from (default: the fine-tuned teacher's)."""
     settings = settings or get_settings()
     choices = ("auto", STACK, "select", *FEATURE_SETS, ENCODER, STUDENT)
     if features not in choices:
@@ -94,9 +97,9 @@ def train_from_frame(df: pd.DataFrame, *, features: str = "auto", settings: Sett
         validate_training(texts, df["rating"].to_numpy(float), rec)
         y5 = df["rating"].to_numpy(int)
         teacher = train_encoder_model(texts, y5, rec, groups=groups, config=encoder,
-                                      embedder_name=settings.embedding_model, log=log)
+                                      embedder_name=encoder_model or settings.embedding_model, log=log)
         enc = teacher if features == ENCODER else train_student_model(
-            texts, y5, rec, teacher=teacher, groups=groups, config=student, log=log)
+            texts, y5, rec, teacher=teacher, groups=groups, config=student, vocab=student_vocab, log=log)
         enc.metrics = {"validation_macro_f1_5": enc.params["val_macro_f1_5"], "n_train": len(texts),
                        "features": features}
         if features == STUDENT:
