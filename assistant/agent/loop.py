@@ -22,9 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from assistant.agent.context import escape_json, fit_conversation
 from assistant.errors import AssistantError, ToolError
 from assistant.llm.base import LLM, Generation, Message, ToolCall
-from assistant.llm.toolcall import AnswerStream, parse_tool_reply
+from assistant.llm.toolcall import AnswerStream, parse_tool_reply, tools_instructions
 from assistant.numbers import check_numbers
 from assistant.prompts import render
 from assistant.tools.registry import Artifact, Tool, ToolArgumentError, ToolRegistry
@@ -63,7 +64,7 @@ class AgentFlag:
     """Something the user should know about an answer (shown next to it by the UI)."""
 
     kind: Literal["unsupported_number", "step_limit", "unknown_tool", "invalid_arguments", "tool_failure",
-                  "llm_error", "cancelled"]
+                  "llm_error", "cancelled", "context_trimmed"]
     message: str
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -113,6 +114,7 @@ class Agent:
         self.max_steps = max_steps
         self.max_tokens = max_tokens
         self.system_prompt = system_prompt
+        self._instruction_tokens: int | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -165,8 +167,15 @@ class Agent:
                 break
             rounds += 1
             reader = AnswerStream()
+            fit = fit_conversation(self.llm, messages, max_tokens=self._answer_tokens(),
+                                   fixed_tokens=self._tool_instruction_tokens())
+            if fit.changed and not any(f.kind == "context_trimmed" for f in result.flags):
+                result.flags.append(AgentFlag("context_trimmed", (
+                    f"Earlier chat turns or older tool results were shortened so the conversation fits the model's "
+                    f"{self.llm.context_length}-token context; the answer's numbers are still checked against the "
+                    "full results."), {"changed_messages": fit.changed}))
             try:  # streamed, so a final answer reaches the user token by token
-                out = self.llm.generate(messages, tools=self.tools.specs(), max_tokens=self.max_tokens,
+                out = self.llm.generate(fit.messages, tools=self.tools.specs(), max_tokens=self.max_tokens,
                                         cancel=cancel, stream=True)
                 for piece in [] if isinstance(out, Generation) else out:  # a backend may ignore stream=True
                     text = reader.feed(piece)
@@ -212,6 +221,16 @@ class Agent:
         result.duration_s = time.perf_counter() - started
         yield AgentEvent("final", result.as_dict(), artifacts=list(result.artifacts), result=result)
 
+    def _answer_tokens(self) -> int:
+        """Tokens kept free for the model's reply when fitting the conversation."""
+        return self.max_tokens or int(getattr(self.llm, "max_tokens", 512))
+
+    def _tool_instruction_tokens(self) -> int:
+        """Tokens of the tool instructions the backends append to the system message (counted once)."""
+        if self._instruction_tokens is None:
+            self._instruction_tokens = self.llm.count_tokens(tools_instructions(self.tools.specs())) + 2
+        return self._instruction_tokens
+
     # ------------------------------------------------------------------ steps
 
     def _execute(self, call: ToolCall, seen: dict[str, AgentStep], result: AgentResult) -> AgentStep:
@@ -249,7 +268,7 @@ class Agent:
     @staticmethod
     def _observation(step: AgentStep) -> str:
         payload = {"error": step.error} if step.error else step.result
-        return render("agent_tool_result", tool_name=step.tool, ok=step.ok, payload=_escape_json(payload))
+        return render("agent_tool_result", tool_name=step.tool, ok=step.ok, payload=escape_json(payload))
 
     @staticmethod
     def _partial_answer(result: AgentResult, reason: str) -> str:
@@ -259,7 +278,7 @@ class Agent:
         lines = [f"{reason} What the tools returned so far:"]
         for step in result.steps:
             args = ", ".join(f"{k}={v!r}" for k, v in step.arguments.items())
-            body = f"error: {step.error}" if step.error else _escape_json(step.result)
+            body = f"error: {step.error}" if step.error else escape_json(step.result)
             lines.append(f"- {step.tool}({args}): {_clip(body, 600)}")
         return "\n".join(lines)
 
@@ -278,16 +297,6 @@ class Agent:
         for date in check.unsupported_dates:
             result.flags.append(AgentFlag("unsupported_number", f"The date {date!r} in the answer does not "
                                           "appear in any tool result or the question.", {"text": date}))
-
-
-def _escape_json(payload: Any) -> str:
-    """JSON text in which tag-like ``<`` (``</x``, ``<|``, ``<x``) and ``|>`` are \\u-escaped (still valid
-    JSON), so data cannot open/close tags or chat-template markers; ``<= 52`` stays readable."""
-    text = json.dumps(payload, ensure_ascii=False, default=str)
-    return _TAG_OPEN.sub(r"\\u003c", text).replace("|>", "|\\u003e")
-
-
-_TAG_OPEN = re.compile(r"<(?=[/|!?A-Za-z])")
 
 
 def _clip(text: str, n: int) -> str:
