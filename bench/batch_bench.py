@@ -25,9 +25,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 
 
 def demo_products(n: int) -> list[dict[str, Any]]:

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 warnings.filterwarnings("ignore")
 
 from assistant.forecast import forecast_demand  # noqa: E402

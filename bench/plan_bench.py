@@ -14,15 +14,15 @@ units (price x min(actual, stock) - cost x stock).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")  # before numpy: one BLAS thread
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
@@ -26,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 
 from assistant.gen.copywriter import draft_copy, length_report  # noqa: E402
 from assistant.gen.specguard import check_copy  # noqa: E402

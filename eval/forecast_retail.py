@@ -14,7 +14,6 @@ Prophet is an optional comparator: used only if it is importable.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import warnings
@@ -24,7 +23,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 warnings.filterwarnings("ignore")
 
 from assistant.forecast import forecast_demand  # noqa: E402

@@ -17,7 +17,6 @@ overshoots), L1 on log1p(units) = a conditional-median forecast, which is what W
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import time
@@ -28,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 
 from assistant.forecast.datasets import load_online_retail, retail_products, retail_weekly  # noqa: E402
 from assistant.forecast.launch import launch_curves  # noqa: E402

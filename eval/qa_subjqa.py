@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import re
 import string
 import sys
@@ -27,9 +26,9 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 
 from assistant.gen.citations import strip_citations  # noqa: E402
 from assistant.gen.extractive import best_sentence  # noqa: E402

@@ -14,7 +14,6 @@ run. Published reference (Ganesan et al. 2010, Opinosis graph method): ROUGE-1 F
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -22,9 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from assistant.offline import use_offline_defaults  # noqa: E402
+
+use_offline_defaults()
 
 from assistant.gen.citations import strip_citations  # noqa: E402
 from assistant.gen.extractive import centroid_summary  # noqa: E402
