@@ -119,6 +119,8 @@ def test_validation_coerces_what_small_models_send() -> None:
                        "note": None, "attributes": {"color": "red"}})
     assert args == {"product_id": "85123", "horizon": 8, "level": 95, "ids": ["R1"], "scale": 1500.0,
                     "attributes": {"color": "red"}}  # null for an optional parameter -> default
+    noisy = t.validate({"product_id": "R1", "scale": 0.5000000000000001})["scale"]
+    assert repr(noisy) == "0.5" and t.validate({"product_id": "R1", "scale": "0.30000000000000004"})["scale"] == 0.3
 
 
 @pytest.mark.parametrize("bad, message", [

@@ -4,6 +4,7 @@ model can fix its call from the observation alone."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -136,16 +137,22 @@ def _to_int(value: Any, path: str) -> int:
 
 
 def _to_float(value: Any, path: str) -> float:
+    """A number from what a model wrote, its binary noise rounded away (0.5000000000000001 -> 0.5: 12
+    significant digits, more than any budget, share or price needs)."""
     if isinstance(value, bool):
         raise ToolArgumentError(f"{path!r} must be a number, got {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        return _denoise(float(value))
     if isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):
             text = text.replace(",", "")  # thousands separators; "1,5" stays an error
         try:
-            return float(text)
+            return _denoise(float(text))
         except ValueError:
             pass
     raise ToolArgumentError(f"{path!r} must be a number, got {value!r}")
+
+
+def _denoise(x: float) -> float:
+    return float(f"{x:.12g}") if math.isfinite(x) else x
