@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     embedding_dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     index_type: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
     faiss_threads: int = 1
+    sentiment_device: str = Field(default="cpu", description="Where a fine-tuned encoder or distilled sentiment "
+                                  "model predicts: cpu, auto (a CUDA GPU when torch sees one) or cuda[:N].")
 
     # LLM
     llm_backend: Literal["llamacpp", "transformers", "openai"] = "llamacpp"

@@ -185,3 +185,19 @@ def test_training_device_is_checked(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     res = CliRunner().invoke(app, ["sentiment", "train", "--data", str(tmp_path / "missing.csv"),
                                    "--features", "encoder", "--device", "gpu"])
     assert res.exit_code != 0 and "Unknown device 'gpu'" in res.output and "missing.csv" not in res.output
+
+
+def test_the_serving_device_comes_from_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from assistant.config import Settings
+
+    texts, y5, rec = _reviews(60, 0, ITEMS[:6])
+    cfg = StudentConfig(epochs=1, channels=8, widths=(1,), copies=0, batch_size=32)
+    model = train_student_model(texts, y5, rec, teacher=KeywordTeacher(), config=cfg)  # type: ignore[arg-type]
+    folder = model.save(tmp_path / "sentiment")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = load_sentiment_model(Settings(home=tmp_path, sentiment_device="auto"), directory=folder)
+    assert isinstance(loaded, StudentSentimentModel) and next(loaded.net.parameters()).device.type == "cpu"
+    with pytest.raises(DataValidationError, match="torch sees no CUDA GPU"):  # asked for, not there: said so
+        load_sentiment_model(Settings(home=tmp_path, sentiment_device="cuda"), directory=folder)

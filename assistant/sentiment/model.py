@@ -181,25 +181,31 @@ def model_dir(settings: Settings | None = None) -> Path:
 def load_sentiment_model(settings: Settings | None = None, *,
                          directory: Path | None = None) -> SentimentModel | EncoderSentimentModel | None:
     """The trained model in the store (stack/single-head, the fine-tuned encoder or its distilled student), or
-    None when none has been trained yet. ``directory``: a model folder elsewhere (default: the store's)."""
-    from assistant.sentiment.encoder import ENCODER_FILE, EncoderSentimentModel
+    None when none has been trained yet. ``directory``: a model folder elsewhere (default: the store's). The
+    encoder and student predict on ``settings.sentiment_device`` (CPU unless set, e.g. ``auto`` on a GPU box)."""
+    from assistant.sentiment.encoder import ENCODER_FILE, EncoderSentimentModel, resolve_device
     from assistant.sentiment.student import STUDENT_FILE, StudentSentimentModel
 
+    settings = settings or get_settings()
     d = Path(directory) if directory is not None else model_dir(settings)
     kinds: tuple[tuple[str, Any], ...] = ((STUDENT_FILE, StudentSentimentModel), (ENCODER_FILE, EncoderSentimentModel),
                                           (MODEL_FILE, SentimentModel))
     for name, kind in kinds:
         path = d / name
         if path.is_file():  # loaded once per saved version (the encoder takes seconds to load)
-            key = (str(path), path.stat().st_mtime_ns)
+            neural = kind is not SentimentModel
+            key = (str(path), path.stat().st_mtime_ns, settings.sentiment_device if neural else "cpu")
             if key not in _LOADED:
+                model = kind.load(d)
+                if neural and settings.sentiment_device != "cpu":
+                    model = model.to(resolve_device(settings.sentiment_device))  # GPU serving (settings)
                 _LOADED.clear()
-                _LOADED[key] = kind.load(d)
+                _LOADED[key] = model
             return _LOADED[key]
     return None
 
 
-_LOADED: dict[tuple[str, int], Any] = {}
+_LOADED: dict[tuple[str, int, str], Any] = {}
 
 
 # -------------------------------------------------------------------- training
