@@ -124,3 +124,17 @@ def test_a_json_result_is_compacted_list_by_list_keeping_single_values_and_escap
     out = fit_conversation(ScriptedLLM(context_length=89 - 30 + 116), messages, max_tokens=100)
     rows = json.loads(out.messages[2]["content"].split("<tool_result>\n")[1].split("\n</tool_result>")[0])
     assert out.fits and rows[-1].startswith("… ") and len(rows) < 30
+
+
+def test_the_agent_drops_earlier_chat_turns_first_and_keeps_the_question() -> None:
+    tools = ToolRegistry([big_forecast])
+    fixed = len(tools_instructions(tools.specs()).split()) + 2
+    llm = ScriptedLLM(["No forecast needed: R1 was discussed above."], context_length=650 + fixed)
+    history: list[Message] = [{"role": "user", "content": words("earlier", 150)},
+                              {"role": "assistant", "content": words("reply", 150)},
+                              {"role": "user", "content": "short follow-up"},
+                              {"role": "assistant", "content": "short answer"}]
+    res = Agent(llm, tools, max_tokens=200).run("And R1?", history=history)
+    sent = llm.calls[0].messages
+    assert [m["content"] for m in sent[1:]] == ["short follow-up", "short answer", "And R1?"]  # oldest went
+    assert sent[0]["role"] == "system" and [f.kind for f in res.flags] == ["context_trimmed"]

@@ -52,17 +52,18 @@ class ConversationFit:
 
 
 def fit_conversation(llm: LLM, messages: list[Message], *, max_tokens: int, reserve: int = 16,
-                     fixed_tokens: int = 0, min_tokens: int = 48) -> ConversationFit:
+                     fixed_tokens: int = 0, min_tokens: int = 48, question: int | None = None) -> ConversationFit:
     """``messages`` (system first, then chat history, the question, and tool call/result pairs) fitted to
     ``llm.context_length - max_tokens - reserve - fixed_tokens`` tokens as the module docstring describes;
     ``fixed_tokens``: what the backend adds to every prompt (the tool instructions it appends to the system
-    message: llm.toolcall.prepare_messages)."""
+    message: llm.toolcall.prepare_messages); ``question``: the index of the current question (default: the
+    last user message before the first tool result)."""
     budget = llm.context_length - max_tokens - reserve - fixed_tokens
     out = list(messages)
     sizes = [_size(llm, m) for m in out]
     if sum(sizes) <= budget:
         return ConversationFit(out, 0, sum(sizes), True)
-    question = _question_index(out)
+    question = _question_index(out) if question is None else question
     dropped = 0
     while sum(sizes) > budget and question > 1:  # 1. earlier chat turns, oldest first (the system stays)
         sizes.pop(1)

@@ -168,7 +168,7 @@ class Agent:
             rounds += 1
             reader = AnswerStream()
             fit = fit_conversation(self.llm, messages, max_tokens=self._answer_tokens(),
-                                   fixed_tokens=self._tool_instruction_tokens())
+                                   fixed_tokens=self._tool_instruction_tokens(), question=len(history or []) + 1)
             if fit.changed and not any(f.kind == "context_trimmed" for f in result.flags):
                 result.flags.append(AgentFlag("context_trimmed", (
                     f"Earlier chat turns or older tool results were shortened so the conversation fits the model's "
