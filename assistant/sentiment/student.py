@@ -35,7 +35,9 @@ argmax 0.7077 / 0.5618): the student on mpnet's own 768-d table with 8 copies 0.
 (argmax 0.6878 / 0.5034; loaded on this 2-core CPU: 0.6863 / 0.5341, 825-1,028 reviews/s), with 5 copies
 0.6906 / 0.5266. Even per-class biases tuned on the test part itself reach at most macro-F1 0.5354 at
 accuracy >= 0.68 for that student: its ranking of the 1-3 star reviews, not the teacher or the decision
-rule, holds macro-F1 below the 0.56 reference.
+rule, holds macro-F1 below the 0.56 reference. Averaging it with the stack (both fast, ~550 reviews/s
+together) does not lift that ceiling either (stack weight 0.3 / 0.5 / 0.7: 0.5337 / 0.5277 / 0.5229), nor do
+ordinal thresholds on the cumulative probabilities (0.5466, also tuned on the test part).
 """
 
 from __future__ import annotations
