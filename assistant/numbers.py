@@ -13,13 +13,17 @@ text). Formatting differences are tolerated:
 
 Exempt: list markers at the start of a line (``1.`` / ``2)``) and digits glued to letters (ids such as
 ``C1078`` or ``85099B``, ordinals like ``3rd``). Spelled-out numbers are not checked.
+
+``check_attribution(answer, by_entity, shared)`` goes one step further when several products' results are in
+play: a number written beside one product id (in a clause naming only that id, or paired in order in a
+"..., respectively" sentence) that appears only in another product's results is reported with both ids.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,3 +178,72 @@ def check_numbers(answer: str, sources: Iterable[Any]) -> NumberCheck:
         if date not in pool.dates:
             result.unsupported_dates.append(date)
     return result
+
+
+@dataclass(frozen=True)
+class Misattribution:
+    """A number written beside ``entity`` that only the results of ``source`` hold."""
+
+    mention: NumberMention
+    entity: str
+    source: str
+
+
+_CLAUSE_END = re.compile(r"[.;!?](?=\s|$)|,\s|\n|\s(?:and|but|while|whereas)\s")  # not ":" ("R1: 80")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def check_attribution(answer: str, by_entity: Mapping[str, Iterable[Any]],
+                      shared: Iterable[Any] = ()) -> list[Misattribution]:
+    """Numbers in ``answer`` written beside one entity (product id) but found only in another entity's
+    sources (``by_entity``: id -> its tool results); numbers in ``shared`` (the question, arguments) or in the
+    entity's own sources are fine. A clause naming exactly one id pairs it with the clause's numbers; a
+    sentence with "respectively" pairs ids and numbers in order when their counts match."""
+    if len(by_entity) < 2:
+        return []
+    pools = {e: source_pool(srcs) for e, srcs in by_entity.items()}
+    common = source_pool(shared)
+    found: dict[int, Misattribution] = {}
+
+    def judge(entity: str, mention: NumberMention) -> None:
+        if common.supports(mention) or pools[entity].supports(mention):
+            return
+        others = [o for o, pool in pools.items() if o != entity and pool.supports(mention)]
+        if others:
+            found.setdefault(mention.start, Misattribution(mention, entity, others[0]))
+
+    for start, sentence in _pieces(answer, _SENTENCE_END):
+        if re.search(r"\brespectively\b", sentence, re.I):
+            ids = _named(sentence, pools)
+            nums = [m for m in extract_numbers(sentence)
+                    if not common.supports(m) and not all(p.supports(m) for p in pools.values())]
+            if len(ids) >= 2 and len(ids) == len(nums):
+                for (_, entity), m in zip(ids, nums, strict=True):
+                    judge(entity, _shifted(m, start))
+            continue
+        for offset, clause in _pieces(sentence, _CLAUSE_END):
+            ids = _named(clause, pools)
+            if len({e for _, e in ids}) == 1:
+                for m in extract_numbers(clause):
+                    judge(ids[0][1], _shifted(m, start + offset))
+    return [found[k] for k in sorted(found)]
+
+
+def _pieces(text: str, splitter: re.Pattern[str]) -> list[tuple[int, str]]:
+    out, last = [], 0
+    for m in splitter.finditer(text):
+        out.append((last, text[last:m.start()]))
+        last = m.end()
+    out.append((last, text[last:]))
+    return [(i, t) for i, t in out if t.strip()]
+
+
+def _named(text: str, pools: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """(position, id) of every known id written in ``text`` as a whole word, in order."""
+    hits = [(m.start(), e) for e in pools
+            for m in re.finditer(rf"(?<![\w-]){re.escape(e)}(?![\w-])", text, re.IGNORECASE)]
+    return sorted(hits)
+
+
+def _shifted(m: NumberMention, by: int) -> NumberMention:
+    return NumberMention(m.text, m.value, m.tolerance, m.percent, m.start + by, m.end + by)

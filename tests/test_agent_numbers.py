@@ -104,3 +104,54 @@ def test_no_sources_flags_every_number() -> None:
     check = check_numbers("Buy 500 units at 9.99.", [])
     assert [m.text for m in check.unsupported] == ["500", "9.99"] and len(check.checked) == 2
     assert check_numbers("No numbers here.", []).ok
+
+
+# ---------------------------------------------------------------- attribution across products
+R1 = {"series": "R85123A", "horizon": 12, "total_units": 8441.4, "total_lo_80": 3153.0}
+R2 = {"series": "R22423", "horizon": 12, "total_units": 3312.5, "total_lo_80": 2392.1}
+BY_ID = {"R85123A": [R1], "R22423": [R2]}
+
+
+@pytest.mark.parametrize("answer", [
+    "R85123A sells 8441.4 units over 12 weeks, R22423 sells 3312.5.",
+    "- R85123A: 8441.4 units (at least 3153.0)\n- R22423: 3312.5 units",
+    "R85123A and R22423 sell 8441.4 and 3312.5 units respectively.",
+    "R85123A (8441.4) outsells R22423 (3312.5) by 5128.9 units.",  # two ids in one clause: not judged
+    "Over the next 12 weeks r85123a leads.",  # 12 is in both results
+])
+def test_numbers_beside_their_own_product_pass(answer: str) -> None:
+    from assistant.numbers import check_attribution
+
+    assert check_attribution(answer, BY_ID, ["Compare R85123A and R22423 over 12 weeks"]) == []
+
+
+def test_a_number_beside_the_wrong_product_names_both() -> None:
+    from assistant.numbers import check_attribution
+
+    wrong = check_attribution("R85123A sells 3312.5 units, while R22423 sells 8441.4 units.", BY_ID)
+    assert [(w.mention.text, w.entity, w.source) for w in wrong] == [("3312.5", "R85123A", "R22423"),
+                                                                     ("8441.4", "R22423", "R85123A")]
+    text = "The totals for R85123A and R22423 are 3312.5 and 8441.4 units respectively."
+    wrong = check_attribution(text, BY_ID)
+    assert [(w.entity, w.source) for w in wrong] == [("R85123A", "R22423"), ("R22423", "R85123A")]
+    assert text[wrong[0].mention.start:wrong[0].mention.end] == "3312.5"
+    assert check_attribution("R85123A sells 3312.5 units.", {"R85123A": [R1]}) == []  # one product: nothing to mix
+
+
+def test_the_agent_flags_a_swapped_total() -> None:
+    from fakes import ScriptedLLM, tool_call
+
+    from assistant.agent import Agent
+    from assistant.tools.registry import ToolRegistry, tool
+
+    @tool
+    def total(product_id: str) -> dict[str, object]:
+        """Forecast total of a product."""
+        return R1 if product_id == "R85123A" else R2
+
+    llm = ScriptedLLM([tool_call("total", product_id="R85123A"), tool_call("total", product_id="R22423"),
+                       "R85123A sells 3312.5 units; R22423 sells 8441.4 units."])
+    res = Agent(llm, ToolRegistry([total])).run("Compare R85123A and R22423.")
+    assert [f.kind for f in res.flags] == ["misattributed_number", "misattributed_number"]
+    assert res.flags[0].detail["entity"] == "R85123A" and res.flags[0].detail["source"] == "R22423"
+    assert "comes from the result for R22423" in res.flags[0].message

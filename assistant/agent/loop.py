@@ -26,7 +26,7 @@ from assistant.agent.context import escape_json, fit_conversation
 from assistant.errors import AssistantError, ToolError
 from assistant.llm.base import LLM, Generation, Message, ToolCall
 from assistant.llm.toolcall import AnswerStream, parse_tool_reply, tools_instructions
-from assistant.numbers import check_numbers
+from assistant.numbers import check_attribution, check_numbers
 from assistant.prompts import render
 from assistant.tools.registry import Artifact, Tool, ToolArgumentError, ToolRegistry
 
@@ -64,7 +64,7 @@ class AgentFlag:
     """Something the user should know about an answer (shown next to it by the UI)."""
 
     kind: Literal["unsupported_number", "step_limit", "unknown_tool", "invalid_arguments", "tool_failure",
-                  "llm_error", "cancelled", "context_trimmed"]
+                  "llm_error", "cancelled", "context_trimmed", "misattributed_number"]
     message: str
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -297,6 +297,31 @@ class Agent:
         for date in check.unsupported_dates:
             result.flags.append(AgentFlag("unsupported_number", f"The date {date!r} in the answer does not "
                                           "appear in any tool result or the question.", {"text": date}))
+        by_entity: dict[str, list[Any]] = {}
+        shared: list[Any] = [result.question]
+        for step in result.steps:
+            shared.append(step.arguments)
+            entity = _entity(step)
+            if entity is None:
+                shared.append(step.result)
+            else:
+                by_entity.setdefault(entity, []).append(step.result)
+        for wrong in check_attribution(result.answer, by_entity, shared):
+            m = wrong.mention
+            result.flags.append(AgentFlag("misattributed_number", f"The number {m.text!r} is written beside "
+                                          f"{wrong.entity} but comes from the result for {wrong.source}.",
+                                          {"text": m.text, "start": m.start, "end": m.end, "entity": wrong.entity,
+                                           "source": wrong.source}))
+
+
+def _entity(step: AgentStep) -> str | None:
+    """The product (or series) a successful step's result is about, when it is about exactly one."""
+    if not isinstance(step.result, dict) or step.error:
+        return None
+    for value in (step.result.get("series"), step.result.get("product_id"), step.arguments.get("product_id")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def _clip(text: str, n: int) -> str:
