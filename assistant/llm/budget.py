@@ -36,9 +36,14 @@ class FitResult:
     kept_indices: list[int] = field(default_factory=list)
 
 
+def message_tokens(llm: LLM, message: Message) -> int:
+    """Estimated prompt tokens of one message (content tokens + a per-message template overhead)."""
+    return llm.count_tokens(str(message.get("content", ""))) + PER_MESSAGE_OVERHEAD
+
+
 def messages_tokens(llm: LLM, messages: list[Message]) -> int:
-    """Estimated prompt tokens of ``messages`` (content tokens + a per-message template overhead)."""
-    return sum(llm.count_tokens(str(m.get("content", ""))) + PER_MESSAGE_OVERHEAD for m in messages)
+    """Estimated prompt tokens of ``messages`` (message_tokens summed)."""
+    return sum(message_tokens(llm, m) for m in messages)
 
 
 def shorten(llm: LLM, text: str, budget: int) -> str:

