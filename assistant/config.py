@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     llm_seed: int = 0
     llm_warm_up: bool = Field(default=True, description="UI and API servers load the model and read the agent's "
                               "tool prompt in the background at start.")
+    agent_revise: int = Field(default=1, ge=0, le=3, description="Times the assistant may rewrite an answer whose "
+                              "numbers do not match its tool results (0: only flag them).")
     llm_prompt_cache: bool = Field(default=True, description="Save the model state after long prompts under "
                                    "{home}/cache/llm so later processes skip re-reading them (llama.cpp backend).")
     openai_base_url: str = "http://127.0.0.1:8080/v1"

@@ -16,7 +16,8 @@ Exempt: list markers at the start of a line (``1.`` / ``2)``) and digits glued t
 
 ``check_attribution(answer, by_entity, shared)`` goes one step further when several products' results are in
 play: a number written beside one product id (in a clause naming only that id, or paired in order in a
-"..., respectively" sentence) that appears only in another product's results is reported with both ids.
+"..., respectively" sentence) that appears only in another product's results is reported with both ids,
+and with the first product's own number at the same place in its result when there is one (``counterpart``).
 """
 
 from __future__ import annotations
@@ -117,11 +118,8 @@ class SourcePool:
                 self.add_text(str(obj))
 
     def supports(self, m: NumberMention) -> bool:
-        a = abs(m.value)
-        tol = m.tolerance + 1e-9 * max(1.0, a)
-
-        def shown(s: float) -> bool:  # ``a`` is ``s`` rounded or truncated to the digits ``a`` shows
-            return -tol <= s - a < 2 * tol
+        def shown(s: float) -> bool:
+            return _shows(m, s)
 
         if any(shown(s) for s in self.values):
             return True
@@ -180,13 +178,69 @@ def check_numbers(answer: str, sources: Iterable[Any]) -> NumberCheck:
     return result
 
 
+def _shows(m: NumberMention, s: float) -> bool:
+    """Whether ``m`` is the source value ``s`` (in absolute value) rounded or truncated to the digits ``m`` shows."""
+    a = abs(m.value)
+    tol = m.tolerance + 1e-9 * max(1.0, a)
+    return -tol <= abs(s) - a < 2 * tol
+
+
 @dataclass(frozen=True)
 class Misattribution:
-    """A number written beside ``entity`` that only the results of ``source`` hold."""
+    """A number written beside ``entity`` that only the results of ``source`` hold; ``path`` is where the
+    source's result holds it (e.g. ``total.units``) and ``expected`` the entity's own value there, when the
+    entity's result has exactly one value at the place(s) the number came from."""
 
     mention: NumberMention
     entity: str
     source: str
+    path: str | None = None
+    expected: float | None = None
+
+
+def counterpart(mention: NumberMention, source_results: Iterable[Any], entity_results: Iterable[Any],
+                ) -> tuple[str, float] | None:
+    """Where ``mention`` sits in the source's results (key path) and the entity's number at the same place:
+    ``("total.units", 8441.4)``; None unless exactly one such number exists."""
+    entity_results = list(entity_results)
+    found: dict[float, str] = {}
+    for res in source_results:
+        for path, value in _leaves(res):
+            if not (_shows(mention, value) or (mention.percent and _shows(mention, 100.0 * value))):
+                continue
+            for other in entity_results:
+                theirs = _at(other, path)
+                if isinstance(theirs, int | float) and not isinstance(theirs, bool) and math.isfinite(theirs):
+                    found.setdefault(float(theirs), _path_text(path))
+    if len(found) != 1:
+        return None
+    (value, where), = found.items()
+    return where, value
+
+
+def _leaves(obj: Any, path: tuple[Any, ...] = ()) -> Iterable[tuple[tuple[Any, ...], float]]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            yield from _leaves(v, (*path, i))
+    elif isinstance(obj, int | float) and not isinstance(obj, bool) and math.isfinite(obj):
+        yield path, float(obj)
+
+
+def _at(obj: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        in_dict = isinstance(obj, dict) and key in obj
+        in_list = isinstance(obj, list | tuple) and isinstance(key, int) and 0 <= key < len(obj)
+        if not (in_dict or in_list):
+            return None
+        obj = obj[key]
+    return obj
+
+
+def _path_text(path: tuple[Any, ...]) -> str:
+    return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".")
 
 
 _CLAUSE_END = re.compile(r"[.;!?](?=\s|$)|,\s|\n|\s(?:and|but|while|whereas)\s")  # not ":" ("R1: 80")
@@ -199,6 +253,7 @@ def check_attribution(answer: str, by_entity: Mapping[str, Iterable[Any]],
     sources (``by_entity``: id -> its tool results); numbers in ``shared`` (the question, arguments) or in the
     entity's own sources are fine. A clause naming exactly one id pairs it with the clause's numbers; a
     sentence with "respectively" pairs ids and numbers in order when their counts match."""
+    by_entity = {e: list(srcs) for e, srcs in by_entity.items()}
     if len(by_entity) < 2:
         return []
     pools = {e: source_pool(srcs) for e, srcs in by_entity.items()}
@@ -209,8 +264,9 @@ def check_attribution(answer: str, by_entity: Mapping[str, Iterable[Any]],
         if common.supports(mention) or pools[entity].supports(mention):
             return
         others = [o for o, pool in pools.items() if o != entity and pool.supports(mention)]
-        if others:
-            found.setdefault(mention.start, Misattribution(mention, entity, others[0]))
+        if others and mention.start not in found:
+            where = counterpart(mention, by_entity[others[0]], by_entity[entity])
+            found[mention.start] = Misattribution(mention, entity, others[0], *(where or (None, None)))
 
     for start, sentence in _pieces(answer, _SENTENCE_END):
         if re.search(r"\brespectively\b", sentence, re.I):

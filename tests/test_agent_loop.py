@@ -147,18 +147,70 @@ def test_a_model_that_obeys_an_injection_still_cannot_run_unregistered_tools(ctx
     assert any(f.kind == "unknown_tool" for f in res.flags)
 
 
-def test_invented_number_is_flagged(ctx: ToolContext) -> None:
-    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"),
-                       "P1 has 2 reviews (mean 3.5) and will sell 999 units next month."])
+INVENTED = "P1 has 2 reviews (mean 3.5) and will sell 999 units next month."
+
+
+def test_invented_number_is_flagged_when_the_rewrite_keeps_it(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), INVENTED,
+                       "P1 has 2 reviews, mean 3.5, and 999 sales are expected."])
     res = agent(llm, ctx).run("Tell me about P1")
-    flags = [f for f in res.flags if f.kind == "unsupported_number"]
-    assert [f.detail["text"] for f in flags] == ["999"]
-    assert "999" in flags[0].message
+    assert res.answer == INVENTED  # the rewrite was no better: the first answer stays
+    assert [(f.kind, f.detail["text"]) for f in res.flags] == [("unsupported_number", "999")]
+    assert "999" in res.flags[0].message
+    rewrite = llm.calls[-1]
+    assert rewrite.tools and json.loads(rewrite.messages[-2]["content"]) == {"tool": "final_answer",
+                                                                            "answer": INVENTED}
+    note = rewrite.messages[-1]
+    assert note["role"] == "user" and "'999'" in note["content"] and "do not match the tool results" in note["content"]
+    assert rewrite.messages[:-2] == llm.calls[1].messages  # the same conversation, then the answer and the note
+
+
+def test_a_rewrite_without_the_invented_number_replaces_the_answer(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), INVENTED,
+                       "P1 has 2 reviews with a mean rating of 3.5; no sales forecast was asked for."])
+    events = list(agent(llm, ctx).stream("Tell me about P1"))
+    res = events[-1].result
+    assert res is not None and res.answer.startswith("P1 has 2 reviews with a mean rating of 3.5")
+    assert [f.kind for f in res.flags] == ["answer_revised"]
+    assert res.flags[0].detail["first_answer"] == INVENTED and "999" in res.flags[0].detail["problems"][0]
+    assert "the rewrite checks out" in res.flags[0].message
+    assert "".join(e.data["text"] for e in events if e.type == "token") == INVENTED  # streamed as written
+    final = normalise_event(events[-1])
+    assert final["answer"] == res.answer and final["flags"][0]["kind"] == "answer_revised"
+
+
+@pytest.mark.parametrize("rewrite", [
+    "P1 has reviews.",  # drops the numbers that were right: not better
+    tool_call("forecast_demand", product_id="P1", horizon=4),  # a tool call is not an answer: nothing runs
+    "",
+])
+def test_a_rewrite_that_is_not_an_answer_or_loses_good_numbers_is_ignored(ctx: ToolContext, rewrite: Any) -> None:
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), INVENTED, rewrite])
+    res = agent(llm, ctx).run("Tell me about P1")
+    assert res.answer == INVENTED and [f.kind for f in res.flags] == ["unsupported_number"]
+    assert [s.tool for s in res.steps] == ["review_stats"] and len(llm.calls) == 3
+
+
+def test_a_failing_rewrite_keeps_the_first_answer(ctx: ToolContext) -> None:
+    def boom(msgs: Any, tools: Any, schema: Any) -> Generation:
+        raise GenerationError("model crashed")
+
+    res = agent(ScriptedLLM([tool_call("review_stats", product_id="P1"), INVENTED, boom]), ctx).run("Tell me about P1")
+    assert res.stopped == "answer" and res.answer == INVENTED
+    assert [f.kind for f in res.flags] == ["unsupported_number"]
 
 
 def test_numbers_without_any_tool_call_are_flagged(ctx: ToolContext) -> None:
-    res = agent(ScriptedLLM(["Launch 3 dresses at 49.99 each."]), ctx).run("What should I launch? Give 3 ideas")
+    llm = ScriptedLLM(["Launch 3 dresses at 49.99 each."])
+    res = agent(llm, ctx, revise=0).run("What should I launch? Give 3 ideas")
     assert [f.detail["text"] for f in res.flags] == ["49.99"]  # 3 is in the question
+    assert len(llm.calls) == 1  # revise=0: flagged, not rewritten
+
+
+def test_a_clean_answer_is_not_sent_back(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), "P1 has 2 reviews (mean 3.5)."])
+    res = agent(llm, ctx, revise=3).run("Tell me about P1")
+    assert res.flags == [] and len(llm.calls) == 2
 
 
 def test_streaming_events_and_normalised_dicts(ctx: ToolContext) -> None:

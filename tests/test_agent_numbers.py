@@ -138,6 +138,21 @@ def test_a_number_beside_the_wrong_product_names_both() -> None:
     assert check_attribution("R85123A sells 3312.5 units.", {"R85123A": [R1]}) == []  # one product: nothing to mix
 
 
+def test_a_misattributed_number_comes_with_the_products_own_value_at_the_same_place() -> None:
+    from assistant.numbers import check_attribution, counterpart, extract_numbers
+
+    wrong = check_attribution("R85123A sells 3312.5 units, while R22423 sells 8441.4 units.", BY_ID)
+    assert [(w.path, w.expected) for w in wrong] == [("total_units", 8441.4), ("total_units", 3312.5)]
+    rows = {"forecast": [{"units": 70.0}, {"units": 69.0}]}
+    theirs = {"forecast": [{"units": 276.0}, {"units": 281.5}]}
+    assert counterpart(extract_numbers("281.5")[0], [theirs], [rows]) == ("forecast[1].units", 69.0)
+    # the number sits in two places whose values differ for the other product: no single counterpart
+    twice = {"total_units": 3312.5, "best_week": 3312.5}
+    assert counterpart(extract_numbers("3312.5")[0], [twice], [{"total_units": 8441.4, "best_week": 900.0}]) is None
+    assert counterpart(extract_numbers("3312.5")[0], [R2], [{"other": 1.0}]) is None  # nothing at that place
+    assert counterpart(extract_numbers("12%")[0], [{"share": 0.12}], [{"share": 0.3}]) == ("share", 0.3)
+
+
 def test_the_agent_flags_a_swapped_total() -> None:
     from fakes import ScriptedLLM, tool_call
 
@@ -149,9 +164,20 @@ def test_the_agent_flags_a_swapped_total() -> None:
         """Forecast total of a product."""
         return R1 if product_id == "R85123A" else R2
 
-    llm = ScriptedLLM([tool_call("total", product_id="R85123A"), tool_call("total", product_id="R22423"),
-                       "R85123A sells 3312.5 units; R22423 sells 8441.4 units."])
-    res = Agent(llm, ToolRegistry([total])).run("Compare R85123A and R22423.")
+    swapped = "R85123A sells 3312.5 units; R22423 sells 8441.4 units."
+    llm = ScriptedLLM([tool_call("total", product_id="R85123A"), tool_call("total", product_id="R22423"), swapped])
+    res = Agent(llm, ToolRegistry([total]), revise=0).run("Compare R85123A and R22423.")
     assert [f.kind for f in res.flags] == ["misattributed_number", "misattributed_number"]
     assert res.flags[0].detail["entity"] == "R85123A" and res.flags[0].detail["source"] == "R22423"
-    assert "comes from the result for R22423" in res.flags[0].message
+    assert "comes from the result for R22423 (its total_units); R85123A's total_units is 8441.4" in res.flags[0].message
+    assert res.flags[0].detail["expected"] == 8441.4 and res.flags[0].detail["path"] == "total_units"
+
+    # by default the model is shown the two swapped totals once and its corrected answer replaces the first
+    fixed = "R85123A sells 8441.4 units; R22423 sells 3312.5 units."
+    llm = ScriptedLLM([tool_call("total", product_id="R85123A"), tool_call("total", product_id="R22423"), swapped,
+                       fixed])
+    res = Agent(llm, ToolRegistry([total])).run("Compare R85123A and R22423.")
+    assert res.answer == fixed and [f.kind for f in res.flags] == ["answer_revised"]
+    assert res.flags[0].detail["first_answer"] == swapped
+    note = llm.calls[-1].messages[-1]["content"]
+    assert "'3312.5' is written beside R85123A but comes from the result for R22423" in note

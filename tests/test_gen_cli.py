@@ -95,10 +95,24 @@ def test_ask_calls_tools_and_quotes_their_numbers(catalog, monkeypatch: pytest.M
 def test_ask_flags_a_number_no_tool_returned(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     from fakes import tool_call
 
-    use_llm(monkeypatch, ScriptedLLM([tool_call("review_stats", product_id="C1080"), "It has 8 reviews, 9731 sold."]))
+    use_llm(monkeypatch, ScriptedLLM([tool_call("review_stats", product_id="C1080"), "It has 8 reviews, 9731 sold.",
+                                      "It has 8 reviews and 9731 sales."]))  # the rewrite keeps the number
     out = CliRunner().invoke(app, ["ask", "How is C1080 doing?"])
     assert out.exit_code == 0, out.output
     assert "tool review_stats" in out.stdout and "unsupported_number" in out.stdout and "9731" in out.stdout
+    assert "Rewritten answer" not in out.stdout
+
+
+def test_ask_prints_the_rewritten_answer(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from fakes import tool_call
+
+    use_llm(monkeypatch, ScriptedLLM([tool_call("review_stats", product_id="C1080"), "It has 8 reviews, 9731 sold.",
+                                      "C1080 has 8 reviews; no sales figure was returned."]))
+    out = CliRunner().invoke(app, ["ask", "How is C1080 doing?"])
+    assert out.exit_code == 0, out.output
+    first, rest = out.stdout.split("Rewritten answer", 1)
+    assert "9731 sold" in first and "C1080 has 8 reviews; no sales figure was returned." in rest
+    assert "answer_revised" in rest and "unsupported_number" not in rest
 
 
 def test_ask_prints_tool_calls_then_the_answer_as_it_streams(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

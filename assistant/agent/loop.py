@@ -8,7 +8,8 @@ Safety properties (tested with the scripted fake model):
   close message/tool tags, and nothing in them is ever parsed as a tool call by this loop;
 - a tool error or bad arguments go back to the model as an observation, never a crash;
 - every number in the final answer is checked against the tool results and the question
-  (:mod:`assistant.numbers`); numbers found nowhere are flagged.
+  (:mod:`assistant.agent.checks`); numbers found nowhere, or beside the wrong product, are flagged, and the
+  model gets one chance (``revise``) to rewrite such an answer from a note that lists only those numbers.
 """
 
 from __future__ import annotations
@@ -19,99 +20,34 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from assistant.agent.checks import number_flags
 from assistant.agent.context import escape_json, fit_conversation
+from assistant.agent.result import AgentEvent, AgentFlag, AgentResult, AgentStep
 from assistant.errors import AssistantError, ToolError
 from assistant.llm.base import LLM, Generation, Message, ToolCall
 from assistant.llm.toolcall import AnswerStream, parse_tool_reply, tools_instructions
-from assistant.numbers import check_attribution, check_numbers
+from assistant.numbers import extract_numbers
 from assistant.prompts import render
-from assistant.tools.registry import Artifact, Tool, ToolArgumentError, ToolRegistry
+from assistant.tools.registry import Tool, ToolArgumentError, ToolRegistry
 
 log = logging.getLogger(__name__)
 # a reply that starts a tool call but did not parse as one (a final answer cut short is kept by parse_tool_reply)
 _UNFINISHED_CALL = re.compile(r'\s*\{\s*"(?:tool|name)"\s*:\s*"(?!final_answer")')
-
-EventType = Literal["tool_call", "tool_result", "token", "final"]
-Stopped = Literal["answer", "step_limit", "cancelled", "llm_error"]
-
-
-@dataclass
-class AgentStep:
-    """One tool call: what the model asked for and what came back (result or error)."""
-
-    tool: str
-    arguments: dict[str, Any]
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    duration_s: float = 0.0
-    artifacts: list[Artifact] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"tool": self.tool, "arguments": self.arguments, "result": self.result, "error": self.error,
-                "duration_s": round(self.duration_s, 3),
-                "artifacts": [a.as_dict(include_data=False) for a in self.artifacts]}
-
-
-@dataclass
-class AgentFlag:
-    """Something the user should know about an answer (shown next to it by the UI)."""
-
-    kind: Literal["unsupported_number", "step_limit", "unknown_tool", "invalid_arguments", "tool_failure",
-                  "llm_error", "cancelled", "context_trimmed", "misattributed_number"]
-    message: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "detail": self.detail}
-
-
-@dataclass
-class AgentResult:
-    """The final answer, every tool step, images for the UI and flags (e.g. numbers not in any source)."""
-
-    question: str
-    answer: str
-    steps: list[AgentStep] = field(default_factory=list)
-    artifacts: list[Artifact] = field(default_factory=list)
-    flags: list[AgentFlag] = field(default_factory=list)
-    stopped: Stopped = "answer"
-    model: str = ""
-    duration_s: float = 0.0
-
-    def as_dict(self, *, include_artifact_data: bool = False) -> dict[str, Any]:
-        return {"question": self.question, "answer": self.answer, "stopped": self.stopped, "model": self.model,
-                "duration_s": round(self.duration_s, 3), "steps": [s.as_dict() for s in self.steps],
-                "artifacts": [a.as_dict(include_data=include_artifact_data) for a in self.artifacts],
-                "flags": [f.as_dict() for f in self.flags]}
-
-
-@dataclass
-class AgentEvent:
-    """A streaming event. ``tool_call``: data = {step, tool, arguments}; ``tool_result``: data = step dict
-    (+ ``artifacts`` objects in ``artifacts``); ``token``: data = {text}; ``final``: ``result`` is set."""
-
-    type: EventType
-    data: dict[str, Any] = field(default_factory=dict)
-    artifacts: list[Artifact] = field(default_factory=list)
-    result: AgentResult | None = None
+__all__ = ["Agent", "AgentEvent", "AgentFlag", "AgentResult", "AgentStep"]
 
 
 class Agent:
     """``Agent(llm, tools, max_steps=5).run(question) -> AgentResult``; ``stream(question)`` yields events."""
 
     def __init__(self, llm: LLM, tools: ToolRegistry | list[Tool], *, context: Any = None, max_steps: int = 5,
-                 max_tokens: int | None = None, system_prompt: str = "agent_system") -> None:
+                 max_tokens: int | None = None, system_prompt: str = "agent_system", revise: int = 1) -> None:
         self.llm = llm
         self.tools = tools if isinstance(tools, ToolRegistry) else ToolRegistry(tools)
         self.context = context
         self.max_steps = max_steps
+        self.revise = revise  # rewrite rounds for an answer whose numbers do not check out (0: only flag them)
         self.max_tokens = max_tokens
         self.system_prompt = system_prompt
         self._instruction_tokens: int | None = None
@@ -147,6 +83,7 @@ class Agent:
         """Like :meth:`run` but yields ``tool_call``, ``tool_result``, ``token`` and ``final`` events."""
         started = time.perf_counter()
         messages = self._opening(question, history)
+        ask_at = len(history or []) + 1  # where the question sits in ``messages``
         result = AgentResult(question=question, answer="", model=getattr(self.llm, "name", ""))
         seen: dict[str, AgentStep] = {}
         answer: str | None = None
@@ -168,7 +105,7 @@ class Agent:
             rounds += 1
             reader = AnswerStream()
             fit = fit_conversation(self.llm, messages, max_tokens=self._answer_tokens(),
-                                   fixed_tokens=self._tool_instruction_tokens(), question=len(history or []) + 1)
+                                   fixed_tokens=self._tool_instruction_tokens(), question=ask_at)
             if fit.changed and not any(f.kind == "context_trimmed" for f in result.flags):
                 result.flags.append(AgentFlag("context_trimmed", (
                     f"Earlier chat turns or older tool results were shortened so the conversation fits the model's "
@@ -217,9 +154,53 @@ class Agent:
         if not streamed:  # code-built answers (step limit, errors) and replies that were not streamed JSON
             for piece in re.findall(r"\s*\S+|\s+", answer):
                 yield AgentEvent("token", {"text": piece})
-        self._check_numbers(result)
+        if result.stopped == "answer":  # code-built answers (step limit, errors) quote the results themselves
+            result.flags += self._checked_answer(result, messages, ask_at, cancel)
         result.duration_s = time.perf_counter() - started
         yield AgentEvent("final", result.as_dict(), artifacts=list(result.artifacts), result=result)
+
+    def _checked_answer(self, result: AgentResult, messages: list[Message], ask_at: int,
+                        cancel: threading.Event | None) -> list[AgentFlag]:
+        """Check the answer's numbers; when some do not match the tool results, show the model what is wrong
+        and let it rewrite the answer (``revise`` rounds). A rewrite is kept only when it has fewer problems and
+        keeps at least as many numbers that check out; an ``answer_revised`` flag then keeps the first answer. Returns the flags on the answer kept."""
+        flags = number_flags(result.answer, result.question, result.steps)
+        for _ in range(self.revise):
+            if not flags or (cancel is not None and cancel.is_set()):
+                break
+            revised = self._rewrite(result.answer, flags, messages, ask_at, cancel)
+            if revised is None:
+                break
+            left = number_flags(revised, result.question, result.steps)
+            if len(left) >= len(flags) or _sound_numbers(revised, left) < _sound_numbers(result.answer, flags):
+                break  # not better, or it dropped numbers that were right
+            outcome = "the rewrite checks out" if not left else f"{len(left)} problem(s) remain, flagged below"
+            result.flags.append(AgentFlag("answer_revised", (
+                f"The first answer had {len(flags)} number(s) that did not match the tool results, so the model "
+                f"rewrote it; {outcome}."), {"first_answer": result.answer, "problems": [f.message for f in flags]}))
+            result.answer, flags = revised, left
+        return flags
+
+    def _rewrite(self, answer: str, flags: list[AgentFlag], messages: list[Message], ask_at: int,
+                 cancel: threading.Event | None) -> str | None:
+        """The model's rewrite of ``answer`` after a note listing its number problems (None: it called a tool,
+        failed, or answered nothing). The note holds only the flagged numbers and product ids."""
+        first = json.dumps({"tool": "final_answer", "answer": answer}, ensure_ascii=False)
+        note = render("agent_revise", problems=[f.message for f in flags])
+        convo: list[Message] = [*messages, {"role": "assistant", "content": first}, {"role": "user", "content": note}]
+        fit = fit_conversation(self.llm, convo, max_tokens=self._answer_tokens(),
+                               fixed_tokens=self._tool_instruction_tokens(), question=ask_at)
+        try:
+            out = self.llm.generate(fit.messages, tools=self.tools.specs(), max_tokens=self.max_tokens,
+                                    cancel=cancel)
+        except AssistantError as exc:
+            log.warning("rewriting the answer failed: %s", exc)
+            return None
+        gen = out if isinstance(out, Generation) else parse_tool_reply("".join(out), self.tools.specs())
+        text = gen.text.strip()
+        if gen.tool_calls or not text or (cancel is not None and cancel.is_set()):
+            return None
+        return text
 
     def _answer_tokens(self) -> int:
         """Tokens kept free for the model's reply when fitting the conversation."""
@@ -282,46 +263,10 @@ class Agent:
             lines.append(f"- {step.tool}({args}): {_clip(body, 600)}")
         return "\n".join(lines)
 
-    @staticmethod
-    def _check_numbers(result: AgentResult) -> None:
-        if result.stopped != "answer":
-            return  # the answer was built by code from the results themselves
-        sources: list[Any] = [result.question]
-        for step in result.steps:
-            sources += [step.arguments, step.result, step.error]
-        check = check_numbers(result.answer, sources)
-        for mention in check.unsupported:
-            result.flags.append(AgentFlag("unsupported_number", f"The number {mention.text!r} in the answer does "
-                                          "not appear in any tool result or the question.",
-                                          {"text": mention.text, "start": mention.start, "end": mention.end}))
-        for date in check.unsupported_dates:
-            result.flags.append(AgentFlag("unsupported_number", f"The date {date!r} in the answer does not "
-                                          "appear in any tool result or the question.", {"text": date}))
-        by_entity: dict[str, list[Any]] = {}
-        shared: list[Any] = [result.question]
-        for step in result.steps:
-            shared.append(step.arguments)
-            entity = _entity(step)
-            if entity is None:
-                shared.append(step.result)
-            else:
-                by_entity.setdefault(entity, []).append(step.result)
-        for wrong in check_attribution(result.answer, by_entity, shared):
-            m = wrong.mention
-            result.flags.append(AgentFlag("misattributed_number", f"The number {m.text!r} is written beside "
-                                          f"{wrong.entity} but comes from the result for {wrong.source}.",
-                                          {"text": m.text, "start": m.start, "end": m.end, "entity": wrong.entity,
-                                           "source": wrong.source}))
 
-
-def _entity(step: AgentStep) -> str | None:
-    """The product (or series) a successful step's result is about, when it is about exactly one."""
-    if not isinstance(step.result, dict) or step.error:
-        return None
-    for value in (step.result.get("series"), step.result.get("product_id"), step.arguments.get("product_id")):
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
+def _sound_numbers(answer: str, flags: list[AgentFlag]) -> int:
+    """How many numbers in ``answer`` check out (no flag on them)."""
+    return len(extract_numbers(answer)) - sum(1 for f in flags if "start" in f.detail)
 
 
 def _clip(text: str, n: int) -> str:

@@ -185,6 +185,9 @@ def _stream_answer(agent: Any, question: str) -> None:
             result = event.result
     waiting.stop()
     console.print()
+    if result is not None and any(f.kind == "answer_revised" for f in result.flags):
+        console.print("Rewritten answer (the numbers above did not all match the tool results):", style="yellow")
+        console.print(result.answer, markup=False, highlight=False, soft_wrap=True)
     for flag in result.flags if result is not None else []:
         console.print(f"flag [{flag.kind}]: {flag.message}", markup=False, style="yellow")
 

@@ -1,0 +1,55 @@
+"""Checks on the agent's final answer: every number must come from a tool result, the tool arguments or
+the question (:func:`assistant.numbers.check_numbers`), and a number written beside one product must come
+from that product's result, not another's (:func:`assistant.numbers.check_attribution`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from assistant.agent.result import AgentFlag, AgentStep
+from assistant.numbers import check_attribution, check_numbers
+
+NUMBER_FLAGS = ("unsupported_number", "misattributed_number")
+
+
+def number_flags(answer: str, question: str, steps: Sequence[AgentStep]) -> list[AgentFlag]:
+    """Flags for the numbers and dates in ``answer`` that no source holds or that sit beside the wrong product."""
+    sources: list[Any] = [question]
+    for step in steps:
+        sources += [step.arguments, step.result, step.error]
+    check = check_numbers(answer, sources)
+    flags = [AgentFlag("unsupported_number", f"The number {m.text!r} in the answer does not appear in any tool "
+                       "result or the question.", {"text": m.text, "start": m.start, "end": m.end})
+             for m in check.unsupported]
+    flags += [AgentFlag("unsupported_number", f"The date {date!r} in the answer does not appear in any tool "
+                        "result or the question.", {"text": date}) for date in check.unsupported_dates]
+    by_entity: dict[str, list[Any]] = {}
+    shared: list[Any] = [question]
+    for step in steps:
+        shared.append(step.arguments)
+        entity = _entity(step)
+        if entity is None:
+            shared.append(step.result)
+        else:
+            by_entity.setdefault(entity, []).append(step.result)
+    for wrong in check_attribution(answer, by_entity, shared):
+        m = wrong.mention
+        detail: dict[str, Any] = {"text": m.text, "start": m.start, "end": m.end, "entity": wrong.entity,
+                                  "source": wrong.source}
+        message = f"The number {m.text!r} is written beside {wrong.entity} but comes from the result for {wrong.source}"
+        if wrong.path is not None and wrong.expected is not None:
+            detail.update(path=wrong.path, expected=wrong.expected)
+            message += f" (its {wrong.path}); {wrong.entity}'s {wrong.path} is {wrong.expected:.12g}"
+        flags.append(AgentFlag("misattributed_number", message + ".", detail))
+    return flags
+
+
+def _entity(step: AgentStep) -> str | None:
+    """The product (or series) a successful step's result is about, when it is about exactly one."""
+    if not isinstance(step.result, dict) or step.error:
+        return None
+    for value in (step.result.get("series"), step.result.get("product_id"), step.arguments.get("product_id")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None

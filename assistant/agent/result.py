@@ -1,0 +1,77 @@
+"""What the agent hands back: its tool steps, flags on the answer, the result, and streaming events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from assistant.tools.registry import Artifact
+
+EventType = Literal["tool_call", "tool_result", "token", "final"]
+Stopped = Literal["answer", "step_limit", "cancelled", "llm_error"]
+
+
+@dataclass
+class AgentStep:
+    """One tool call: what the model asked for and what came back (result or error)."""
+
+    tool: str
+    arguments: dict[str, Any]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    duration_s: float = 0.0
+    artifacts: list[Artifact] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tool": self.tool, "arguments": self.arguments, "result": self.result, "error": self.error,
+                "duration_s": round(self.duration_s, 3),
+                "artifacts": [a.as_dict(include_data=False) for a in self.artifacts]}
+
+
+@dataclass
+class AgentFlag:
+    """Something the user should know about an answer (shown next to it by the UI)."""
+
+    kind: Literal["unsupported_number", "step_limit", "unknown_tool", "invalid_arguments", "tool_failure",
+                  "llm_error", "cancelled", "context_trimmed", "misattributed_number",
+                  "answer_revised"]
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, "detail": self.detail}
+
+
+@dataclass
+class AgentResult:
+    """The final answer, every tool step, images for the UI and flags (e.g. numbers not in any source)."""
+
+    question: str
+    answer: str
+    steps: list[AgentStep] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    flags: list[AgentFlag] = field(default_factory=list)
+    stopped: Stopped = "answer"
+    model: str = ""
+    duration_s: float = 0.0
+
+    def as_dict(self, *, include_artifact_data: bool = False) -> dict[str, Any]:
+        return {"question": self.question, "answer": self.answer, "stopped": self.stopped, "model": self.model,
+                "duration_s": round(self.duration_s, 3), "steps": [s.as_dict() for s in self.steps],
+                "artifacts": [a.as_dict(include_data=include_artifact_data) for a in self.artifacts],
+                "flags": [f.as_dict() for f in self.flags]}
+
+
+@dataclass
+class AgentEvent:
+    """A streaming event. ``tool_call``: data = {step, tool, arguments}; ``tool_result``: data = step dict
+    (+ ``artifacts`` objects in ``artifacts``); ``token``: data = {text}; ``final``: ``result`` is set."""
+
+    type: EventType
+    data: dict[str, Any] = field(default_factory=dict)
+    artifacts: list[Artifact] = field(default_factory=list)
+    result: AgentResult | None = None
