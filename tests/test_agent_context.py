@@ -10,8 +10,9 @@ from fakes import ScriptedLLM, tool_call
 from assistant.agent import Agent
 from assistant.agent.context import fit_conversation
 from assistant.llm.base import Message
-from assistant.llm.budget import messages_tokens
+from assistant.llm.budget import PER_MESSAGE_OVERHEAD, messages_tokens
 from assistant.llm.toolcall import tools_instructions
+from assistant.prompts import render
 from assistant.tools.registry import ToolRegistry, tool
 
 
@@ -129,7 +130,10 @@ def test_a_json_result_is_compacted_list_by_list_keeping_single_values_and_escap
 def test_the_agent_drops_earlier_chat_turns_first_and_keeps_the_question() -> None:
     tools = ToolRegistry([big_forecast])
     fixed = len(tools_instructions(tools.specs()).split()) + 2
-    llm = ScriptedLLM(["No forecast needed: R1 was discussed above."], context_length=650 + fixed)
+    system = len(render("agent_system", tools=tools.specs(), max_steps=5).split()) + PER_MESSAGE_OVERHEAD
+    # room for the system prompt, the three short turns and 50 tokens more, but not for a 150-word turn
+    room = system + 3 * (2 + PER_MESSAGE_OVERHEAD) + 50
+    llm = ScriptedLLM(["No forecast needed: R1 was discussed above."], context_length=room + 200 + 16 + fixed)
     history: list[Message] = [{"role": "user", "content": words("earlier", 150)},
                               {"role": "assistant", "content": words("reply", 150)},
                               {"role": "user", "content": "short follow-up"},

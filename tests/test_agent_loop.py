@@ -158,6 +158,9 @@ def test_invented_number_is_flagged_when_the_rewrite_keeps_it(ctx: ToolContext) 
     assert [(f.kind, f.detail["text"]) for f in res.flags] == [("unsupported_number", "999")]
     assert "999" in res.flags[0].message
     rewrite = llm.calls[-1]
+    from assistant.llm.toolcall import ANSWER_ONLY
+
+    assert rewrite.json_schema == ANSWER_ONLY  # the rewrite is an answer, never a call
     assert rewrite.tools and json.loads(rewrite.messages[-2]["content"]) == {"tool": "final_answer",
                                                                             "answer": INVENTED}
     note = rewrite.messages[-1]
@@ -198,6 +201,22 @@ def test_a_failing_rewrite_keeps_the_first_answer(ctx: ToolContext) -> None:
     res = agent(ScriptedLLM([tool_call("review_stats", product_id="P1"), INVENTED, boom]), ctx).run("Tell me about P1")
     assert res.stopped == "answer" and res.answer == INVENTED
     assert [f.kind for f in res.flags] == ["unsupported_number"]
+
+
+def test_a_round_of_repeated_calls_and_the_last_round_must_answer(ctx: ToolContext) -> None:
+    from assistant.llm.toolcall import ANSWER_ONLY
+
+    call = tool_call("review_stats", product_id="P1")
+    llm = ScriptedLLM([call, call, "P1 has 2 reviews."])
+    res = agent(llm, ctx).run("Tell me about P1")
+    assert res.stopped == "answer" and res.answer == "P1 has 2 reviews."
+    assert [c.json_schema for c in llm.calls] == [None, None, ANSWER_ONLY]  # after the repeat: answer only
+    assert [c.tools is not None for c in llm.calls] == [True, True, True]  # tools stay in the prompt
+
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), tool_call("review_stats", product_id="P2"),
+                       "P1 and P2 both have reviews."])
+    res = agent(llm, ctx, max_steps=3).run("Compare P1 and P2")
+    assert res.stopped == "answer" and [c.json_schema for c in llm.calls] == [None, None, ANSWER_ONLY]
 
 
 def test_numbers_without_any_tool_call_are_flagged(ctx: ToolContext) -> None:

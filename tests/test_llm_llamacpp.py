@@ -62,6 +62,16 @@ def test_tool_call_has_valid_name_and_arguments(llm: LLM) -> None:
     assert set(required) <= set(call.arguments) and gen.finish_reason == "tool_calls"
 
 
+def test_answer_only_schema_forbids_a_tool_call_with_the_tools_still_listed(llm: LLM) -> None:
+    from assistant.llm.toolcall import ANSWER_ONLY
+
+    msgs: list[Any] = [{"role": "system", "content": "Always call a tool first."},
+                       {"role": "user", "content": "Search the reviews: what do customers say about the fit?"}]
+    gen = llm.generate(msgs, tools=TOOLS, json_schema=ANSWER_ONLY, max_tokens=60)
+    assert isinstance(gen, Generation) and not gen.tool_calls and gen.text.strip()
+    assert not gen.text.lstrip().startswith("{")  # parsed out of {"tool": "final_answer", "answer": ...}
+
+
 def test_streaming_matches_blocking_output(llm: LLM) -> None:
     pieces = list(llm.generate(QUESTION, stream=True, max_tokens=24))  # type: ignore[arg-type]
     blocking = llm.generate(QUESTION, max_tokens=24)  # type: ignore[arg-type]

@@ -70,6 +70,17 @@ def test_tool_choice_schema_enumerates_tools_and_final_answer() -> None:
     assert normalize_tools(TOOLS)[1]["name"] == "forecast_demand"
 
 
+def test_reply_schema_prefers_an_explicit_schema_over_the_tool_choice() -> None:
+    from assistant.llm.toolcall import ANSWER_ONLY, reply_schema
+
+    assert reply_schema(TOOLS, None) == tool_choice_schema(TOOLS)
+    assert reply_schema(TOOLS, ANSWER_ONLY) == ANSWER_ONLY == {"anyOf": [tool_choice_schema(TOOLS)["anyOf"][-1]]}
+    assert reply_schema(None, None) is None
+    # the prompt still lists the tools (the same prefix as a normal step, so a cached prompt is reused)
+    msgs = prepare_messages([{"role": "user", "content": "q"}], TOOLS, json_schema=ANSWER_ONLY)
+    assert "search_reviews: Search reviews." in msgs[0]["content"]
+
+
 def test_prepare_messages_adds_tool_instructions_and_maps_tool_role() -> None:
     msgs = prepare_messages(
         [{"role": "system", "content": "You are X."}, {"role": "user", "content": "q"},

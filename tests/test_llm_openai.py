@@ -109,6 +109,12 @@ def test_json_schema_and_tool_call(llm: OpenAICompatLLM) -> None:
                         tools=TOOLS, max_tokens=60)
     assert isinstance(call, Generation) and call.tool_calls and call.tool_calls[0].name == "search_reviews"
     assert "query" in call.tool_calls[0].arguments
+    from assistant.llm.toolcall import ANSWER_ONLY
+
+    answer = llm.generate([{"role": "system", "content": "Always call a tool first."},
+                           {"role": "user", "content": "Search the reviews: what do customers say about the fit?"}],
+                          tools=TOOLS, json_schema=ANSWER_ONLY, max_tokens=60)
+    assert isinstance(answer, Generation) and not answer.tool_calls and answer.text.strip()
 
 
 def test_generate_many_concurrent(llm: OpenAICompatLLM) -> None:

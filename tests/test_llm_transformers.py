@@ -44,6 +44,14 @@ def test_transformers_gguf_generate_tools_stream_cancel(hf_llm: Any) -> None:
     if call.tool_calls:
         assert call.tool_calls[0].name and isinstance(call.tool_calls[0].arguments, dict)
 
+    from assistant.llm.toolcall import ANSWER_ONLY
+
+    answer = hf_llm.generate([{"role": "system", "content": "Always call a tool first."},
+                              {"role": "user", "content": "Search the reviews: what do customers say about the fit?"}],
+                             tools=TOOLS, json_schema=ANSWER_ONLY, max_tokens=40)
+    # pre-filled '{"tool": "final_answer", "answer": "': whatever follows is the answer, never a call
+    assert isinstance(answer, Generation) and not answer.tool_calls and answer.text.strip()
+
     pieces = list(hf_llm.generate([{"role": "user", "content": "Name three colours."}], stream=True, max_tokens=12))
     assert len(pieces) > 1
     cancel = threading.Event()

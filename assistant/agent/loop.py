@@ -7,6 +7,9 @@ Safety properties (tested with the scripted fake model):
 - tool results (which may contain review text) are data: they are JSON-escaped so they cannot open or
   close message/tool tags, and nothing in them is ever parsed as a tool call by this loop;
 - a tool error or bad arguments go back to the model as an observation, never a crash;
+- a round that only repeats earlier calls, and the last allowed round, are constrained to a final answer
+  (``toolcall.ANSWER_ONLY``: the tools stay in the prompt, the grammar allows no call), so a model that
+  keeps asking for results it already has answers instead of running into the step limit;
 - every number in the final answer is checked against the tool results and the question
   (:mod:`assistant.agent.checks`); numbers found nowhere, or beside the wrong product, are flagged, and the
   model gets one chance (``revise``) to rewrite such an answer from a note that lists only those numbers.
@@ -27,7 +30,7 @@ from assistant.agent.context import escape_json, fit_conversation
 from assistant.agent.result import AgentEvent, AgentFlag, AgentResult, AgentStep
 from assistant.errors import AssistantError, ToolError
 from assistant.llm.base import LLM, Generation, Message, ToolCall
-from assistant.llm.toolcall import AnswerStream, parse_tool_reply, tools_instructions
+from assistant.llm.toolcall import ANSWER_ONLY, AnswerStream, parse_tool_reply, tools_instructions
 from assistant.numbers import extract_numbers
 from assistant.prompts import render
 from assistant.tools.registry import Tool, ToolArgumentError, ToolRegistry
@@ -89,6 +92,7 @@ class Agent:
         answer: str | None = None
         streamed = False
         rounds = 0
+        repeated = False  # the last round only repeated earlier calls
         while answer is None:
             if cancel is not None and cancel.is_set():
                 result.stopped = "cancelled"
@@ -111,9 +115,11 @@ class Agent:
                     f"Earlier chat turns or older tool results were shortened so the conversation fits the model's "
                     f"{self.llm.context_length}-token context; the answer's numbers are still checked against the "
                     "full results."), {"changed_messages": fit.changed}))
+            # after a round that only repeated earlier calls, and in the last round, the reply must be the answer
+            answer_only = bool(result.steps) and (repeated or rounds == self.max_steps)
             try:  # streamed, so a final answer reaches the user token by token
                 out = self.llm.generate(fit.messages, tools=self.tools.specs(), max_tokens=self.max_tokens,
-                                        cancel=cancel, stream=True)
+                                        cancel=cancel, stream=True, json_schema=ANSWER_ONLY if answer_only else None)
                 for piece in [] if isinstance(out, Generation) else out:  # a backend may ignore stream=True
                     text = reader.feed(piece)
                     if text:
@@ -137,6 +143,7 @@ class Agent:
                 answer = gen.text.strip() or self._partial_answer(result, "The model returned an empty answer.")
                 streamed = reader.streamed
                 break
+            repeated = all(_call_key(call) in seen for call in gen.tool_calls)
             for call in gen.tool_calls:
                 if len(result.steps) >= self.max_steps * 2:  # many calls in one round: hard cap
                     break
@@ -191,8 +198,8 @@ class Agent:
         fit = fit_conversation(self.llm, convo, max_tokens=self._answer_tokens(),
                                fixed_tokens=self._tool_instruction_tokens(), question=ask_at)
         try:
-            out = self.llm.generate(fit.messages, tools=self.tools.specs(), max_tokens=self.max_tokens,
-                                    cancel=cancel)
+            out = self.llm.generate(fit.messages, tools=self.tools.specs(), json_schema=ANSWER_ONLY,
+                                    max_tokens=self.max_tokens, cancel=cancel)
         except AssistantError as exc:
             log.warning("rewriting the answer failed: %s", exc)
             return None
@@ -225,7 +232,7 @@ class Agent:
             result.flags.append(AgentFlag("unknown_tool", f"The model asked for an unknown tool {call.name!r}; "
                                           "it was not run.", {"tool": call.name}))
         else:
-            key = json.dumps([call.name, args], sort_keys=True, default=str)
+            key = _call_key(call)
             try:
                 if key in seen:  # a repeated call: no re-run, no second copy of the result, a nudge to answer
                     step.result = {"note": f"Same call as step {result.steps.index(seen[key]) + 1}; its result "
@@ -262,6 +269,12 @@ class Agent:
             body = f"error: {step.error}" if step.error else escape_json(step.result)
             lines.append(f"- {step.tool}({args}): {_clip(body, 600)}")
         return "\n".join(lines)
+
+
+def _call_key(call: ToolCall) -> str:
+    """Identity of a call (name + arguments) for spotting repeats."""
+    args = call.arguments if isinstance(call.arguments, dict) else {}
+    return json.dumps([call.name, args], sort_keys=True, default=str)
 
 
 def _sound_numbers(answer: str, flags: list[AgentFlag]) -> int:

@@ -45,7 +45,9 @@ class LLM(ABC):
     ``generate(messages, tools=..., json_schema=..., stream=...)``:
       - ``tools``: JSON-schema tool specs (``{"name", "description", "parameters"}``); the backend
         constrains the output to a call of one of them (or a final answer) and parses it defensively.
-      - ``json_schema``: constrain the text to this JSON schema (grammar where the backend has one).
+      - ``json_schema``: constrain the text to this JSON schema (grammar where the backend has one). With
+        ``tools`` as well, the tools are still described in the prompt (so it starts as usual) but the reply
+        follows ``json_schema``: ``toolcall.ANSWER_ONLY`` asks for a final answer and no call.
       - ``stream=True`` returns an iterator of text pieces instead of a ``Generation``.
       - ``cancel``: an Event; when set, generation stops and ``finish_reason`` is ``"cancelled"``.
     """

@@ -16,10 +16,11 @@ from typing import Any
 
 from assistant.errors import GenerationError, ModelNotFoundError, require
 from assistant.llm.base import LLM, Generation, Message
-from assistant.llm.toolcall import parse_tool_reply, prepare_messages
+from assistant.llm.toolcall import ANSWER_ONLY, parse_tool_reply, prepare_messages
 
 TOOL_PREFIX = '{"tool": "'
 JSON_PREFIX = "{"
+ANSWER_PREFIX = '{"tool": "final_answer", "answer": "'
 
 
 def _set_quiet_threading() -> None:
@@ -140,7 +141,8 @@ class TransformersLLM(LLM):
         max_tokens: int | None = None,
         cancel: threading.Event | None = None,
     ) -> Generation | Iterator[str]:
-        prefix = TOOL_PREFIX if tools else JSON_PREFIX if json_schema is not None else ""
+        prefix = (ANSWER_PREFIX if tools and json_schema == ANSWER_ONLY else TOOL_PREFIX if tools
+                  else JSON_PREFIX if json_schema is not None else "")
         inputs = self._inputs(prepare_messages(messages, tools, json_schema=json_schema), prefix)
         kwargs = self._gen_kwargs(inputs, max_tokens, cancel)
         if stream:

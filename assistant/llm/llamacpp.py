@@ -23,7 +23,7 @@ import numpy as np
 from assistant.errors import GenerationError, ModelNotFoundError, require
 from assistant.llm.base import LLM, Generation, Message
 from assistant.llm.promptcache import PromptCache
-from assistant.llm.toolcall import parse_tool_reply, prepare_messages, tool_choice_schema
+from assistant.llm.toolcall import parse_tool_reply, prepare_messages, reply_schema
 
 log = logging.getLogger(__name__)
 _LIVE: weakref.WeakSet[LlamaCppLLM] = weakref.WeakSet()
@@ -94,7 +94,7 @@ class LlamaCppLLM(LLM):
             "max_tokens": max_tokens or self.max_tokens,
             "stream": True,
         }
-        schema = tool_choice_schema(tools) if tools else json_schema
+        schema = reply_schema(tools, json_schema)
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         return kwargs

@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant.errors import ConfigError, GenerationError, require
 from assistant.llm.base import LLM, Generation, Message
-from assistant.llm.toolcall import parse_tool_reply, prepare_messages, tool_choice_schema
+from assistant.llm.toolcall import parse_tool_reply, prepare_messages, reply_schema
 
 _MODES = ("json_schema", "json_object", "none")
 
@@ -130,7 +130,7 @@ class OpenAICompatLLM(LLM):
             "seed": self.seed,
             "max_tokens": max_tokens or self.max_tokens,
         }
-        schema = tool_choice_schema(tools) if tools else json_schema
+        schema = reply_schema(tools, json_schema)
         state: dict[str, Any] = {}
         if stream or cancel is not None:
             chunks = self._create({**kwargs, "stream": True}, schema)

@@ -30,6 +30,14 @@ def normalize_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+_FINAL_OPTION: dict[str, Any] = {
+    "type": "object",
+    "properties": {"tool": {"type": "string", "enum": [FINAL_ANSWER]}, "answer": {"type": "string"}},
+    "required": ["tool", "answer"],
+}
+ANSWER_ONLY: dict[str, Any] = {"anyOf": [_FINAL_OPTION]}  # generate(tools=..., json_schema=ANSWER_ONLY): no call
+
+
 def tool_choice_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
     """JSON schema of the model's reply: a call of one of ``tools`` (arguments per its schema) or a final
     answer. ``tool`` comes first so a grammar makes the model pick the name before the arguments."""
@@ -42,12 +50,16 @@ def tool_choice_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
             "properties": {"tool": {"type": "string", "enum": [tool["name"]]}, "arguments": params},
             "required": ["tool", "arguments"],
         })
-    options.append({
-        "type": "object",
-        "properties": {"tool": {"type": "string", "enum": [FINAL_ANSWER]}, "answer": {"type": "string"}},
-        "required": ["tool", "answer"],
-    })
+    options.append(_FINAL_OPTION)
     return {"anyOf": options}
+
+
+def reply_schema(tools: list[dict[str, Any]] | None, json_schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The schema a backend constrains the reply to: ``json_schema`` when given (tools listed or not), else a
+    call of one of ``tools`` or a final answer, else nothing."""
+    if json_schema is not None:
+        return json_schema
+    return tool_choice_schema(tools) if tools else None
 
 
 def tools_instructions(tools: list[dict[str, Any]]) -> str:
