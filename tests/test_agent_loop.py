@@ -212,6 +212,11 @@ def test_a_round_of_repeated_calls_and_the_last_round_must_answer(ctx: ToolConte
     assert res.stopped == "answer" and res.answer == "P1 has 2 reviews."
     assert [c.json_schema for c in llm.calls] == [None, None, ANSWER_ONLY]  # after the repeat: answer only
     assert [c.tools is not None for c in llm.calls] == [True, True, True]  # tools stay in the prompt
+    note = llm.calls[2].messages[-1]
+    assert note["role"] == "user" and "(review_stats for P1)" in note["content"]
+    assert note["content"].endswith("The question was: Tell me about P1") and "Do not call a tool" in note["content"]
+    assert "wrinkles" not in note["content"]  # names the results, never copies their (review) text
+    assert llm.calls[1].messages[-1]["role"] == "tool"  # a normal round ends with the latest result
 
     llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), tool_call("review_stats", product_id="P2"),
                        "P1 and P2 both have reviews."])

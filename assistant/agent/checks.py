@@ -28,7 +28,7 @@ def number_flags(answer: str, question: str, steps: Sequence[AgentStep]) -> list
     shared: list[Any] = [question]
     for step in steps:
         shared.append(step.arguments)
-        entity = _entity(step)
+        entity = result_entity(step)
         if entity is None:
             shared.append(step.result)
         else:
@@ -45,7 +45,7 @@ def number_flags(answer: str, question: str, steps: Sequence[AgentStep]) -> list
     return flags
 
 
-def _entity(step: AgentStep) -> str | None:
+def result_entity(step: AgentStep) -> str | None:
     """The product (or series) a successful step's result is about, when it is about exactly one."""
     if not isinstance(step.result, dict) or step.error:
         return None

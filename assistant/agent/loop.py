@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from assistant.agent.checks import number_flags
+from assistant.agent.checks import number_flags, result_entity
 from assistant.agent.context import escape_json, fit_conversation
 from assistant.agent.result import AgentEvent, AgentFlag, AgentResult, AgentStep
 from assistant.errors import AssistantError, ToolError
@@ -108,15 +108,16 @@ class Agent:
                 break
             rounds += 1
             reader = AnswerStream()
-            fit = fit_conversation(self.llm, messages, max_tokens=self._answer_tokens(),
+            # after a round that only repeated earlier calls, and in the last round, the reply must be the answer
+            answer_only = bool(result.steps) and (repeated or rounds == self.max_steps)
+            ask = [*messages, self._answer_now(result)] if answer_only else messages
+            fit = fit_conversation(self.llm, ask, max_tokens=self._answer_tokens(),
                                    fixed_tokens=self._tool_instruction_tokens(), question=ask_at)
             if fit.changed and not any(f.kind == "context_trimmed" for f in result.flags):
                 result.flags.append(AgentFlag("context_trimmed", (
                     f"Earlier chat turns or older tool results were shortened so the conversation fits the model's "
                     f"{self.llm.context_length}-token context; the answer's numbers are still checked against the "
                     "full results."), {"changed_messages": fit.changed}))
-            # after a round that only repeated earlier calls, and in the last round, the reply must be the answer
-            answer_only = bool(result.steps) and (repeated or rounds == self.max_steps)
             try:  # streamed, so a final answer reaches the user token by token
                 out = self.llm.generate(fit.messages, tools=self.tools.specs(), max_tokens=self.max_tokens,
                                         cancel=cancel, stream=True, json_schema=ANSWER_ONLY if answer_only else None)
@@ -208,6 +209,14 @@ class Agent:
         if gen.tool_calls or not text or (cancel is not None and cancel.is_set()):
             return None
         return text
+
+    @staticmethod
+    def _answer_now(result: AgentResult) -> Message:
+        """The note that asks for the final answer: which results there are (tool and product id only, no
+        result text) and the question again."""
+        done = list(dict.fromkeys(f"{s.tool} for {e}" if (e := result_entity(s)) else s.tool for s in result.steps
+                                  if s.ok and not (s.result or {}).get("note")))
+        return {"role": "user", "content": render("agent_answer_now", results=done, question=result.question)}
 
     def _answer_tokens(self) -> int:
         """Tokens kept free for the model's reply when fitting the conversation."""
