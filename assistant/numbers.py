@@ -8,7 +8,8 @@ text). Formatting differences are tolerated:
 - rounding or truncating to the shown precision: ``12.3`` matches 12.34, ``12`` matches 11.6 and 12.7
   (decimals dropped: "5627 units" for 5627.6); ``1.2k`` matches 1234
 - shares vs percentages: ``42%`` matches 0.42 (and 42); ``0.42`` matches a source written ``42%``
-- signs: ``a 5% drop`` matches -0.05
+- signs: ``a 5% drop`` matches -0.05, but a number written with a minus sign (``-13381.51``) needs a negative
+  source number: a margin of 13381.51 reported as -13381.51 is flagged
 - ISO dates must appear as dates in the sources; their year/month/day also count as source numbers.
 
 Exempt: list markers at the start of a line (``1.`` / ``2)``) and digits glued to letters (ids such as
@@ -83,6 +84,7 @@ class SourcePool:
 
     values: list[float] = field(default_factory=list)
     percent_values: list[float] = field(default_factory=list)  # values written as "42%" in a source
+    negative: list[float] = field(default_factory=list)  # the negative source numbers (as written)
     dates: set[str] = field(default_factory=set)
 
     def add_text(self, text: str) -> None:
@@ -91,6 +93,8 @@ class SourcePool:
             self.values.extend(float(g) for g in m.groups())
         for mention in extract_numbers(text, skip_list_markers=False):
             (self.percent_values if mention.percent else self.values).append(abs(mention.value))
+            if mention.value < 0:
+                self.negative.append(mention.value / 100.0 if mention.percent else mention.value)
         # digits inside ids / glued to words ("C1078", "85099B") also count as sources
         self.values.extend(float(d) for d in _ANY_DIGITS.findall(text))
 
@@ -100,6 +104,8 @@ class SourcePool:
         if isinstance(obj, (int, float)):
             if math.isfinite(obj):
                 self.values.append(abs(float(obj)))
+                if obj < 0:
+                    self.negative.append(float(obj))
         elif isinstance(obj, str):
             self.add_text(obj)
         elif isinstance(obj, dict):
@@ -113,7 +119,7 @@ class SourcePool:
             self.add_text(obj.isoformat())
         else:
             try:
-                self.values.append(abs(float(obj)))  # numpy scalars
+                self.add(float(obj))  # numpy scalars
             except (TypeError, ValueError):
                 self.add_text(str(obj))
 
@@ -121,6 +127,8 @@ class SourcePool:
         def shown(s: float) -> bool:
             return _shows(m, s)
 
+        if m.value < 0:  # written with a minus sign: only a negative source number (or share) will do
+            return any(shown(s) or (m.percent and shown(100.0 * s)) for s in self.negative)
         if any(shown(s) for s in self.values):
             return True
         if m.percent and any(shown(100.0 * s) for s in self.values):

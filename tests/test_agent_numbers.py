@@ -100,6 +100,16 @@ def test_sources_accept_numpy_pandas_and_nested_values() -> None:
     assert unsupported("It is 1.", *sources) == ["1"]  # True is not the number 1
 
 
+def test_an_explicit_minus_sign_needs_a_negative_source() -> None:
+    import numpy as np
+
+    plan = {"excluded": [{"product_id": "R22197", "margin": 13381.51, "change": -0.052}]}
+    assert unsupported("R22197 has a margin of -13381.51.", plan) == ["-13381.51"]  # the sign was made up
+    assert unsupported("Its margin is 13381.51 and sales fall 5.2% (-5.2%, -0.052).", plan) == []
+    assert unsupported("A loss of -120.5 and -3%.", {"loss": np.float64(-120.5)}, "trend -3% a week") == []
+    assert unsupported("Returns were -7 units.", {"returns": np.int64(7)}) == ["-7"]
+
+
 def test_no_sources_flags_every_number() -> None:
     check = check_numbers("Buy 500 units at 9.99.", [])
     assert [m.text for m in check.unsupported] == ["500", "9.99"] and len(check.checked) == 2
