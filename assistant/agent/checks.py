@@ -10,8 +10,6 @@ from typing import Any
 from assistant.agent.result import AgentFlag, AgentStep
 from assistant.numbers import check_attribution, check_numbers
 
-NUMBER_FLAGS = ("unsupported_number", "misattributed_number")
-
 
 def number_flags(answer: str, question: str, steps: Sequence[AgentStep]) -> list[AgentFlag]:
     """Flags for the numbers and dates in ``answer`` that no source holds or that sit beside the wrong product."""

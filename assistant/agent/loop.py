@@ -171,7 +171,8 @@ class Agent:
                         cancel: threading.Event | None) -> list[AgentFlag]:
         """Check the answer's numbers; when some do not match the tool results, show the model what is wrong
         and let it rewrite the answer (``revise`` rounds). A rewrite is kept only when it has fewer problems and
-        keeps at least as many numbers that check out; an ``answer_revised`` flag then keeps the first answer. Returns the flags on the answer kept."""
+        keeps at least as many numbers that check out; an ``answer_revised`` flag then keeps the first answer.
+        Returns the flags on the answer kept."""
         flags = number_flags(result.answer, result.question, result.steps)
         for _ in range(self.revise):
             if not flags or (cancel is not None and cancel.is_set()):
@@ -215,7 +216,7 @@ class Agent:
         """The note that asks for the final answer: which results there are (tool and product id only, no
         result text) and the question again."""
         done = list(dict.fromkeys(f"{s.tool} for {e}" if (e := result_entity(s)) else s.tool for s in result.steps
-                                  if s.ok and not (s.result or {}).get("note")))
+                                  if s.ok and not _is_repeat(s)))
         return {"role": "user", "content": render("agent_answer_now", results=done, question=result.question)}
 
     def _answer_tokens(self) -> int:
@@ -284,6 +285,11 @@ def _call_key(call: ToolCall) -> str:
     """Identity of a call (name + arguments) for spotting repeats."""
     args = call.arguments if isinstance(call.arguments, dict) else {}
     return json.dumps([call.name, args], sort_keys=True, default=str)
+
+
+def _is_repeat(step: AgentStep) -> bool:
+    """A step that repeated an earlier call (its result is only the note pointing back)."""
+    return isinstance(step.result, dict) and set(step.result) == {"note"}
 
 
 def _sound_numbers(answer: str, flags: list[AgentFlag]) -> int:
