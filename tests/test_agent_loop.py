@@ -224,6 +224,24 @@ def test_a_round_of_repeated_calls_and_the_last_round_must_answer(ctx: ToolConte
     assert res.stopped == "answer" and [c.json_schema for c in llm.calls] == [None, None, ANSWER_ONLY]
 
 
+def test_a_named_product_no_tool_was_called_for_gets_one_reminder(ctx: ToolContext) -> None:
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), "P1 has 2 reviews.",
+                       tool_call("review_stats", product_id="R1"), "P1 has 2 reviews; R1 has its own results."])
+    res = agent(llm, ctx, named_products=ctx.named_products).run("Compare the reviews of P1 and r1")
+    assert [s.arguments["product_id"] for s in res.steps] == ["P1", "R1"]
+    assert res.answer == "P1 has 2 reviews; R1 has its own results."
+    reminder = llm.calls[2].messages[-1]
+    assert reminder["role"] == "user" and reminder["content"].startswith("The question also names R1, and no tool")
+    assert json.loads(llm.calls[2].messages[-2]["content"]) == {"tool": "final_answer", "answer": "P1 has 2 reviews."}
+
+    # once only: a second answer that still skips it is taken (and nothing is said for an unknown id)
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), "P1 only.", "Still P1 only."])
+    res = agent(llm, ctx, named_products=ctx.named_products).run("Compare P1, R1 and X999")
+    assert res.answer == "Still P1 only." and len(llm.calls) == 3 and "X999" not in llm.calls[2].messages[-1]["content"]
+    # ids are whole tokens with a digit, case forgiven, each once
+    assert ctx.named_products("budget 800: launch p1 or R1? (R1-ish, P12)") == ["P1", "R1"]
+
+
 def test_numbers_without_any_tool_call_are_flagged(ctx: ToolContext) -> None:
     llm = ScriptedLLM(["Launch 3 dresses at 49.99 each."])
     res = agent(llm, ctx, revise=0).run("What should I launch? Give 3 ideas")

@@ -29,7 +29,7 @@ def build_default_agent(settings: Settings | None = None, llm: LLM | None = None
         llm = get_llm(settings, model=model)
     ctx = ToolContext(settings=settings, catalog=catalog, index=index, embedder=embedder)
     return Agent(llm, default_registry(), context=ctx, max_steps=max_steps, max_tokens=settings.llm_max_tokens,
-                 revise=settings.agent_revise)
+                 revise=settings.agent_revise, named_products=ctx.named_products)
 
 
 def citations(result: AgentResult) -> list[str]:

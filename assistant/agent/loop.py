@@ -22,7 +22,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.agent.checks import number_flags, result_entity
@@ -45,7 +45,8 @@ class Agent:
     """``Agent(llm, tools, max_steps=5).run(question) -> AgentResult``; ``stream(question)`` yields events."""
 
     def __init__(self, llm: LLM, tools: ToolRegistry | list[Tool], *, context: Any = None, max_steps: int = 5,
-                 max_tokens: int | None = None, system_prompt: str = "agent_system", revise: int = 1) -> None:
+                 max_tokens: int | None = None, system_prompt: str = "agent_system", revise: int = 1,
+                 named_products: Callable[[str], list[str]] | None = None) -> None:
         self.llm = llm
         self.tools = tools if isinstance(tools, ToolRegistry) else ToolRegistry(tools)
         self.context = context
@@ -53,6 +54,7 @@ class Agent:
         self.revise = revise  # rewrite rounds for an answer whose numbers do not check out (0: only flag them)
         self.max_tokens = max_tokens
         self.system_prompt = system_prompt
+        self.named_products = named_products  # product ids a text names (to spot products the tools skipped)
         self._instruction_tokens: int | None = None
 
     # ------------------------------------------------------------------ public API
@@ -93,6 +95,7 @@ class Agent:
         streamed = False
         rounds = 0
         repeated = False  # the last round only repeated earlier calls
+        reminded = False  # the model was told once which named products no tool was called for
         while answer is None:
             if cancel is not None and cancel.is_set():
                 result.stopped = "cancelled"
@@ -141,6 +144,13 @@ class Agent:
                 answer = self._partial_answer(result, "The model ran out of room before answering.")
                 break
             if not gen.tool_calls:
+                skipped = [] if answer_only or reminded else self._skipped_products(result)
+                if skipped and gen.text.strip():  # once: show the model which named products it left out
+                    reminded = True
+                    messages.append({"role": "assistant", "content": json.dumps(
+                        {"tool": "final_answer", "answer": gen.text.strip()}, ensure_ascii=False)})
+                    messages.append({"role": "user", "content": render("agent_cover", products=skipped)})
+                    continue
                 answer = gen.text.strip() or self._partial_answer(result, "The model returned an empty answer.")
                 streamed = reader.streamed
                 break
@@ -210,6 +220,18 @@ class Agent:
         if gen.tool_calls or not text or (cancel is not None and cancel.is_set()):
             return None
         return text
+
+    def _skipped_products(self, result: AgentResult) -> list[str]:
+        """Products the question names that no tool call has named yet (in its arguments or as its subject)."""
+        if self.named_products is None:
+            return []
+        named = set()
+        for step in result.steps:
+            named.update(self.named_products(json.dumps(step.arguments, default=str)))
+            if (entity := result_entity(step)) is not None:
+                named.add(entity)
+        upper = {n.upper() for n in named}
+        return [p for p in self.named_products(result.question) if p.upper() not in upper]
 
     @staticmethod
     def _answer_now(result: AgentResult) -> Message:

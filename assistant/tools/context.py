@@ -5,6 +5,7 @@ e.g. a catalog in a temp folder or an index built with another embedder."""
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -103,6 +104,16 @@ class ToolContext:
             return str(self.product(value)["product_id"]), None  # an unknown id is an error naming close ids
         known = {i.upper(): i for i in (str(x) for x in self.get_catalog().product_ids())}
         return (known[value.upper()], None) if value.upper() in known else (None, value)
+
+    def named_products(self, text: str) -> list[str]:
+        """Catalog product ids written in ``text`` as whole tokens with a digit (case forgiven), in order of
+        first mention; [] when there is no catalog."""
+        try:
+            known = {str(i).upper(): str(i) for i in self.products()["product_id"]}
+        except Exception:  # no store yet: nothing to check against
+            return []
+        tokens = (t for t in re.findall(r"[A-Za-z0-9][\w-]*", text or "") if any(ch.isdigit() for ch in t))
+        return list(dict.fromkeys(known[t.upper()] for t in tokens if t.upper() in known))
 
     def category_products(self, category: str) -> pd.DataFrame:
         """Products whose category starts with (or contains, case-insensitively) ``category``."""
