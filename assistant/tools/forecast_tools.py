@@ -89,10 +89,14 @@ def forecast_demand(ctx: ToolContext, product_id: str | None = None, category: s
     fc = result.series(series_id)
     hist = result.history[result.history["unique_id"] == series_id]
     lo, hi = f"yhat_lo_{level}", f"yhat_hi_{level}"
-    data: dict[str, Any] = {
+    tot = result.totals().set_index("unique_id").loc[series_id]
+    data: dict[str, Any] = {  # totals first: a result cut to fit the model's context keeps its head
         "series": series_id,
         "kind": "product" if product_id else "category",
         "title": label,
+        "total_units": _r(tot["total"]),
+        f"total_lo_{level}": _r(tot[f"total_lo_{level}"]),
+        f"total_hi_{level}": _r(tot[f"total_hi_{level}"]),
         "frequency": result.freq,
         "model": result.chosen.get(series_id),
         "cv_mase": _r(result.scores.get(series_id), 2),
@@ -101,9 +105,6 @@ def forecast_demand(ctx: ToolContext, product_id: str | None = None, category: s
         "forecast": [{"period": d.strftime("%Y-%m-%d"), "units": _r(y), f"lo_{level}": _r(a), f"hi_{level}": _r(b)}
                      for d, y, a, b in zip(fc["ds"], fc["yhat"], fc[lo], fc[hi], strict=True)],
     }
-    tot = result.totals().set_index("unique_id").loc[series_id]
-    data["total_units"] = _r(tot["total"])
-    data[f"total_lo_{level}"], data[f"total_hi_{level}"] = _r(tot[f"total_lo_{level}"]), _r(tot[f"total_hi_{level}"])
     if not product_id:
         data["products_in_category"] = len(members)
     if result.notes:
@@ -157,13 +158,13 @@ def forecast_new_product(ctx: ToolContext, title: str, category: str | None = No
     analogues = [{"product_id": str(a.get("product_id")), "title": str(titles.get(str(a.get("product_id")), "")),
                   "similarity": _r(a.get("similarity"), 3)} for a in out.get("analogues", [])[:5]]
     product["launch_date"] = out.get("launch_date", launch_date)
-    data: dict[str, Any] = {
+    data: dict[str, Any] = {  # totals before the weekly rows, as in forecast_demand
         "product": {k: v for k, v in product.items() if v not in (None, "", {})},
         "level": out["level"],
-        "forecast": rows,
         "total_units": _r(out["total"]),
         f"total_lo_{out['level']}": _r(out["total_lo"]),
         f"total_hi_{out['level']}": _r(out["total_hi"]),
+        "forecast": rows,
         "analogues": analogues,
         "model": out.get("model"),
     }
