@@ -10,6 +10,7 @@ import pytest
 from fixtures.agent.store import make_context
 
 from assistant.errors import ToolError
+from assistant.numbers import check_numbers
 from assistant.tools import ToolContext, default_registry
 from assistant.tools.registry import ToolArgumentError, ToolResult
 
@@ -179,6 +180,15 @@ def test_plan_launch_mixes_sales_and_new_product_forecasts(ctx: ToolContext) -> 
     assert d["forecasts"]["R1"]["unit_cost"] == pytest.approx(8.5 * 0.5)  # cost_share default
     chosen = {r["product_id"] for r in d["selected"]}
     assert chosen and chosen | {r["product_id"] for r in d["excluded"]} == {"K1", "K2", "P4", "R1"}
+    assert list(d)[0] == "summary"  # first, so a result cut to fit the model's context keeps it
+    ids = [r["product_id"] for r in d["selected"]]
+    assert d["summary"].startswith(f"Launch {', '.join(ids)} ({len(ids)} of 4 candidates): expected margin "
+                                   f"{d['expected_margin']}, using {d['budget_used']} of the budget 300.")
+    assert check_numbers(d["summary"], [d]).ok  # written from the plan's own numbers
+
+    none = run(ctx, "plan_launch", candidates=["K1", "K4"], budget=1).data
+    assert none["n_selected"] == 0 and none["summary"].startswith("Launch none of the 2 candidates. Why: K")
+    assert "more than the whole budget 1.00" in none["summary"] and check_numbers(none["summary"], [none]).ok
     with pytest.raises(ToolError, match="Unknown product id 'X7'"):
         run(ctx, "plan_launch", candidates=["K1", "X7"], budget=100)
     with pytest.raises(ToolError, match="'N1' has no price"):

@@ -77,7 +77,18 @@ def plan_launch(ctx: ToolContext, candidates: list[str], budget: Annotated[float
     plan["n_excluded"] = len(plan["excluded"])
     plan["excluded"] = plan["excluded"][:10]
     plan.pop("solver", None)
-    return plan
+    return {"summary": _plan_summary(plan, budget), **plan}  # first: kept when a result is cut to fit
+
+
+def _plan_summary(plan: dict[str, Any], budget: float) -> str:
+    """The plan in one or two sentences, written from its own numbers (models tend to quote it as is)."""
+    chosen = [str(r["product_id"]) for r in plan["selected"]]
+    skipped = "; ".join(f"{r['product_id']} {r['reason']}" for r in plan["excluded"][:3] if r.get("reason"))
+    if not chosen:
+        return f"Launch none of the {plan['n_candidates']} candidates." + (f" Why: {skipped}." if skipped else "")
+    head = (f"Launch {', '.join(chosen)} ({len(chosen)} of {plan['n_candidates']} candidates): expected margin "
+            f"{plan['expected_margin']}, using {plan['budget_used']} of the budget {budget:g}.")
+    return head + (f" Not launched: {skipped}." if skipped else "")
 
 
 def plan_products(ctx: ToolContext, products: list[dict[str, Any]], budget: float, *, horizon: int = 12,
