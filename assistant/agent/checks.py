@@ -13,24 +13,23 @@ from assistant.numbers import check_attribution, check_numbers
 
 def number_flags(answer: str, question: str, steps: Sequence[AgentStep]) -> list[AgentFlag]:
     """Flags for the numbers and dates in ``answer`` that no source holds or that sit beside the wrong product."""
-    sources: list[Any] = [question]
+    sources: list[Any] = [question]  # everything, for the plain check
+    shared: list[Any] = [question]  # what no single product owns, for the attribution check
+    by_entity: dict[str, list[Any]] = {}
     for step in steps:
         sources += [step.arguments, step.result, step.error]
-    check = check_numbers(answer, sources)
-    flags = [AgentFlag("unsupported_number", f"The number {m.text!r} in the answer does not appear in any tool "
-                       "result or the question.", {"text": m.text, "start": m.start, "end": m.end})
-             for m in check.unsupported]
-    flags += [AgentFlag("unsupported_number", f"The date {date!r} in the answer does not appear in any tool "
-                        "result or the question.", {"text": date}) for date in check.unsupported_dates]
-    by_entity: dict[str, list[Any]] = {}
-    shared: list[Any] = [question]
-    for step in steps:
         shared.append(step.arguments)
         entity = result_entity(step)
         if entity is None:
             shared.append(step.result)
         else:
             by_entity.setdefault(entity, []).append(step.result)
+    check = check_numbers(answer, sources)
+    flags = [AgentFlag("unsupported_number", f"The number {m.text!r} in the answer does not appear in any tool "
+                       "result or the question.", {"text": m.text, "start": m.start, "end": m.end})
+             for m in check.unsupported]
+    flags += [AgentFlag("unsupported_number", f"The date {date!r} in the answer does not appear in any tool "
+                        "result or the question.", {"text": date}) for date in check.unsupported_dates]
     for wrong in check_attribution(answer, by_entity, shared):
         m = wrong.mention
         detail: dict[str, Any] = {"text": m.text, "start": m.start, "end": m.end, "entity": wrong.entity,

@@ -102,14 +102,18 @@ class ToolContext:
             return None, value
         if any(ch.isdigit() for ch in value):
             return str(self.product(value)["product_id"]), None  # an unknown id is an error naming close ids
-        known = {i.upper(): i for i in (str(x) for x in self.get_catalog().product_ids())}
+        known = self._ids_by_upper()
         return (known[value.upper()], None) if value.upper() in known else (None, value)
+
+    def _ids_by_upper(self) -> dict[str, str]:
+        """Every catalog product id, keyed by its upper-case form (ids are matched case-forgiven)."""
+        return {i.upper(): i for i in (str(x) for x in self.get_catalog().product_ids())}
 
     def named_products(self, text: str) -> list[str]:
         """Catalog product ids written in ``text`` as whole tokens with a digit (case forgiven), in order of
         first mention; [] when there is no catalog."""
         try:
-            known = {str(i).upper(): str(i) for i in self.products()["product_id"]}
+            known = self._ids_by_upper()
         except Exception:  # no store yet: nothing to check against
             return []
         tokens = (t for t in re.findall(r"[A-Za-z0-9][\w-]*", text or "") if any(ch.isdigit() for ch in t))
