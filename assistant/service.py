@@ -317,7 +317,8 @@ class MerchAssistant(LaunchAnalytics):
     def ask_stream(self, question: str, cancel: threading.Event | None = None,
                    history: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
         """Agent events as JSON-able dicts: ``tool_call`` {step, tool, arguments}, ``tool_result`` {step,
-        tool, arguments, result, error, artifacts}, ``token`` {text}, ``final`` {answer, citations, sources,
+        tool, arguments, result, error, artifacts}, ``token`` {text}, ``answer_reset`` {reason} (the answer text
+        so far is taken back; the next tokens write its replacement), ``final`` {answer, citations, sources,
         tool_calls, artifacts, flags, stopped}. Setting ``cancel`` stops the model."""
         if not question.strip():
             raise AssistantError("The question is empty: type a question about your products or reviews.")

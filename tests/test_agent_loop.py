@@ -177,9 +177,20 @@ def test_a_rewrite_without_the_invented_number_replaces_the_answer(ctx: ToolCont
     assert [f.kind for f in res.flags] == ["answer_revised"]
     assert res.flags[0].detail["first_answer"] == INVENTED and "999" in res.flags[0].detail["problems"][0]
     assert "the rewrite checks out" in res.flags[0].message
-    assert "".join(e.data["text"] for e in events if e.type == "token") == INVENTED  # streamed as written
+    kinds = [e.type for e in events]
+    reset = kinds.index("answer_reset")  # the first answer streamed as written, then taken back
+    assert "".join(e.data["text"] for e in events[:reset] if e.type == "token") == INVENTED
+    assert "".join(e.data["text"] for e in events[reset:] if e.type == "token") == res.answer
+    assert events[reset].data["reason"].startswith("Rewritten answer") and kinds.count("answer_reset") == 1
+    assert normalise_event(events[reset]) == {"type": "answer_reset", "reason": events[reset].data["reason"]}
     final = normalise_event(events[-1])
     assert final["answer"] == res.answer and final["flags"][0]["kind"] == "answer_revised"
+
+    # a rewrite that is not kept takes nothing back
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), INVENTED, "P1 has reviews."])
+    events = list(agent(llm, ctx).stream("Tell me about P1"))
+    assert "answer_reset" not in [e.type for e in events]
+    assert "".join(e.data["text"] for e in events if e.type == "token") == INVENTED == events[-1].data["answer"]
 
 
 @pytest.mark.parametrize("rewrite", [
@@ -233,6 +244,15 @@ def test_a_named_product_no_tool_was_called_for_gets_one_reminder(ctx: ToolConte
     reminder = llm.calls[2].messages[-1]
     assert reminder["role"] == "user" and reminder["content"].startswith("The question also names R1, and no tool")
     assert json.loads(llm.calls[2].messages[-2]["content"]) == {"tool": "final_answer", "answer": "P1 has 2 reviews."}
+    # streamed: the answer that skipped R1 is taken back before the tool call for R1
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), "P1 has 2 reviews.",
+                       tool_call("review_stats", product_id="R1"), "P1 has 2 reviews; R1 has its own results."])
+    events = list(agent(llm, ctx, named_products=ctx.named_products).stream("Compare the reviews of P1 and r1"))
+    kinds = [e.type for e in events]
+    reset = kinds.index("answer_reset")
+    assert kinds[reset + 1] == "tool_call" and "left out R1" in events[reset].data["reason"]
+    assert "".join(e.data["text"] for e in events[:reset] if e.type == "token") == "P1 has 2 reviews."
+    assert "".join(e.data["text"] for e in events[reset:] if e.type == "token") == events[-1].data["answer"]
 
     # once only: a second answer that still skips it is taken (and nothing is said for an unknown id)
     llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), "P1 only.", "Still P1 only."])

@@ -58,6 +58,19 @@ def test_ask_streams_events(client: TestClient) -> None:
     assert events[-1][1]["sources"][0]["id"] == "W2"
 
 
+def test_ask_stream_takes_back_a_rewritten_answer(tmp_path: Path) -> None:
+    llm = ScriptedLLM([tool_call("search_reviews", query="runs small", product_id="C1"),
+                       "72% of buyers say it runs small [W2].", "Several buyers say it runs small [W2]."])
+    with TestClient(create_app(make_service(tmp_path, llm))) as c:
+        events = _sse(c.post("/v1/ask?stream=true", json={"question": "Does it run small?"}).text)
+    kinds = [k for k, _ in events]
+    reset = kinds.index("answer_reset")
+    assert events[reset][1]["reason"].startswith("Rewritten answer")
+    assert "".join(d["text"] for k, d in events[:reset] if k == "token").strip() == "72% of buyers say it runs small [W2]."
+    after = "".join(d["text"] for k, d in events[reset:] if k == "token").strip()
+    assert after == events[-1][1]["answer"] == "Several buyers say it runs small [W2]."
+
+
 def test_ask_accept_header_selects_sse(client: TestClient) -> None:
     r = client.post("/v1/ask", json={"question": "Does it run small?"}, headers={"Accept": "text/event-stream"})
     assert r.headers["content-type"].startswith("text/event-stream")

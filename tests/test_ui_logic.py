@@ -37,6 +37,18 @@ def test_chat_stream_builds_tool_plot_answer_and_sources(tmp_path: Path) -> None
     assert len(frames) > 4  # streamed: several intermediate states
 
 
+def test_chat_stream_replaces_an_answer_the_agent_rewrote(tmp_path: Path) -> None:
+    llm = ScriptedLLM([tool_call("review_stats", product_id="R1"), "R1 will sell 999 units.",
+                       "R1's reviews are summarised above; no sales figure was asked for."])
+    shown = [[m["content"] for m in f if m.get("role") == "assistant" and isinstance(m["content"], str)
+              and not m.get("metadata")]  # copied as each frame comes: the UI updates one list in place
+             for f in stream_answer(make_service(tmp_path, llm), "How is R1 reviewed?", [], threading.Event())]
+    assert any(a and a[0] == "R1 will sell 999 units." for a in shown)  # the first answer streamed
+    assert any(a == [""] for a in shown)  # then was cleared before its replacement
+    assert shown[-1][0] == "R1's reviews are summarised above; no sales figure was asked for."
+    assert "999" not in shown[-1][0]
+
+
 def test_untrusted_review_text_is_escaped() -> None:
     md = render.sources_markdown([{"id": "W1", "kind": "review", "product_id": "C1", "rating": 1.0,
                                    "title": "<script>x</script>", "text": "![img](http://evil) **bold** [C9]"}])

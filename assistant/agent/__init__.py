@@ -4,7 +4,7 @@
     agent = build_default_agent()                    # configured model, all tools, configured store
     result = agent.run("Forecast R85123A for 8 weeks")
     result.answer, result.steps, result.artifacts, result.flags
-    for event in agent.stream(question):            # tool_call / tool_result / token / final
+    for event in agent.stream(question):            # tool_call / tool_result / token / answer_reset / final
         print(normalise_event(event))
 """
 

@@ -62,6 +62,7 @@ def normalise_event(event: AgentEvent) -> dict[str, Any]:
     - ``tool_call``: step, name (= tool), arguments
     - ``tool_result``: step, name (= tool), arguments, result, error, duration_s, artifacts
     - ``token``: text
+    - ``answer_reset``: reason (drop the answer text shown so far; the next tokens write its replacement)
     - ``final``: answer, citations, tool_calls [{name, arguments, result, error, duration_s}], artifacts,
       flags [{kind, message, detail}], stopped, model, duration_s
     """
@@ -75,6 +76,8 @@ def normalise_event(event: AgentEvent) -> dict[str, Any]:
                 "duration_s": d.get("duration_s"), "artifacts": [a.as_dict() for a in event.artifacts]}
     if event.type == "token":
         return {"type": "token", "text": event.data.get("text", "")}
+    if event.type == "answer_reset":
+        return {"type": "answer_reset", "reason": event.data.get("reason", "")}
     result = event.result
     assert result is not None, "a final event carries the AgentResult"
     return {

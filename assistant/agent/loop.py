@@ -85,7 +85,9 @@ class Agent:
 
     def stream(self, question: str, *, history: list[Message] | None = None,
                cancel: threading.Event | None = None) -> Iterator[AgentEvent]:
-        """Like :meth:`run` but yields ``tool_call``, ``tool_result``, ``token`` and ``final`` events."""
+        """Like :meth:`run` but yields ``tool_call``, ``tool_result``, ``token``, ``answer_reset`` and ``final``
+        events. ``answer_reset`` takes back the answer text streamed so far (a reminder to cover a skipped product,
+        or a rewrite that was kept); the ``token`` events after it write the answer that replaces it."""
         started = time.perf_counter()
         messages = self._opening(question, history)
         ask_at = len(history or []) + 1  # where the question sits in ``messages``
@@ -147,6 +149,10 @@ class Agent:
                 skipped = [] if answer_only or reminded else self._skipped_products(result)
                 if skipped and gen.text.strip():  # once: show the model which named products it left out
                     reminded = True
+                    if reader.streamed:  # the user saw this answer as it was written: take it back
+                        yield AgentEvent("answer_reset", {"reason": (
+                            f"The answer left out {', '.join(skipped)}; the model was asked to cover "
+                            f"{'it' if len(skipped) == 1 else 'them'}.")})
                     messages.append({"role": "assistant", "content": json.dumps(
                         {"tool": "final_answer", "answer": gen.text.strip()}, ensure_ascii=False)})
                     messages.append({"role": "user", "content": render("agent_cover", products=skipped)})
@@ -170,10 +176,13 @@ class Agent:
                                  artifacts=list(step.artifacts))
         result.answer = answer
         if not streamed:  # code-built answers (step limit, errors) and replies that were not streamed JSON
-            for piece in re.findall(r"\s*\S+|\s+", answer):
-                yield AgentEvent("token", {"text": piece})
+            yield from _tokens(answer)
         if result.stopped == "answer":  # code-built answers (step limit, errors) quote the results themselves
             result.flags += self._checked_answer(result, messages, ask_at, cancel)
+            if result.answer != answer:  # a rewrite was kept: replace what the user has read
+                yield AgentEvent("answer_reset", {"reason": "Rewritten answer: the numbers in the first answer did "
+                                                            "not all match the tool results."})
+                yield from _tokens(result.answer)
         result.duration_s = time.perf_counter() - started
         yield AgentEvent("final", result.as_dict(), artifacts=list(result.artifacts), result=result)
 
@@ -321,3 +330,9 @@ def _sound_numbers(answer: str, flags: list[AgentFlag]) -> int:
 
 def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _tokens(text: str) -> Iterator[AgentEvent]:
+    """``token`` events for an answer that was not streamed as the model wrote it (a word at a time)."""
+    for piece in re.findall(r"\s*\S+|\s+", text):
+        yield AgentEvent("token", {"text": piece})

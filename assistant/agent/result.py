@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from assistant.tools.registry import Artifact
 
-EventType = Literal["tool_call", "tool_result", "token", "final"]
+EventType = Literal["tool_call", "tool_result", "token", "answer_reset", "final"]
 Stopped = Literal["answer", "step_limit", "cancelled", "llm_error"]
 
 
@@ -69,7 +69,8 @@ class AgentResult:
 @dataclass
 class AgentEvent:
     """A streaming event. ``tool_call``: data = {step, tool, arguments}; ``tool_result``: data = step dict
-    (+ ``artifacts`` objects in ``artifacts``); ``token``: data = {text}; ``final``: ``result`` is set."""
+    (+ ``artifacts`` objects in ``artifacts``); ``token``: data = {text}; ``answer_reset``: data = {reason}, the answer text streamed so far is taken back
+    and the next ``token`` events write its replacement; ``final``: ``result`` is set (its answer is the one kept)."""
 
     type: EventType
     data: dict[str, Any] = field(default_factory=dict)

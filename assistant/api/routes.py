@@ -28,7 +28,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 SSE_EVENT: dict[str, Any] = {
     "type": "object", "description": "One server-sent event; data is a JSON object with a 'type' key.",
-    "properties": {"event": {"type": "string", "enum": ["tool_call", "tool_result", "token", "final", "error"]},
+    "properties": {"event": {"type": "string",
+                             "enum": ["tool_call", "tool_result", "token", "answer_reset", "final", "error"]},
                    "data": {"type": "string", "contentMediaType": "application/json"}},
     "required": ["event", "data"],
 }
@@ -44,7 +45,9 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
     @r.post("/ask", response_model=m.AskResponse, tags=["assistant"],
             responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}},
                              "description": "JSON answer, or server-sent events with ?stream=true "
-                                            "(events: tool_call, tool_result, token, final, error)."}})
+                                            "(events: tool_call, tool_result, token, "
+                                            "answer_reset, final, error; answer_reset takes back the answer "
+                                            "text streamed so far)."}})
     def ask(body: m.AskRequest, request: Request,
             stream: bool = Query(default=False, description="Stream events as SSE.")) -> Any:
         wants_sse = stream or "text/event-stream" in request.headers.get("accept", "")

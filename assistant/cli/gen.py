@@ -181,13 +181,16 @@ def _stream_answer(agent: Any, question: str) -> None:
         elif event.type == "token":
             waiting.stop()
             console.print(event.data["text"], end="", markup=False, highlight=False, soft_wrap=True)
+        elif event.type == "answer_reset":
+            waiting.stop()
+            console.print()
+            console.print(event.data["reason"], markup=False, style="yellow")
+            waiting.update("writing the answer again…")
+            waiting.start()
         elif event.type == "final":
             result = event.result
     waiting.stop()
     console.print()
-    if result is not None and any(f.kind == "answer_revised" for f in result.flags):
-        console.print("Rewritten answer (the numbers above did not all match the tool results):", style="yellow")
-        console.print(result.answer, markup=False, highlight=False, soft_wrap=True)
     for flag in result.flags if result is not None else []:
         console.print(f"flag [{flag.kind}]: {flag.message}", markup=False, style="yellow")
 

@@ -69,6 +69,8 @@ def stream_answer(svc: MerchAssistant, message: str, history: list[dict[str, Any
                     msgs.append({"role": "assistant", "content": ""})
                     answer_at = len(msgs) - 1
                 msgs[answer_at]["content"] += ev.get("text", "")
+            elif kind == "answer_reset" and answer_at is not None:  # its replacement streams next
+                msgs[answer_at]["content"] = ""
             elif kind == "final":
                 if answer_at is None:
                     msgs.append({"role": "assistant", "content": ""})
