@@ -12,8 +12,9 @@ text). Formatting differences are tolerated:
   source number: a margin of 13381.51 reported as -13381.51 is flagged
 - ISO dates must appear as dates in the sources; their year/month/day also count as source numbers.
 
-Exempt: list markers at the start of a line (``1.`` / ``2)``) and digits glued to letters (ids such as
-``C1078`` or ``85099B``, ordinals like ``3rd``). Spelled-out numbers are not checked.
+Exempt: list markers at the start of a line (``1.`` / ``2)``), period labels (``week 3``, ``month 2``; but
+``3 weeks`` is a number) and digits glued to letters (ids such as ``C1078`` or ``85099B``, ordinals like
+``3rd``). Spelled-out numbers are not checked.
 
 ``check_attribution(answer, by_entity, shared)`` goes one step further when several products' results are in
 play: a number written beside one product id (in a clause naming only that id, or paired in order in a
@@ -42,6 +43,7 @@ _NUMBER = re.compile(
     re.VERBOSE,
 )
 _LIST_MARKER = re.compile(r"^\s*(?:[-*]\s+)?\d{1,2}[.)](?=\s)", re.MULTILINE)
+_PERIOD_LABEL = re.compile(r"\b(?:week|month|day|quarter|period) (\d{1,2})\b(?![.,]\d)", re.IGNORECASE)
 _ANY_DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
 
@@ -144,6 +146,7 @@ def extract_numbers(text: str, *, skip_list_markers: bool = True) -> list[Number
     masked = _DATE.sub(lambda m: " " * len(m.group(0)), text)
     if skip_list_markers:
         masked = _LIST_MARKER.sub(lambda m: " " * len(m.group(0)), masked)
+        masked = _PERIOD_LABEL.sub(lambda m: m.group(0)[: m.start(1) - m.start()] + " " * len(m.group(1)), masked)
     out: list[NumberMention] = []
     for m in _NUMBER.finditer(masked):
         num = m.group("num").replace(",", "")
@@ -213,26 +216,32 @@ def counterpart(mention: NumberMention, source_results: Iterable[Any], entity_re
     entity_results = list(entity_results)
     found: dict[float, str] = {}
     for res in source_results:
-        for path, value in _leaves(res):
-            if not (_shows(mention, value) or (mention.percent and _shows(mention, 100.0 * value))):
+        for path, value in leaves(res):
+            if not shows(mention, value):
                 continue
             for other in entity_results:
                 theirs = _at(other, path)
                 if isinstance(theirs, int | float) and not isinstance(theirs, bool) and math.isfinite(theirs):
-                    found.setdefault(float(theirs), _path_text(path))
+                    found.setdefault(float(theirs), path_text(path))
     if len(found) != 1:
         return None
     (value, where), = found.items()
     return where, value
 
 
-def _leaves(obj: Any, path: tuple[Any, ...] = ()) -> Iterable[tuple[tuple[Any, ...], float]]:
+def shows(mention: NumberMention, value: float) -> bool:
+    """Whether ``mention`` is the number ``value`` as written (rounded or truncated, or a share as a percentage)."""
+    return _shows(mention, value) or (mention.percent and _shows(mention, 100.0 * value))
+
+
+def leaves(obj: Any, path: tuple[Any, ...] = ()) -> Iterable[tuple[tuple[Any, ...], float]]:
+    """(key path, number) for every finite number inside ``obj`` (dicts and lists, walked in order)."""
     if isinstance(obj, dict):
         for k, v in obj.items():
-            yield from _leaves(v, (*path, k))
+            yield from leaves(v, (*path, k))
     elif isinstance(obj, list | tuple):
         for i, v in enumerate(obj):
-            yield from _leaves(v, (*path, i))
+            yield from leaves(v, (*path, i))
     elif isinstance(obj, int | float) and not isinstance(obj, bool) and math.isfinite(obj):
         yield path, float(obj)
 
@@ -247,7 +256,7 @@ def _at(obj: Any, path: tuple[Any, ...]) -> Any:
     return obj
 
 
-def _path_text(path: tuple[Any, ...]) -> str:
+def path_text(path: tuple[Any, ...]) -> str:
     return "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".")
 
 
@@ -291,6 +300,13 @@ def check_attribution(answer: str, by_entity: Mapping[str, Iterable[Any]],
                 for m in extract_numbers(clause):
                     judge(ids[0][1], _shifted(m, start + offset))
     return [found[k] for k in sorted(found)]
+
+
+def clauses(text: str) -> list[tuple[int, str, str]]:
+    """(offset, clause, its sentence) for every clause of ``text``: the pieces between ". ; ! ?", ", ", line
+    breaks and "and / but / while / whereas" (a ":" does not split, so "R1: 80 units" stays one clause)."""
+    return [(start + offset, clause, sentence) for start, sentence in _pieces(text, _SENTENCE_END)
+            for offset, clause in _pieces(sentence, _CLAUSE_END)]
 
 
 def _pieces(text: str, splitter: re.Pattern[str]) -> list[tuple[int, str]]:

@@ -197,6 +197,8 @@ def test_a_rewrite_without_the_invented_number_replaces_the_answer(ctx: ToolCont
     "P1 has reviews.",  # drops the numbers that were right: not better
     tool_call("forecast_demand", product_id="P1", horizon=4),  # a tool call is not an answer: nothing runs
     "",
+    "P1 has 2 reviews with a mean of 3.5. " * 3,  # a small model looping on a sentence
+    Generation(text="P1 has 2 reviews with a mean of 3.5 and", finish_reason="length"),  # cut off
 ])
 def test_a_rewrite_that_is_not_an_answer_or_loses_good_numbers_is_ignored(ctx: ToolContext, rewrite: Any) -> None:
     llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), INVENTED, rewrite])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -81,6 +83,9 @@ def test_list_markers_ids_and_ordinals_are_exempt() -> None:
     answer = "Top picks:\n1. C1078 (3rd best)\n2) R22423\n- 85099B is 2x bigger"
     assert [m.text for m in extract_numbers(answer)] == []
     assert unsupported(answer, {}) == []
+    # period labels are names, a number of periods is a number
+    assert [m.text for m in extract_numbers("Week 1 sells 70, week 12 peaks; 3 weeks; month 2; week 1.5")] == \
+        ["70", "3", "1.5"]
 
 
 def test_extract_numbers_details() -> None:
@@ -191,3 +196,90 @@ def test_the_agent_flags_a_swapped_total() -> None:
     assert res.flags[0].detail["first_answer"] == swapped
     note = llm.calls[-1].messages[-1]["content"]
     assert "'3312.5' is written beside R85123A but comes from the result for R22423" in note
+    assert "- write 8441.4 instead of 3312.5\n- write 3312.5 instead of 8441.4" in note  # the fixes, spelled out
+
+
+# ---------------------------------------------------------------- past sales written as a forecast
+FORECAST = {"series": "R85123A", "total_units": 8441.4, "total_lo_80": 3153.0, "level": 80,
+            "history": {"periods": 53, "last_period_units": 301.0, "units_last_12_periods": 3312.5,
+                        "mean_units_last_12_periods": 276.0},
+            "forecast": [{"period": "2011-12-12", "units": 702.1}]}
+
+
+def _forecast_step() -> Any:
+    from assistant.agent.result import AgentStep
+
+    return AgentStep("forecast_demand", {"product_id": "R85123A", "horizon": 12}, result=FORECAST)
+
+
+@pytest.mark.parametrize(("question", "answer", "bad"), [
+    ("Forecast R85123A for 12 weeks", "R85123A will sell about 3312.5 units in the next 12 weeks.", ["3312.5"]),
+    ("Compare the 12-week forecasts of R85123A and R22423", "R85123A: 3312.5 units", ["3312.5"]),  # question's cue
+    ("How did R85123A do?", "R85123A is expected to sell 276 units a week.", ["276"]),
+    # right: past words mark past sales, forecast numbers are forecasts, a number also in the forecast part passes
+    ("Forecast R85123A for 12 weeks", "R85123A sold 3312.5 units in the last 12 weeks and will sell 8441.4.", []),
+    ("Forecast R85123A for 12 weeks", "R85123A: 8441.4 units (at least 3153.0); its history has 53 weeks.", []),
+    ("How did R85123A sell recently?", "R85123A: 3312.5 units, 276 a week.", []),  # the question is about the past
+    ("Forecast R85123A", "The forecast starts at 702.1 units, against 301 in the final week before it.", []),
+    ("Forecast R85123A", "R85123A has 53 weeks of history.", []),  # a row count, not sales
+])
+def test_past_sales_written_as_a_forecast_are_flagged(question: str, answer: str, bad: list[str]) -> None:
+    from assistant.agent.checks import number_flags
+
+    flags = number_flags(answer, question, [_forecast_step()])
+    assert [f.detail["text"] for f in flags] == bad
+    assert all(f.kind == "mislabelled_number" for f in flags)
+    if bad:
+        assert flags[0].detail["path"].startswith("history.")
+        assert "reads as a forecast but is past sales" in flags[0].message
+        assert "the forecast total (total_units) for R85123A is 8441.4" in flags[0].message
+
+
+@pytest.mark.parametrize(("question", "answer", "bad"), [  # the first three: real 1.5B answers
+    ("How much will R85123A sell over the next 8 weeks?",
+     "The forecasted total units for R85123A over the next 8 weeks is 702.1 units, with an interval of 0 to 1439.7.",
+     ["702.1", "0", "1439.7"]),
+    ("Compare the 12-week forecasts of R85123A and R22423", "R85123A: 702.1 units, 0.0 lo_80, 1439.7 hi_80",
+     ["702.1", "0.0", "1439.7"]),
+    ("Forecast R85123A for 12 weeks and tell me how it sold recently",
+     "R85123A sold 702.1 units in the last 12 weeks.", ["702.1"]),
+    # right: one period's number said as such, a total said as a total
+    ("How much will R85123A sell over the next 8 weeks?", "R85123A will sell 8441.4 units in total, 702.1 in week 1.",
+     []),
+    ("What is the 12-week outlook for R85123A?", "It starts at 702.1 units a week, with a peak of 1439.7.", []),
+    ("Should we reorder R85123A?", "Expect about 702.1 units next week (up to 1439.7).", []),  # no total asked for
+])
+def test_one_weeks_forecast_written_as_the_total_or_as_past_sales_is_flagged(question: str, answer: str,
+                                                                             bad: list[str]) -> None:
+    from assistant.agent.checks import number_flags
+
+    step = _forecast_step()
+    step.result = {**FORECAST, "forecast": [{"period": "2011-12-12", "units": 702.1, "lo_80": 0.0, "hi_80": 1439.7}]}
+    flags = number_flags(answer, question, [step])
+    assert [f.detail["text"] for f in flags] == bad and all(f.kind == "mislabelled_number" for f in flags)
+    if bad:
+        assert flags[0].detail["path"] == "forecast[0].units"
+        assert ("reads as past sales but is a forecast" if "sold" in answer else "reads as a total but is one "
+                "period's forecast: forecast[0].units in the result for R85123A; the forecast total (total_units) "
+                "for R85123A is 8441.4") in flags[0].message
+    if len(bad) == 3:  # an interval bound of week 1: its counterpart is the total's bound
+        assert flags[1].message.endswith("the forecast total (total_lo_80) for R85123A is 3153.")
+
+
+def test_the_agent_rewrites_past_sales_given_as_a_forecast() -> None:
+    from fakes import ScriptedLLM, tool_call
+
+    from assistant.agent import Agent
+    from assistant.tools.registry import ToolRegistry, tool
+
+    @tool
+    def forecast_demand(product_id: str, horizon: int = 12) -> dict[str, object]:
+        """Forecast a product's weekly demand."""
+        return FORECAST
+
+    wrong, fixed = "R85123A will sell 3312.5 units.", "R85123A will sell 8441.4 units over 12 weeks."
+    llm = ScriptedLLM([tool_call("forecast_demand", product_id="R85123A"), wrong, fixed])
+    res = Agent(llm, ToolRegistry([forecast_demand])).run("Forecast R85123A for 12 weeks")
+    assert res.answer == fixed and [f.kind for f in res.flags] == ["answer_revised"]
+    assert "'3312.5' reads as a forecast but is past sales: history.units_last_12_periods" in \
+        llm.calls[-1].messages[-1]["content"]

@@ -1,13 +1,16 @@
 """Checks on the agent's final answer: every number must come from a tool result, the tool arguments or
-the question (:func:`assistant.numbers.check_numbers`), and a number written beside one product must come
-from that product's result, not another's (:func:`assistant.numbers.check_attribution`)."""
+the question (:func:`assistant.numbers.check_numbers`), a number written beside one product must come
+from that product's result, not another's (:func:`assistant.numbers.check_attribution`), and a number
+that only a forecast's past sales hold must not be written as a forecast, nor one week's forecast as the
+total (:func:`assistant.agent.labels.label_flags`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.agent.result import AgentFlag, AgentStep
+from assistant.agent.labels import label_flags
+from assistant.agent.result import AgentFlag, AgentStep, result_entity
 from assistant.numbers import check_attribution, check_numbers
 
 
@@ -39,14 +42,5 @@ def number_flags(answer: str, question: str, steps: Sequence[AgentStep]) -> list
             detail.update(path=wrong.path, expected=wrong.expected)
             message += f" (its {wrong.path}); {wrong.entity}'s {wrong.path} is {wrong.expected:.12g}"
         flags.append(AgentFlag("misattributed_number", message + ".", detail))
-    return flags
+    return flags + label_flags(answer, question, steps, skip={f.detail["start"] for f in flags if "start" in f.detail})
 
-
-def result_entity(step: AgentStep) -> str | None:
-    """The product (or series) a successful step's result is about, when it is about exactly one."""
-    if not isinstance(step.result, dict) or step.error:
-        return None
-    for value in (step.result.get("series"), step.result.get("product_id"), step.arguments.get("product_id")):
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None

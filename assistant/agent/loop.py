@@ -25,9 +25,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from assistant.agent.checks import number_flags, result_entity
+from assistant.agent.checks import number_flags
 from assistant.agent.context import escape_json, fit_conversation
-from assistant.agent.result import AgentEvent, AgentFlag, AgentResult, AgentStep
+from assistant.agent.result import AgentEvent, AgentFlag, AgentResult, AgentStep, result_entity
 from assistant.errors import AssistantError, ToolError
 from assistant.llm.base import LLM, Generation, Message, ToolCall
 from assistant.llm.toolcall import ANSWER_ONLY, AnswerStream, parse_tool_reply, tools_instructions
@@ -212,9 +212,12 @@ class Agent:
     def _rewrite(self, answer: str, flags: list[AgentFlag], messages: list[Message], ask_at: int,
                  cancel: threading.Event | None) -> str | None:
         """The model's rewrite of ``answer`` after a note listing its number problems (None: it called a tool,
-        failed, or answered nothing). The note holds only the flagged numbers and product ids."""
+        failed, answered nothing, was cut off or repeats a sentence). The note holds only the flagged numbers,
+        product ids and, where a flag knows it, the value to write instead."""
         first = json.dumps({"tool": "final_answer", "answer": answer}, ensure_ascii=False)
-        note = render("agent_revise", problems=[f.message for f in flags])
+        fixes = [{"wrong": f.detail["text"], "right": f"{f.detail['expected']:.12g}"} for f in flags
+                 if isinstance(f.detail.get("expected"), int | float)]  # the value at the right place, when known
+        note = render("agent_revise", problems=[f.message for f in flags], fixes=fixes)
         convo: list[Message] = [*messages, {"role": "assistant", "content": first}, {"role": "user", "content": note}]
         fit = fit_conversation(self.llm, convo, max_tokens=self._answer_tokens(),
                                fixed_tokens=self._tool_instruction_tokens(), question=ask_at)
@@ -227,6 +230,9 @@ class Agent:
         gen = out if isinstance(out, Generation) else parse_tool_reply("".join(out), self.tools.specs())
         text = gen.text.strip()
         if gen.tool_calls or not text or (cancel is not None and cancel.is_set()):
+            return None
+        if gen.finish_reason == "length" or _repeats(text):  # a small model can loop on a sentence until cut off
+            log.info("rewrite refused: it %s", "was cut off" if gen.finish_reason == "length" else "repeats itself")
             return None
         return text
 
@@ -326,6 +332,18 @@ def _is_repeat(step: AgentStep) -> bool:
 def _sound_numbers(answer: str, flags: list[AgentFlag]) -> int:
     """How many numbers in ``answer`` check out (no flag on them)."""
     return len(extract_numbers(answer)) - sum(1 for f in flags if "start" in f.detail)
+
+
+def _repeats(text: str, times: int = 3) -> bool:
+    """Whether some sentence (of 20+ characters) is written ``times`` times or more."""
+    seen: dict[str, int] = {}
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        key = " ".join(sentence.lower().split())
+        if len(key) >= 20:
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] >= times:
+                return True
+    return False
 
 
 def _clip(text: str, n: int) -> str:

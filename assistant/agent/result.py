@@ -38,7 +38,7 @@ class AgentFlag:
 
     kind: Literal["unsupported_number", "step_limit", "unknown_tool", "invalid_arguments", "tool_failure",
                   "llm_error", "cancelled", "context_trimmed", "misattributed_number",
-                  "answer_revised"]
+                  "mislabelled_number", "answer_revised"]
     message: str
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -76,3 +76,13 @@ class AgentEvent:
     data: dict[str, Any] = field(default_factory=dict)
     artifacts: list[Artifact] = field(default_factory=list)
     result: AgentResult | None = None
+
+
+def result_entity(step: AgentStep) -> str | None:
+    """The product (or series) a successful step's result is about, when it is about exactly one."""
+    if not isinstance(step.result, dict) or step.error:
+        return None
+    for value in (step.result.get("series"), step.result.get("product_id"), step.arguments.get("product_id")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None

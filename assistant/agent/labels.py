@@ -1,0 +1,133 @@
+"""Is a number called what it is? A forecast result holds three kinds of numbers: past sales (``history``),
+one period's forecast (the ``forecast`` rows) and the totals (``total_units`` and its interval). A number the
+answer takes from one kind and writes as another is flagged ``mislabelled_number``:
+
+- past sales written as a forecast ("R1 will sell 3312.5 units" where 3312.5 is the last 12 weeks' sales);
+- one period's forecast written as the total ("the 12-week forecast is 703.4" where 703.4 is week 1);
+- a forecast written as past sales ("R1 sold 703.4 units in the last 12 weeks").
+
+What a clause says comes from its words: "will", "forecast", "next" (future); "last", "sold", "history"
+(past); "total", "over the next", "12 weeks" (a total); "per week", "weekly", "peak", "week 3" (one period).
+A clause with no such words takes the question's, when the question has them. A clause with words of both
+sides, a comparison ("against", "versus") or a number that other parts of the results also hold is not
+judged. Only numbers found in exactly one kind are judged, so ambiguous ones pass."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from assistant.agent.result import AgentFlag, AgentStep, result_entity
+from assistant.numbers import NumberMention, clauses, extract_numbers, leaves, path_text, shows, source_pool
+
+PAST_KEY, ROWS_KEY, TOTAL_KEY = "history", "forecast", "total_units"  # the parts of a forecast tool's result
+_ROW_LABELS = {"week", "period", "periods", "step"}  # numbers that name a row or count rows, not sales
+
+_FUTURE = re.compile(r"\b(?:forecast(?:s|ed|ing)?|predict(?:s|ed|ions?)?|projected|projections?|expect(?:s|ed)?|"
+                     r"will|next|upcoming|coming)\b", re.IGNORECASE)
+_PAST = re.compile(r"\b(?:history|historical(?:ly)?|last|past|previous(?:ly)?|prior|so far|to date|recent(?:ly)?|"
+                   r"since|sold|was|were|had|averaged|ago)\b", re.IGNORECASE)
+_COMPARE = re.compile(r"\b(?:before|earlier|against|compared|versus|vs)\b", re.IGNORECASE)
+_TOTAL = re.compile(r"\b(?:total|in all|altogether|overall|over the (?:next|coming)|\d+[- ](?:weeks?|months?|days?))\b",
+                    re.IGNORECASE)
+_PERIOD = re.compile(r"\b(?:(?:per|a|each|every|one|that|the) (?:week|month|day|period)|weekly|monthly|daily|peak|"
+                     r"highest|lowest|max(?:imum)?|min(?:imum)?|(?:week|month|period) \d+|"
+                     r"(?:first|second|third|last|final|\d+(?:st|nd|rd|th)) (?:week|month|day|period))\b",
+                     re.IGNORECASE)
+
+
+def label_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: Collection[int] = ()) -> list[AgentFlag]:
+    """``mislabelled_number`` flags for ``answer`` (see the module doc); ``skip``: start offsets of numbers
+    already flagged for another reason."""
+    parts = [(step, _parts(step.result)) for step in steps if _is_forecast(step)]
+    if not parts:
+        return []
+    rest = source_pool([question, *(v for s in steps for v in (s.arguments, s.error, _rest(s)))])
+    q_time, q_size = _time(question), _size(question)
+    flags: list[AgentFlag] = []
+    for offset, clause, _ in clauses(answer):
+        if _COMPARE.search(clause):
+            continue
+        time, size = _time(clause) or q_time, _size(clause) or q_size
+        for m in extract_numbers(clause):
+            start = offset + m.start
+            if start in skip or rest.supports(m):
+                continue
+            hits = {kind: hit for kind in (PAST_KEY, ROWS_KEY) if (hit := _find(m, parts, kind)) is not None}
+            if len(hits) != 1:
+                continue
+            (kind, (step, where)), = hits.items()
+            flag = _judge(m, kind, time, size, step, where)
+            if flag is not None:
+                flag.detail.update(start=start, end=offset + m.end)
+                flags.append(flag)
+    return flags
+
+
+def _judge(m: NumberMention, kind: str, time: str | None, size: str | None, step: AgentStep, where: str
+           ) -> AgentFlag | None:
+    entity = result_entity(step) or step.tool
+    key = where.rsplit(".", 1)[-1]  # a row's units / lo_80 / hi_80 -> total_units / total_lo_80 / total_hi_80
+    name = f"total_{key}" if kind == ROWS_KEY and key != "units" else TOTAL_KEY
+    total = step.result.get(name) if isinstance(step.result, dict) else None
+    detail: dict[str, Any] = {"text": m.text, "entity": entity, "path": where}
+    if kind == PAST_KEY and time == "future":
+        message = f"The number {m.text!r} reads as a forecast but is past sales: {where} in the result for {entity}"
+    elif kind == ROWS_KEY and time == "past":
+        message = f"The number {m.text!r} reads as past sales but is a forecast: {where} in the result for {entity}"
+        past = step.result.get(PAST_KEY) if isinstance(step.result, dict) else None
+        sums = {k: v for k, v in past.items() if k.startswith("units_last_")} if isinstance(past, dict) else {}
+        total = None
+        if len(sums) == 1:  # forecast_demand's history: units_last_12_periods
+            (name, sold), = sums.items()
+            message += f"; its past sales ({PAST_KEY}.{name}) are {sold:.12g}"
+            detail["expected"] = sold
+    elif kind == ROWS_KEY and size == "total":
+        message = (f"The number {m.text!r} reads as a total but is one period's forecast: {where} in the result "
+                   f"for {entity}")
+    else:
+        return None
+    if isinstance(total, int | float) and not isinstance(total, bool):
+        detail["expected"] = total
+        message += f"; the forecast total ({name}) for {entity} is {total:.12g}"
+    return AgentFlag("mislabelled_number", message + ".", detail)
+
+
+def _time(text: str) -> str | None:
+    """"future", "past", "mixed" (words of both) or None (no time words)."""
+    return _side(bool(_FUTURE.search(text)), bool(_PAST.search(text)), "future", "past")
+
+
+def _size(text: str) -> str | None:
+    """"total", "period", "mixed" or None."""
+    return _side(bool(_TOTAL.search(text)), bool(_PERIOD.search(text)), "total", "period")
+
+
+def _side(a: bool, b: bool, a_name: str, b_name: str) -> str | None:
+    return ("mixed" if b else a_name) if a else (b_name if b else None)
+
+
+def _is_forecast(step: AgentStep) -> bool:
+    return step.ok and isinstance(step.result, dict) and isinstance(step.result.get(ROWS_KEY), list)
+
+
+def _parts(result: Any) -> dict[str, Any]:
+    return {PAST_KEY: result.get(PAST_KEY), ROWS_KEY: result.get(ROWS_KEY)}
+
+
+def _rest(step: AgentStep) -> Any:
+    """A step's result without the parts that are judged (all of it for other tools)."""
+    if not _is_forecast(step):
+        return step.result
+    return {k: v for k, v in step.result.items() if k not in (PAST_KEY, ROWS_KEY)}  # type: ignore[union-attr]
+
+
+def _find(m: NumberMention, parts: list[tuple[AgentStep, dict[str, Any]]], kind: str
+          ) -> tuple[AgentStep, str] | None:
+    """The first step whose ``kind`` part holds ``m``, and where (``forecast[0].units``)."""
+    for step, by_kind in parts:
+        for path, value in leaves(by_kind.get(kind)):
+            if path[-1] not in _ROW_LABELS and shows(m, value):
+                return step, path_text((kind, *path))
+    return None
