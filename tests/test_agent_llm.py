@@ -25,7 +25,7 @@ def test_real_model_chooses_the_forecast_tool_end_to_end(tmp_path: Path) -> None
     first = res.steps[0]
     assert first.tool == "forecast_demand"
     assert first.arguments.get("product_id") == "R1" and first.ok, first.error
-    assert first.result is not None and len(first.result["forecast"]) == first.arguments.get("horizon", 12)
+    assert first.result is not None and len(first.result["by_period"]) == first.arguments.get("horizon", 12)
     assert res.artifacts and res.artifacts[0].mime == "image/png"
     assert res.answer.strip()
     assert all(s.tool in default_registry() for s in res.steps if s.ok)

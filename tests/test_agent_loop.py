@@ -207,6 +207,33 @@ def test_a_rewrite_that_is_not_an_answer_or_loses_good_numbers_is_ignored(ctx: T
     assert [s.tool for s in res.steps] == ["review_stats"] and len(llm.calls) == 3
 
 
+def test_repeated_sentences_are_removed_and_the_stream_is_told(ctx: ToolContext) -> None:
+    looped = "P1 has 2 reviews with a mean of 3.5. " + "Buyers mention wrinkles in the linen. " * 4 + "Buyers mention"
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), looped])
+    events = list(agent(llm, ctx).stream("Tell me about P1"))
+    res = events[-1].result
+    assert res is not None
+    assert res.answer == "P1 has 2 reviews with a mean of 3.5. Buyers mention wrinkles in the linen."
+    kinds = [e.type for e in events]
+    assert events[kinds.index("answer_reset")].data["reason"].startswith("Repeated sentences")
+    assert "".join(e.data["text"] for e in events[kinds.index("answer_reset"):] if e.type == "token") == res.answer
+    # a sentence said twice on purpose is rare; short ones ("Yes.") are never touched
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), "Yes. P1 has 2 reviews. Yes."])
+    assert agent(llm, ctx).run("Tell me about P1").answer == "Yes. P1 has 2 reviews. Yes."
+
+
+def test_a_long_list_of_problems_is_capped_and_a_rewrite_that_cannot_fit_is_skipped(ctx: ToolContext) -> None:
+    many = "P1: " + ", ".join(f"{900 + i} units" for i in range(9)) + "."
+    llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), many, "P1 has 2 reviews."])
+    agent(llm, ctx).run("Tell me about P1")
+    note = llm.calls[-1].messages[-1]["content"]
+    assert note.count("does not appear in any tool result") == 5 and "- and 4 more number(s) like these." in note
+
+    tight = ScriptedLLM([tool_call("review_stats", product_id="P1"), many], context_length=1900)
+    res = agent(tight, ctx).run("Tell me about P1")  # the note would not fit beside the answer: no rewrite call
+    assert res.answer == many and len(tight.calls) == 2 and [f.kind for f in res.flags].count("unsupported_number") == 9
+
+
 def test_a_failing_rewrite_keeps_the_first_answer(ctx: ToolContext) -> None:
     def boom(msgs: Any, tools: Any, schema: Any) -> Generation:
         raise GenerationError("model crashed")

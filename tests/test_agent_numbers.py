@@ -203,7 +203,7 @@ def test_the_agent_flags_a_swapped_total() -> None:
 FORECAST = {"series": "R85123A", "total_units": 8441.4, "total_lo_80": 3153.0, "level": 80,
             "history": {"periods": 53, "last_period_units": 301.0, "units_last_12_periods": 3312.5,
                         "mean_units_last_12_periods": 276.0},
-            "forecast": [{"period": "2011-12-12", "units": 702.1}]}
+            "by_period": [{"period": "2011-12-12", "units": 702.1}]}
 
 
 def _forecast_step() -> Any:
@@ -254,13 +254,13 @@ def test_one_weeks_forecast_written_as_the_total_or_as_past_sales_is_flagged(que
     from assistant.agent.checks import number_flags
 
     step = _forecast_step()
-    step.result = {**FORECAST, "forecast": [{"period": "2011-12-12", "units": 702.1, "lo_80": 0.0, "hi_80": 1439.7}]}
+    step.result = {**FORECAST, "by_period": [{"period": "2011-12-12", "units": 702.1, "lo_80": 0.0, "hi_80": 1439.7}]}
     flags = number_flags(answer, question, [step])
     assert [f.detail["text"] for f in flags] == bad and all(f.kind == "mislabelled_number" for f in flags)
     if bad:
-        assert flags[0].detail["path"] == "forecast[0].units"
+        assert flags[0].detail["path"] == "by_period[0].units"
         assert ("reads as past sales but is a forecast" if "sold" in answer else "reads as a total but is one "
-                "period's forecast: forecast[0].units in the result for R85123A; the forecast total (total_units) "
+                "period's forecast: by_period[0].units in the result for R85123A; the forecast total (total_units) "
                 "for R85123A is 8441.4") in flags[0].message
     if len(bad) == 3:  # an interval bound of week 1: its counterpart is the total's bound
         assert flags[1].message.endswith("the forecast total (total_lo_80) for R85123A is 3153.")

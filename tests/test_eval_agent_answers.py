@@ -32,7 +32,7 @@ def test_first_and_final_answers_are_scored_against_the_tools_totals(tmp_path: P
     probe = Agent(ScriptedLLM([]), default_registry(), context=ctx)
     truth = ev.true_totals(probe, [q])
     total = truth[("R1", 4)]
-    week1 = default_registry().get("forecast_demand").run(ctx, {"product_id": "R1", "horizon": 4}).data["forecast"][0]
+    week1 = default_registry().get("forecast_demand").run(ctx, {"product_id": "R1", "horizon": 4}).data["by_period"][0]
     assert total > week1["units"] > 0
 
     # the first answer gives week 1 as the total (flagged), the rewrite gives the total

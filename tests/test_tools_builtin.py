@@ -35,13 +35,13 @@ def test_forecast_demand_product_returns_numbers_and_a_plot(ctx: ToolContext) ->
     d = out.data
     assert d["series"] == "R1" and d["kind"] == "product" and d["level"] == 80
     assert d["history"]["periods"] == 40 and d["history"]["last_period"] == "2023-10-02"
-    assert [f["period"] for f in d["forecast"]] == ["2023-10-09", "2023-10-16", "2023-10-23", "2023-10-30"]
-    for f in d["forecast"]:
+    assert [f["period"] for f in d["by_period"]] == ["2023-10-09", "2023-10-16", "2023-10-23", "2023-10-30"]
+    for f in d["by_period"]:
         assert f["lo_80"] <= f["units"] <= f["hi_80"]
-    assert d["total_units"] == pytest.approx(sum(f["units"] for f in d["forecast"]), abs=0.2)
+    assert d["total_units"] == pytest.approx(sum(f["units"] for f in d["by_period"]), abs=0.2)
     # the horizon total has its own interval, tighter than adding up the weekly bounds
     assert d["total_lo_80"] <= d["total_units"] <= d["total_hi_80"]
-    assert d["total_hi_80"] - d["total_units"] < sum(f["hi_80"] - f["units"] for f in d["forecast"])
+    assert d["total_hi_80"] - d["total_units"] < sum(f["hi_80"] - f["units"] for f in d["by_period"])
     assert d["model"]
     assert len(out.artifacts) == 1 and out.artifacts[0].mime == "image/png"
     assert out.artifacts[0].data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -51,7 +51,7 @@ def test_forecast_demand_product_returns_numbers_and_a_plot(ctx: ToolContext) ->
 def test_forecast_demand_category_total_and_level(ctx: ToolContext) -> None:
     d = run(ctx, "forecast_demand", category="general", horizon=3, level=95).data  # case-insensitive prefix
     assert d["kind"] == "category" and d["products_in_category"] == 4
-    assert set(d["forecast"][0]) == {"period", "units", "lo_95", "hi_95"}
+    assert set(d["by_period"][0]) == {"period", "units", "lo_95", "hi_95"}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -81,7 +81,7 @@ def test_a_product_without_sales_gets_the_new_product_call_filled_in(ctx: ToolCo
     args = {k: json.loads(v) for k, v in re.findall(r'(\w+)=("[^"]*"|[\d.]+)', call.group(1))}
     assert args["title"] == product["title"] and args["category"] == product["category"]
     assert args["price"] == pytest.approx(float(product["price"])) and args["horizon"] == 6
-    assert len(run(ctx, "forecast_new_product", **args).data["forecast"]) == 6
+    assert len(run(ctx, "forecast_new_product", **args).data["by_week"]) == 6
 
 
 def test_forecast_demand_schema_limits(ctx: ToolContext) -> None:
@@ -146,9 +146,9 @@ def test_forecast_new_product_uses_similar_launches_and_plots(ctx: ToolContext) 
     out = run(ctx, "forecast_new_product", title="Enamel milk jug", category="Home > Kitchen", price=9.0,
               attributes={"material": "enamel"}, launch_date="2023-10-09", horizon=6)
     d = out.data
-    assert [r["week"] for r in d["forecast"]] == [1, 2, 3, 4, 5, 6]
-    assert all(r["lo_80"] <= r["units"] <= r["hi_80"] for r in d["forecast"])
-    assert d["total_units"] == pytest.approx(sum(r["units"] for r in d["forecast"]), abs=0.5)
+    assert [r["week"] for r in d["by_week"]] == [1, 2, 3, 4, 5, 6]
+    assert all(r["lo_80"] <= r["units"] <= r["hi_80"] for r in d["by_week"])
+    assert d["total_units"] == pytest.approx(sum(r["units"] for r in d["by_week"]), abs=0.5)
     assert d["product"]["launch_date"] == "2023-10-09" and d["product"]["attributes"] == {"material": "enamel"}
     assert d["analogues"] and {a["product_id"] for a in d["analogues"]} <= {"K1", "K2", "K3", "K4", "K5", "K6", "R1", "P1"}
     assert out.artifacts and out.artifacts[0].data[:4] == b"\x89PNG"

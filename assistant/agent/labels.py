@@ -1,5 +1,6 @@
 """Is a number called what it is? A forecast result holds three kinds of numbers: past sales (``history``),
-one period's forecast (the ``forecast`` rows) and the totals (``total_units`` and its interval). A number the
+one period's forecast (the ``by_period`` / ``by_week`` rows) and the totals (``total_units`` and its
+interval). A number the
 answer takes from one kind and writes as another is flagged ``mislabelled_number``:
 
 - past sales written as a forecast ("R1 will sell 3312.5 units" where 3312.5 is the last 12 weeks' sales);
@@ -21,7 +22,9 @@ from typing import Any
 from assistant.agent.result import AgentFlag, AgentStep, result_entity
 from assistant.numbers import NumberMention, clauses, extract_numbers, leaves, path_text, shows, source_pool
 
-PAST_KEY, ROWS_KEY, TOTAL_KEY = "history", "forecast", "total_units"  # the parts of a forecast tool's result
+PAST_KEY, TOTAL_KEY = "history", "total_units"  # the parts of a forecast tool's result
+ROWS_KEYS = ("by_period", "by_week")  # its per-period rows (forecast_demand, forecast_new_product)
+ROWS_KEY = "rows"
 _ROW_LABELS = {"week", "period", "periods", "step"}  # numbers that name a row or count rows, not sales
 
 _FUTURE = re.compile(r"\b(?:forecast(?:s|ed|ing)?|predict(?:s|ed|ions?)?|projected|projections?|expect(?:s|ed)?|"
@@ -108,26 +111,31 @@ def _side(a: bool, b: bool, a_name: str, b_name: str) -> str | None:
     return ("mixed" if b else a_name) if a else (b_name if b else None)
 
 
+def _rows_key(result: Any) -> str | None:
+    return next((k for k in ROWS_KEYS if isinstance(result, dict) and isinstance(result.get(k), list)), None)
+
+
 def _is_forecast(step: AgentStep) -> bool:
-    return step.ok and isinstance(step.result, dict) and isinstance(step.result.get(ROWS_KEY), list)
+    return step.ok and _rows_key(step.result) is not None
 
 
 def _parts(result: Any) -> dict[str, Any]:
-    return {PAST_KEY: result.get(PAST_KEY), ROWS_KEY: result.get(ROWS_KEY)}
+    return {PAST_KEY: result.get(PAST_KEY), ROWS_KEY: (_rows_key(result), result.get(_rows_key(result)))}
 
 
 def _rest(step: AgentStep) -> Any:
     """A step's result without the parts that are judged (all of it for other tools)."""
     if not _is_forecast(step):
         return step.result
-    return {k: v for k, v in step.result.items() if k not in (PAST_KEY, ROWS_KEY)}  # type: ignore[union-attr]
+    return {k: v for k, v in step.result.items() if k not in (PAST_KEY, *ROWS_KEYS)}  # type: ignore[union-attr]
 
 
 def _find(m: NumberMention, parts: list[tuple[AgentStep, dict[str, Any]]], kind: str
           ) -> tuple[AgentStep, str] | None:
-    """The first step whose ``kind`` part holds ``m``, and where (``forecast[0].units``)."""
+    """The first step whose ``kind`` part holds ``m``, and where (``by_period[0].units``)."""
     for step, by_kind in parts:
-        for path, value in leaves(by_kind.get(kind)):
+        name, part = by_kind[kind] if kind == ROWS_KEY else (kind, by_kind[kind])
+        for path, value in leaves(part):
             if path[-1] not in _ROW_LABELS and shows(m, value):
-                return step, path_text((kind, *path))
+                return step, path_text((name, *path))
     return None

@@ -177,6 +177,10 @@ class Agent:
         result.answer = answer
         if not streamed:  # code-built answers (step limit, errors) and replies that were not streamed JSON
             yield from _tokens(answer)
+        if result.stopped == "answer" and (once := _without_repeats(answer)) != answer:
+            yield AgentEvent("answer_reset", {"reason": "Repeated sentences were removed from the answer."})
+            yield from _tokens(once)  # a small model can loop on its own sentences until its token budget ends
+            result.answer = answer = once
         if result.stopped == "answer":  # code-built answers (step limit, errors) quote the results themselves
             result.flags += self._checked_answer(result, messages, ask_at, cancel)
             if result.answer != answer:  # a rewrite was kept: replace what the user has read
@@ -217,10 +221,14 @@ class Agent:
         first = json.dumps({"tool": "final_answer", "answer": answer}, ensure_ascii=False)
         fixes = [{"wrong": f.detail["text"], "right": f"{f.detail['expected']:.12g}"} for f in flags
                  if isinstance(f.detail.get("expected"), int | float)]  # the value at the right place, when known
-        note = render("agent_revise", problems=[f.message for f in flags], fixes=fixes)
+        note = render("agent_revise", problems=[f.message for f in flags[:_NOTE_PROBLEMS]],
+                      more=max(0, len(flags) - _NOTE_PROBLEMS), fixes=fixes[:_NOTE_FIXES])
         convo: list[Message] = [*messages, {"role": "assistant", "content": first}, {"role": "user", "content": note}]
         fit = fit_conversation(self.llm, convo, max_tokens=self._answer_tokens(),
                                fixed_tokens=self._tool_instruction_tokens(), question=ask_at)
+        if not fit.fits:  # the answer and the note leave no room: keep the first answer and its flags
+            log.info("no rewrite: the answer and the note do not fit the model's context")
+            return None
         try:
             out = self.llm.generate(fit.messages, tools=self.tools.specs(), json_schema=ANSWER_ONLY,
                                     max_tokens=self.max_tokens, cancel=cancel)
@@ -329,21 +337,44 @@ def _is_repeat(step: AgentStep) -> bool:
     return isinstance(step.result, dict) and set(step.result) == {"note"}
 
 
+_NOTE_PROBLEMS, _NOTE_FIXES = 5, 12  # what a rewrite note lists at most (it must fit beside the answer)
+
+
 def _sound_numbers(answer: str, flags: list[AgentFlag]) -> int:
     """How many numbers in ``answer`` check out (no flag on them)."""
     return len(extract_numbers(answer)) - sum(1 for f in flags if "start" in f.detail)
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
 def _repeats(text: str, times: int = 3) -> bool:
     """Whether some sentence (of 20+ characters) is written ``times`` times or more."""
     seen: dict[str, int] = {}
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    for sentence in _SENTENCE.split(text):
         key = " ".join(sentence.lower().split())
         if len(key) >= 20:
             seen[key] = seen.get(key, 0) + 1
             if seen[key] >= times:
                 return True
     return False
+
+
+def _without_repeats(text: str) -> str:
+    """``text`` with every sentence of 20+ characters kept only where it is first written; the text is returned
+    as it is when nothing repeats. A looping reply cut off mid-sentence loses its unfinished tail too."""
+    if not _repeats(text, times=2):
+        return text
+    kept, seen = [], set()
+    for sentence in _SENTENCE.split(text.strip()):
+        key = " ".join(sentence.lower().split())
+        if len(key) >= 20 and key in seen:
+            continue
+        seen.add(key)
+        kept.append(sentence)
+    if kept and not kept[-1].rstrip().endswith((".", "!", "?")) and len(kept) > 1:
+        kept.pop()  # the loop was cut off by the token budget in the middle of a sentence
+    return " ".join(kept)
 
 
 def _clip(text: str, n: int) -> str:

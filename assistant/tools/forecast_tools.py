@@ -102,7 +102,7 @@ def forecast_demand(ctx: ToolContext, product_id: str | None = None, category: s
         "cv_mase": _r(result.scores.get(series_id), 2),
         "level": level,
         "history": _history_summary(hist),
-        "forecast": [{"period": d.strftime("%Y-%m-%d"), "units": _r(y), f"lo_{level}": _r(a), f"hi_{level}": _r(b)}
+        "by_period": [{"period": d.strftime("%Y-%m-%d"), "units": _r(y), f"lo_{level}": _r(a), f"hi_{level}": _r(b)}
                      for d, y, a, b in zip(fc["ds"], fc["yhat"], fc[lo], fc[hi], strict=True)],
     }
     if not product_id:
@@ -164,7 +164,7 @@ def forecast_new_product(ctx: ToolContext, title: str, category: str | None = No
         "total_units": _r(out["total"]),
         f"total_lo_{out['level']}": _r(out["total_lo"]),
         f"total_hi_{out['level']}": _r(out["total_hi"]),
-        "forecast": rows,
+        "by_week": rows,
         "analogues": analogues,
         "model": out.get("model"),
     }
