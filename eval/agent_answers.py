@@ -32,6 +32,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_questions import load_questions as read_questions  # noqa: E402
+
 from assistant.offline import use_offline_defaults  # noqa: E402
 
 use_offline_defaults()
@@ -41,19 +44,7 @@ NUMBER_FLAGS = {"unsupported_number", "misattributed_number", "mislabelled_numbe
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            q = json.loads(line)
-        except ValueError as exc:
-            raise SystemExit(f"{path}, line {n}: not valid JSON ({exc})") from exc
-        missing = [k for k in ("id", "question", "products", "horizon") if k not in q]
-        if missing:
-            raise SystemExit(f"{path}, line {n}: missing key(s) {missing}")
-        rows.append(q)
-    return rows
+    return read_questions(path, required=("id", "question", "products", "horizon"))
 
 
 def demo_store(home: Path) -> None:

@@ -28,6 +28,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_questions import load_questions as read_questions  # noqa: E402
+
 from assistant.offline import use_offline_defaults  # noqa: E402
 
 use_offline_defaults()
@@ -37,19 +40,7 @@ ID_RE = re.compile(r"\b([CR]\d{3,6}[A-Z]{0,2})\b")
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            q = json.loads(line)
-        except ValueError as exc:
-            raise SystemExit(f"{path}, line {n}: not valid JSON ({exc})") from exc
-        for key in ("id", "question", "tool", "args"):
-            if key not in q:
-                raise SystemExit(f"{path}, line {n}: missing key {key!r}")
-        rows.append(q)
-    return rows
+    return read_questions(path, required=("id", "question", "tool", "args"))
 
 
 # ----------------------------------------------------------------------------- scoring
