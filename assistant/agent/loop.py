@@ -27,6 +27,7 @@ from typing import Any
 
 from assistant.agent.checks import number_flags
 from assistant.agent.context import escape_json, fit_conversation
+from assistant.agent.repeats import repeats, without_repeats
 from assistant.agent.result import AgentEvent, AgentFlag, AgentResult, AgentStep, result_entity
 from assistant.errors import AssistantError, ToolError
 from assistant.llm.base import LLM, Generation, Message, ToolCall
@@ -177,7 +178,7 @@ class Agent:
         result.answer = answer
         if not streamed:  # code-built answers (step limit, errors) and replies that were not streamed JSON
             yield from _tokens(answer)
-        if result.stopped == "answer" and (once := _without_repeats(answer)) != answer:
+        if result.stopped == "answer" and (once := without_repeats(answer)) != answer:
             yield AgentEvent("answer_reset", {"reason": "Repeated sentences were removed from the answer."})
             yield from _tokens(once)  # a small model can loop on its own sentences until its token budget ends
             result.answer = answer = once
@@ -239,7 +240,7 @@ class Agent:
         text = gen.text.strip()
         if gen.tool_calls or not text or (cancel is not None and cancel.is_set()):
             return None
-        if gen.finish_reason == "length" or _repeats(text):  # a small model can loop on a sentence until cut off
+        if gen.finish_reason == "length" or repeats(text):  # a small model can loop on a sentence until cut off
             log.info("rewrite refused: it %s", "was cut off" if gen.finish_reason == "length" else "repeats itself")
             return None
         return text
@@ -343,38 +344,6 @@ _NOTE_PROBLEMS, _NOTE_FIXES = 5, 12  # what a rewrite note lists at most (it mus
 def _sound_numbers(answer: str, flags: list[AgentFlag]) -> int:
     """How many numbers in ``answer`` check out (no flag on them)."""
     return len(extract_numbers(answer)) - sum(1 for f in flags if "start" in f.detail)
-
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
-
-
-def _repeats(text: str, times: int = 3) -> bool:
-    """Whether some sentence (of 20+ characters) is written ``times`` times or more."""
-    seen: dict[str, int] = {}
-    for sentence in _SENTENCE.split(text):
-        key = " ".join(sentence.lower().split())
-        if len(key) >= 20:
-            seen[key] = seen.get(key, 0) + 1
-            if seen[key] >= times:
-                return True
-    return False
-
-
-def _without_repeats(text: str) -> str:
-    """``text`` with every sentence of 20+ characters kept only where it is first written; the text is returned
-    as it is when nothing repeats. A looping reply cut off mid-sentence loses its unfinished tail too."""
-    if not _repeats(text, times=2):
-        return text
-    kept, seen = [], set()
-    for sentence in _SENTENCE.split(text.strip()):
-        key = " ".join(sentence.lower().split())
-        if len(key) >= 20 and key in seen:
-            continue
-        seen.add(key)
-        kept.append(sentence)
-    if kept and not kept[-1].rstrip().endswith((".", "!", "?")) and len(kept) > 1:
-        kept.pop()  # the loop was cut off by the token budget in the middle of a sentence
-    return " ".join(kept)
 
 
 def _clip(text: str, n: int) -> str:
