@@ -196,7 +196,7 @@ def test_the_agent_flags_a_swapped_total() -> None:
     assert res.flags[0].detail["first_answer"] == swapped
     note = llm.calls[-1].messages[-1]["content"]
     assert "'3312.5' is written beside R85123A but comes from the result for R22423" in note
-    assert "- write 8441.4 instead of 3312.5\n- write 3312.5 instead of 8441.4" in note  # the fixes, spelled out
+    assert "- for R85123A: write 8441.4 instead of 3312.5\n- for R22423: write 3312.5 instead of 8441.4" in note
 
 
 # ---------------------------------------------------------------- past sales written as a forecast

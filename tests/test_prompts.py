@@ -28,7 +28,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "agent_cover.j2": {"products": ["C1094"]},
     "agent_answer_now.j2": {"results": ["forecast_demand for R1"], "question": "Compare R1 and R2"},
     "agent_revise.j2": {"problems": ["The number '999' in the answer does not appear in any tool result."],
-                        "more": 2, "fixes": [{"wrong": "379.5", "right": "1518.1"}]},
+                        "more": 2, "fixes": [{"wrong": "379.5", "right": "1518.1", "entity": "R1"}]},
     "agent_tool_result.j2": {"ok": True, "tool_name": "search_reviews", "payload": '{"hits": []}'},
     "llm_json.j2": {"schema": {"type": "object"}},
     "llm_tools.j2": {"tools": [{"name": "search_reviews", "description": "Search reviews.",
