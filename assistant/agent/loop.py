@@ -22,6 +22,7 @@ import logging
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -195,8 +196,8 @@ class Agent:
                         cancel: threading.Event | None) -> list[AgentFlag]:
         """Check the answer's numbers; when some do not match the tool results, show the model what is wrong
         and let it rewrite the answer (``revise`` rounds). A rewrite is kept only when it has fewer problems and
-        keeps at least as many numbers that check out; an ``answer_revised`` flag then keeps the first answer.
-        Returns the flags on the answer kept."""
+        keeps every number that checked out (it may change the flagged ones only); an ``answer_revised`` flag
+        then keeps the first answer. Returns the flags on the answer kept."""
         flags = number_flags(result.answer, result.question, result.steps)
         for _ in range(self.revise):
             if not flags or (cancel is not None and cancel.is_set()):
@@ -205,8 +206,8 @@ class Agent:
             if revised is None:
                 break
             left = number_flags(revised, result.question, result.steps)
-            if len(left) >= len(flags) or _sound_numbers(revised, left) < _sound_numbers(result.answer, flags):
-                break  # not better, or it dropped numbers that were right
+            if len(left) >= len(flags) or not _keeps_sound_numbers(result.answer, flags, revised):
+                break  # not better, or it dropped or changed numbers that were right
             outcome = "the rewrite checks out" if not left else f"{len(left)} problem(s) remain, flagged below"
             result.flags.append(AgentFlag("answer_revised", (
                 f"The first answer had {len(flags)} number(s) that did not match the tool results, so the model "
@@ -342,9 +343,12 @@ def _is_repeat(step: AgentStep) -> bool:
 _NOTE_PROBLEMS, _NOTE_FIXES = 5, 12  # what a rewrite note lists at most (it must fit beside the answer)
 
 
-def _sound_numbers(answer: str, flags: list[AgentFlag]) -> int:
-    """How many numbers in ``answer`` check out (no flag on them)."""
-    return len(extract_numbers(answer)) - sum(1 for f in flags if "start" in f.detail)
+def _keeps_sound_numbers(answer: str, flags: list[AgentFlag], revised: str) -> bool:
+    """Whether ``revised`` still has every number of ``answer`` that checked out (no flag on it), as often:
+    a rewrite may change the flagged numbers only."""
+    flagged = {f.detail["start"] for f in flags if "start" in f.detail}
+    sound = Counter(m.value for m in extract_numbers(answer) if m.start not in flagged)
+    return not sound - Counter(m.value for m in extract_numbers(revised))
 
 
 def _clip(text: str, n: int) -> str:
