@@ -302,10 +302,10 @@ def check_attribution(answer: str, by_entity: Mapping[str, Iterable[Any]],
     return [found[k] for k in sorted(found)]
 
 
-def clauses(text: str) -> list[tuple[int, str, str]]:
-    """(offset, clause, its sentence) for every clause of ``text``: the pieces between ". ; ! ?", ", ", line
-    breaks and "and / but / while / whereas" (a ":" does not split, so "R1: 80 units" stays one clause)."""
-    return [(start + offset, clause, sentence) for start, sentence in _pieces(text, _SENTENCE_END)
+def clauses(text: str) -> list[tuple[int, str]]:
+    """(offset, clause) for every clause of ``text``: the pieces between ". ; ! ?", ", ", line breaks and
+    "and / but / while / whereas" (a ":" does not split, so "R1: 80 units" stays one clause)."""
+    return [(start + offset, clause) for start, sentence in _pieces(text, _SENTENCE_END)
             for offset, clause in _pieces(sentence, _CLAUSE_END)]
 
 

@@ -76,12 +76,12 @@ def true_totals(agent: Any, questions: list[dict[str, Any]]) -> dict[tuple[str, 
     return out
 
 
-def score(answer: str, totals: list[float], flag_kinds: list[str]) -> dict[str, bool]:
+def score(answer: str, totals: list[float], clean: bool) -> dict[str, bool]:
     from assistant.numbers import extract_numbers, shows
 
     numbers = extract_numbers(answer)
     right = all(any(m.value >= 0 and shows(m, t) for m in numbers) for t in totals)
-    return {"totals": right, "clean": not NUMBER_FLAGS.intersection(flag_kinds)}
+    return {"totals": right, "clean": clean}
 
 
 def run(agent: Any, questions: list[dict[str, Any]], truth: dict[tuple[str, int], float]) -> list[dict[str, Any]]:
@@ -93,13 +93,12 @@ def run(agent: Any, questions: list[dict[str, Any]], truth: dict[tuple[str, int]
         seconds = time.perf_counter() - t0
         kinds = [f.kind for f in res.flags]
         revised = next((f for f in res.flags if f.kind == "answer_revised"), None)
-        if revised is None:  # no rewrite kept: the first answer is the final one, with the same flags
-            first, first_kinds = res.answer, kinds
-        else:  # its problems were number flags (the rewrite is only asked for those)
-            first, first_kinds = revised.detail["first_answer"], ["unsupported_number"]
+        clean = not NUMBER_FLAGS.intersection(kinds)
+        # no rewrite kept: the first answer is the final one; else it had number flags (what a rewrite is for)
+        first, first_clean = (res.answer, clean) if revised is None else (revised.detail["first_answer"], False)
         row = {"id": q["id"], "dev": bool(q.get("dev")), "seconds": seconds, "answer": res.answer,
                "first_answer": first, "flags": kinds, "totals": totals,
-               "first": score(first, totals, first_kinds), "final": score(res.answer, totals, kinds)}
+               "first": score(first, totals, first_clean), "final": score(res.answer, totals, clean)}
         rows.append(row)
         print(f"  {q['id']} first {_mark(row['first'])} final {_mark(row['final'])} ({seconds:.0f}s) "
               f"totals {totals}: {res.answer[:160]!r}", flush=True)

@@ -1,7 +1,6 @@
 """Is a number called what it is? A forecast result holds three kinds of numbers: past sales (``history``),
 one period's forecast (the ``by_period`` / ``by_week`` rows) and the totals (``total_units`` and its
-interval). A number the
-answer takes from one kind and writes as another is flagged ``mislabelled_number``:
+interval). A number the answer takes from one kind and writes as another is flagged ``mislabelled_number``:
 
 - past sales written as a forecast ("R1 will sell 3312.5 units" where 3312.5 is the last 12 weeks' sales);
 - one period's forecast written as the total ("the 12-week forecast is 703.4" where 703.4 is week 1);
@@ -24,8 +23,8 @@ from assistant.numbers import NumberMention, clauses, extract_numbers, leaves, p
 
 PAST_KEY, TOTAL_KEY = "history", "total_units"  # the parts of a forecast tool's result
 ROWS_KEYS = ("by_period", "by_week")  # its per-period rows (forecast_demand, forecast_new_product)
-ROWS_KEY = "rows"
-_ROW_LABELS = {"week", "period", "periods", "step"}  # numbers that name a row or count rows, not sales
+PAST, ROWS = "past", "rows"  # the two kinds of numbers judged
+_ROW_LABELS = {"week", "period", "periods"}  # numbers that name a row or count rows, not sales
 
 _FUTURE = re.compile(r"\b(?:forecast(?:s|ed|ing)?|predict(?:s|ed|ions?)?|projected|projections?|expect(?:s|ed)?|"
                      r"will|next|upcoming|coming)\b", re.IGNORECASE)
@@ -43,13 +42,13 @@ _PERIOD = re.compile(r"\b(?:(?:per|a|each|every|one|that|the) (?:week|month|day|
 def label_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: Collection[int] = ()) -> list[AgentFlag]:
     """``mislabelled_number`` flags for ``answer`` (see the module doc); ``skip``: start offsets of numbers
     already flagged for another reason."""
-    parts = [(step, _parts(step.result)) for step in steps if _is_forecast(step)]
+    parts = [(step, _parts(step.result)) for step in steps if step.ok and _rows_key(step.result)]  # type: ignore[arg-type]
     if not parts:
         return []
     rest = source_pool([question, *(v for s in steps for v in (s.arguments, s.error, _rest(s)))])
     q_time, q_size = _time(question), _size(question)
     flags: list[AgentFlag] = []
-    for offset, clause, _ in clauses(answer):
+    for offset, clause in clauses(answer):
         if _COMPARE.search(clause):
             continue
         time, size = _time(clause) or q_time, _size(clause) or q_size
@@ -57,7 +56,7 @@ def label_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: Co
             start = offset + m.start
             if start in skip or rest.supports(m):
                 continue
-            hits = {kind: hit for kind in (PAST_KEY, ROWS_KEY) if (hit := _find(m, parts, kind)) is not None}
+            hits = {kind: hit for kind in (PAST, ROWS) if (hit := _find(m, parts, kind)) is not None}
             if len(hits) != 1:
                 continue
             (kind, (step, where)), = hits.items()
@@ -70,30 +69,30 @@ def label_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: Co
 
 def _judge(m: NumberMention, kind: str, time: str | None, size: str | None, step: AgentStep, where: str
            ) -> AgentFlag | None:
+    """The flag for ``m`` (found at ``where`` in ``step``'s ``kind`` part) in a clause about ``time`` and
+    ``size``, with the value that belongs there when the result has one; None when the label fits."""
+    result: dict[str, Any] = step.result  # type: ignore[assignment]  # a forecast result (label_flags)
     entity = result_entity(step) or step.tool
     key = where.rsplit(".", 1)[-1]  # a row's units / lo_80 / hi_80 -> total_units / total_lo_80 / total_hi_80
-    name = f"total_{key}" if kind == ROWS_KEY and key != "units" else TOTAL_KEY
-    total = step.result.get(name) if isinstance(step.result, dict) else None
-    detail: dict[str, Any] = {"text": m.text, "entity": entity, "path": where}
-    if kind == PAST_KEY and time == "future":
-        message = f"The number {m.text!r} reads as a forecast but is past sales: {where} in the result for {entity}"
-    elif kind == ROWS_KEY and time == "past":
-        message = f"The number {m.text!r} reads as past sales but is a forecast: {where} in the result for {entity}"
-        past = step.result.get(PAST_KEY) if isinstance(step.result, dict) else None
-        sums = {k: v for k, v in past.items() if k.startswith("units_last_")} if isinstance(past, dict) else {}
-        total = None
-        if len(sums) == 1:  # forecast_demand's history: units_last_12_periods
-            (name, sold), = sums.items()
-            message += f"; its past sales ({PAST_KEY}.{name}) are {sold:.12g}"
-            detail["expected"] = sold
-    elif kind == ROWS_KEY and size == "total":
-        message = (f"The number {m.text!r} reads as a total but is one period's forecast: {where} in the result "
-                   f"for {entity}")
+    total_key = f"total_{key}" if kind == ROWS and key != "units" else TOTAL_KEY
+    total: tuple[str, str] | None = (f"the forecast total ({total_key}) for {entity} is", total_key)
+    if kind == PAST and time == "future":
+        says, right = "reads as a forecast but is past sales", total
+    elif kind == ROWS and time == "past":
+        past = result.get(PAST_KEY)
+        sums = [k for k in past if k.startswith("units_last_")] if isinstance(past, dict) else []
+        right = (f"its past sales ({PAST_KEY}.{sums[0]}) are", f"{PAST_KEY}.{sums[0]}") if len(sums) == 1 else None
+        says = "reads as past sales but is a forecast"
+    elif kind == ROWS and size == "total":
+        says, right = "reads as a total but is one period's forecast", total
     else:
         return None
-    if isinstance(total, int | float) and not isinstance(total, bool):
-        detail["expected"] = total
-        message += f"; the forecast total ({name}) for {entity} is {total:.12g}"
+    message = f"The number {m.text!r} {says}: {where} in the result for {entity}"
+    detail: dict[str, Any] = {"text": m.text, "entity": entity, "path": where}
+    value = _at(result, right[1]) if right else None
+    if right and isinstance(value, int | float) and not isinstance(value, bool):
+        detail["expected"] = value
+        message += f"; {right[0]} {value:.12g}"
     return AgentFlag("mislabelled_number", message + ".", detail)
 
 
@@ -115,26 +114,30 @@ def _rows_key(result: Any) -> str | None:
     return next((k for k in ROWS_KEYS if isinstance(result, dict) and isinstance(result.get(k), list)), None)
 
 
-def _is_forecast(step: AgentStep) -> bool:
-    return step.ok and _rows_key(step.result) is not None
-
-
-def _parts(result: Any) -> dict[str, Any]:
-    return {PAST_KEY: result.get(PAST_KEY), ROWS_KEY: (_rows_key(result), result.get(_rows_key(result)))}
+def _parts(result: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """The judged parts of a forecast result by kind, each with its key: ``{"rows": ("by_period", [...])}``."""
+    rows = _rows_key(result)
+    return {PAST: (PAST_KEY, result.get(PAST_KEY)), ROWS: (str(rows), result.get(str(rows)))}
 
 
 def _rest(step: AgentStep) -> Any:
     """A step's result without the parts that are judged (all of it for other tools)."""
-    if not _is_forecast(step):
+    if not (step.ok and _rows_key(step.result)):
         return step.result
     return {k: v for k, v in step.result.items() if k not in (PAST_KEY, *ROWS_KEYS)}  # type: ignore[union-attr]
 
 
-def _find(m: NumberMention, parts: list[tuple[AgentStep, dict[str, Any]]], kind: str
+def _at(result: dict[str, Any], dotted: str) -> Any:
+    for key in dotted.split("."):
+        result = result.get(key) if isinstance(result, dict) else None  # type: ignore[assignment]
+    return result
+
+
+def _find(m: NumberMention, parts: list[tuple[AgentStep, dict[str, tuple[str, Any]]]], kind: str
           ) -> tuple[AgentStep, str] | None:
     """The first step whose ``kind`` part holds ``m``, and where (``by_period[0].units``)."""
     for step, by_kind in parts:
-        name, part = by_kind[kind] if kind == ROWS_KEY else (kind, by_kind[kind])
+        name, part = by_kind[kind]
         for path, value in leaves(part):
             if path[-1] not in _ROW_LABELS and shows(m, value):
                 return step, path_text((name, *path))

@@ -179,11 +179,11 @@ class Agent:
         result.answer = answer
         if not streamed:  # code-built answers (step limit, errors) and replies that were not streamed JSON
             yield from _tokens(answer)
-        if result.stopped == "answer" and (once := without_repeats(answer)) != answer:
-            yield AgentEvent("answer_reset", {"reason": "Repeated sentences were removed from the answer."})
-            yield from _tokens(once)  # a small model can loop on its own sentences until its token budget ends
-            result.answer = answer = once
         if result.stopped == "answer":  # code-built answers (step limit, errors) quote the results themselves
+            if (once := without_repeats(answer)) != answer:  # a small model can loop on its own sentences
+                yield AgentEvent("answer_reset", {"reason": "Repeated sentences were removed from the answer."})
+                yield from _tokens(once)
+                result.answer = answer = once
             result.flags += self._checked_answer(result, messages, ask_at, cancel)
             if result.answer != answer:  # a rewrite was kept: replace what the user has read
                 yield AgentEvent("answer_reset", {"reason": "Rewritten answer: the numbers in the first answer did "
