@@ -6,8 +6,12 @@ text). Formatting differences are tolerated:
 
 - thousands separators and currency signs: ``1,234`` / ``$1,234`` == ``1234``
 - rounding or truncating to the shown precision: ``12.3`` matches 12.34, ``12`` matches 11.6 and 12.7
-  (decimals dropped: "5627 units" for 5627.6); ``1.2k`` matches 1234
-- shares vs percentages: ``42%`` matches 0.42 (and 42); ``0.42`` matches a source written ``42%``
+  (decimals dropped: "5627 units" for 5627.6), but a bare ``0`` only matches a source that rounds to 0 (not 0.63);
+  ``1.2k`` matches 1234
+- shares vs percentages: ``42%`` matches a share 0.42, a source written ``42%``, a number in source text, or a
+  plain 42 stored under a percent-like key (``share_pct``, ``level``, ``rate``; digits in key names such as
+  ``lo_80`` count too), but not any other stored number: ``6198.5%`` for a ``total_hi_80`` of 6198.5 is flagged;
+  ``0.42`` matches a source written ``42%``
 - signs: ``a 5% drop`` matches -0.05, but a number written with a minus sign (``-13381.51``) needs a negative
   source number: a margin of 13381.51 reported as -13381.51 is flagged
 - ISO dates must appear as dates in the sources; their year/month/day also count as source numbers.
@@ -45,6 +49,8 @@ _NUMBER = re.compile(
 _LIST_MARKER = re.compile(r"^\s*(?:[-*]\s+)?\d{1,2}[.)](?=\s)", re.MULTILINE)
 _PERIOD_LABEL = re.compile(r"\b(?:week|month|day|quarter|period) (\d{1,2})\b(?![.,]\d)", re.IGNORECASE)
 _ANY_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_PERCENT_WORDS = {"pct", "percent", "percentage", "share", "rate", "level", "levels", "ratio", "coverage", "wape",
+                  "mape", "smape", "growth", "change", "uplift", "discount"}
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
 
 
@@ -86,6 +92,7 @@ class SourcePool:
 
     values: list[float] = field(default_factory=list)
     percent_values: list[float] = field(default_factory=list)  # values written as "42%" in a source
+    percent_like: list[float] = field(default_factory=list)  # plain numbers that may be percentages (see add)
     negative: list[float] = field(default_factory=list)  # the negative source numbers (as written)
     dates: set[str] = field(default_factory=set)
 
@@ -97,15 +104,21 @@ class SourcePool:
             (self.percent_values if mention.percent else self.values).append(abs(mention.value))
             if mention.value < 0:
                 self.negative.append(mention.value / 100.0 if mention.percent else mention.value)
-        # digits inside ids / glued to words ("C1078", "85099B") also count as sources
-        self.values.extend(float(d) for d in _ANY_DIGITS.findall(text))
+        # digits inside ids / glued to words ("C1078", "85099B", "lo_80") also count as sources
+        digits = [float(d) for d in _ANY_DIGITS.findall(text)]
+        self.values.extend(digits)
+        self.percent_like.extend(digits)  # what a text means by a plain number is not known: "80 interval"
 
-    def add(self, obj: Any) -> None:
+    def add(self, obj: Any, percent: bool = False) -> None:
+        """Take the numbers in ``obj``; ``percent``: a plain number in it may be written as a percentage (it
+        sits under a key such as ``share_pct`` or ``level``)."""
         if obj is None or isinstance(obj, bool):
             return
         if isinstance(obj, (int, float)):
             if math.isfinite(obj):
                 self.values.append(abs(float(obj)))
+                if percent:
+                    self.percent_like.append(abs(float(obj)))
                 if obj < 0:
                     self.negative.append(float(obj))
         elif isinstance(obj, str):
@@ -113,15 +126,15 @@ class SourcePool:
         elif isinstance(obj, dict):
             for k, v in obj.items():
                 self.add_text(str(k))
-                self.add(v)
+                self.add(v, percent or _percent_key(str(k)))
         elif isinstance(obj, (list, tuple, set)):
             for v in obj:
-                self.add(v)
+                self.add(v, percent)
         elif hasattr(obj, "isoformat"):
             self.add_text(obj.isoformat())
         else:
             try:
-                self.add(float(obj))  # numpy scalars
+                self.add(float(obj), percent)  # numpy scalars
             except (TypeError, ValueError):
                 self.add_text(str(obj))
 
@@ -131,14 +144,17 @@ class SourcePool:
 
         if m.value < 0:  # written with a minus sign: only a negative source number (or share) will do
             return any(shown(s) or (m.percent and shown(100.0 * s)) for s in self.negative)
+        if m.percent:  # "42%" from a share 0.42, a source's "42%", or a plain 42 that may be a percentage
+            return any(shown(s) for s in (*self.percent_values, *self.percent_like)) or \
+                any(shown(100.0 * s) for s in self.values)
         if any(shown(s) for s in self.values):
             return True
-        if m.percent and any(shown(100.0 * s) for s in self.values):
-            return True  # "42%" from a share 0.42
-        pct = self.percent_values
-        if m.percent:
-            return any(shown(s) for s in pct)
-        return any(shown(s / 100.0) or shown(s) for s in pct)  # 0.42 from "42%"
+        return any(shown(s / 100.0) or shown(s) for s in self.percent_values)  # 0.42 from "42%"
+
+
+def _percent_key(key: str) -> bool:
+    """Whether a value under ``key`` may be a percentage: ``share_pct``, ``level``, ``knn_share``."""
+    return any(word in _PERCENT_WORDS for word in re.split(r"[^a-z]+", key.lower()))
 
 
 def extract_numbers(text: str, *, skip_list_markers: bool = True) -> list[NumberMention]:
@@ -193,6 +209,8 @@ def _shows(m: NumberMention, s: float) -> bool:
     """Whether ``m`` is the source value ``s`` (in absolute value) rounded or truncated to the digits ``m`` shows."""
     a = abs(m.value)
     tol = m.tolerance + 1e-9 * max(1.0, a)
+    if a == 0:  # a bare 0 is a zero, rounded ("0.0" for 0.04), not the dropped decimals of 0.63
+        return abs(s) < tol
     return -tol <= abs(s) - a < 2 * tol
 
 

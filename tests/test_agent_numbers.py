@@ -115,6 +115,25 @@ def test_an_explicit_minus_sign_needs_a_negative_source() -> None:
     assert unsupported("Returns were -7 units.", {"returns": np.int64(7)}) == ["-7"]
 
 
+
+def test_a_percentage_needs_a_share_or_a_percent_like_source() -> None:
+    # seen from the 1.5B: "with a 6198.5% forecast interval", 6198.5 being the interval's upper bound
+    forecast = {"total_units": 828.0, "total_hi_80": 6198.5, "level": 80, "cv_mase": 1.68}
+    assert unsupported("Interval to 6198.5 units (a 6198.5% interval).", forecast) == ["6198.5%"]
+    assert unsupported("A 1.68% error.", forecast) == ["1.68%"]
+    # a level, digits in a key name, a share, a *_pct field or the question's text may be written with %
+    assert unsupported("The 80% interval ends at 6198.5.", forecast) == []
+    assert unsupported("The 95% band.", {"hi_95": 10.0}) == []
+    assert unsupported("12.5% of buyers; 40% of the shelf.", {"share_pct": 12.5, "knn_share": 0.4}) == []
+    assert unsupported("A 20% lift.", {"units": 20.0}, "What if sales grow 20 in a month?") == []
+
+
+def test_a_bare_zero_is_a_zero_not_dropped_decimals() -> None:
+    assert unsupported("From 0 to 1439.7 units.", {"hi_80": 1439.7, "cv_mase": 0.63}) == ["0"]
+    assert unsupported("From 0 to 1439.7 units.", {"hi_80": 1439.7, "lo_80": 0.0}) == []
+    assert unsupported("From 0.0 to 1439.7 units.", {"hi_80": 1439.7, "lo_80": 0.04}) == []
+    assert unsupported("Week 1: 5627 units.", {"units": 5627.6}) == []  # other numbers may drop decimals
+
 def test_no_sources_flags_every_number() -> None:
     check = check_numbers("Buy 500 units at 9.99.", [])
     assert [m.text for m in check.unsupported] == ["500", "9.99"] and len(check.checked) == 2
@@ -232,7 +251,42 @@ def test_past_sales_written_as_a_forecast_are_flagged(question: str, answer: str
     if bad:
         assert flags[0].detail["path"].startswith("history.")
         assert "reads as a forecast but is past sales" in flags[0].message
-        assert "the forecast total (total_units) for R85123A is 8441.4" in flags[0].message
+        if "a week" in answer:  # one week's sales: no single forecast number belongs there
+            assert "expected" not in flags[0].detail
+        else:
+            assert "the forecast total (total_units) for R85123A is 8441.4" in flags[0].message
+
+
+@pytest.mark.parametrize(("answer", "bad", "says"), [
+    # a07, 1.5B: 69 is both the last week's sales and each week's naive forecast, never the 12 weeks' sales
+    ("R85123A sold 301 units in the last 12 weeks.", ["301"], "reads as a total but is one period's past sales"),
+    ("It sold 3312.5 units last week.", ["3312.5"], "reads as one period's sales but is a total"),
+    # right: an average is one period's figure, a total over the history's span is a total
+    ("R85123A averaged 276 units over the last 12 weeks.", [], ""),
+    ("It sold 3312.5 units in the last 12 weeks, 301 in the final week.", [], ""),
+])
+def test_one_periods_past_sales_written_as_a_span_total_are_flagged(answer: str, bad: list[str], says: str) -> None:
+    from assistant.agent.checks import number_flags
+
+    flags = number_flags(answer, "Forecast R85123A for 12 weeks and tell me how it sold recently", [_forecast_step()])
+    assert [f.detail["text"] for f in flags] == bad and all(f.kind == "mislabelled_number" for f in flags)
+    if bad:
+        assert says in flags[0].message
+        if "last 12 weeks" in answer:
+            assert flags[0].detail["expected"] == 3312.5 and "history.units_last_12_periods" in flags[0].message
+
+
+def test_a_number_that_is_both_last_weeks_sales_and_the_weekly_forecast_is_judged_by_both() -> None:
+    from assistant.agent.checks import number_flags
+
+    step = _forecast_step()
+    step.result = {**FORECAST, "history": {**FORECAST["history"], "last_period_units": 69.0},  # type: ignore[dict-item]
+                   "by_period": [{"period": "2011-12-12", "units": 69.0}]}
+    question = "Forecast R85123A for 12 weeks and tell me how it sold recently"
+    wrong = number_flags("The product sold 69 units in the last 12 weeks.", question, [step])
+    assert [f.detail.get("expected") for f in wrong] == [3312.5]
+    for right in ("It sold 69 units last week.", "It will sell 69 units a week."):
+        assert number_flags(right, question, [step]) == []
 
 
 @pytest.mark.parametrize(("question", "answer", "bad"), [  # the first three: real 1.5B answers
@@ -283,3 +337,27 @@ def test_the_agent_rewrites_past_sales_given_as_a_forecast() -> None:
     assert res.answer == fixed and [f.kind for f in res.flags] == ["answer_revised"]
     assert "'3312.5' reads as a forecast but is past sales: history.units_last_12_periods" in \
         llm.calls[-1].messages[-1]["content"]
+
+
+@pytest.mark.parametrize(("answer", "bad"), [
+    # a07, 1.5B: cv_mase is the forecast's error score
+    ("The forecasted demand is expected to increase by 1.68 units per week.", ["1.68"]),
+    ("R85123A costs 4.95, so 4.95 units is the break-even.", ["4.95"]),
+    # right: counts, the question's number, a score not written as units, a number also held as units
+    ("Expect 8441.4 units (error score 1.68).", []),
+    ("Order 12 units a week.", []),  # the horizon argument
+    ("About 3 units a day.", []),  # in the question
+    ("Each sells 2.5 units.", []),  # 2.5 is both a price and a row's units
+])
+def test_a_score_or_price_written_as_units_is_flagged(answer: str, bad: list[str]) -> None:
+    from assistant.agent.checks import number_flags
+    from assistant.agent.result import AgentStep
+
+    steps = [_forecast_step(), AgentStep("product_info", {"product_id": "R85123A"},
+                                         result={"product_id": "R85123A", "price": 4.95, "unit_cost": 2.5,
+                                                 "similar": [{"units": 2.5}]})]
+    steps[0].result = {**FORECAST, "cv_mase": 1.68}
+    flags = number_flags(answer, "Forecast R85123A for 12 weeks; can it sell 3 a day?", steps)
+    assert [f.detail["text"] for f in flags] == bad and all(f.kind == "mislabelled_number" for f in flags)
+    if bad:
+        assert "is written as units but is" in flags[0].message and flags[0].detail["path"] in ("cv_mase", "price")

@@ -1,16 +1,21 @@
-"""Is a number called what it is? A forecast result holds three kinds of numbers: past sales (``history``),
-one period's forecast (the ``by_period`` / ``by_week`` rows) and the totals (``total_units`` and its
-interval). A number the answer takes from one kind and writes as another is flagged ``mislabelled_number``:
+"""Is a number called what it is? A forecast result holds past sales (``history``: one period's, such as
+``last_period_units``, and the span's ``units_last_12_periods``), one period's forecast (the ``by_period`` /
+``by_week`` rows) and the totals (``total_units`` and its interval). A number the answer takes from one of
+these and writes as another is flagged ``mislabelled_number``:
 
 - past sales written as a forecast ("R1 will sell 3312.5 units" where 3312.5 is the last 12 weeks' sales);
 - one period's forecast written as the total ("the 12-week forecast is 703.4" where 703.4 is week 1);
-- a forecast written as past sales ("R1 sold 703.4 units in the last 12 weeks").
+- a forecast written as past sales ("R1 sold 703.4 units in the last 12 weeks");
+- one period's past sales written as the span's ("sold 69 units in the last 12 weeks", 69 being last week's).
 
 What a clause says comes from its words: "will", "forecast", "next" (future); "last", "sold", "history"
-(past); "total", "over the next", "12 weeks" (a total); "per week", "weekly", "peak", "week 3" (one period).
-A clause with no such words takes the question's, when the question has them. A clause with words of both
-sides, a comparison ("against", "versus") or a number that other parts of the results also hold is not
-judged. Only numbers found in exactly one kind are judged, so ambiguous ones pass."""
+(past); "total", "over the next", "12 weeks" (a total); "per week", "weekly", "average", "peak", "week 3"
+(one period). A clause with no such words takes the question's, when the question has them. A clause with
+words of both sides, a comparison ("against", "versus") or a number that other parts of the results also hold
+is not judged. A number found in several places is flagged only when none of them fits the clause.
+
+Any tool's result: a number written as units ("1.68 units per week") that the results hold only as a score,
+price, level or share (``cv_mase`` 1.68) is flagged too (:func:`unit_flags`)."""
 
 from __future__ import annotations
 
@@ -23,17 +28,24 @@ from assistant.numbers import NumberMention, clauses, extract_numbers, leaves, p
 
 PAST_KEY, TOTAL_KEY = "history", "total_units"  # the parts of a forecast tool's result
 ROWS_KEYS = ("by_period", "by_week")  # its per-period rows (forecast_demand, forecast_new_product)
-PAST, ROWS = "past", "rows"  # the two kinds of numbers judged
+FUTURE, PAST, MIXED = "future", "past", "mixed"  # what a number or a clause is about: its time
+TOTAL, PERIOD = "total", "period"  # ... and its size
+ROWS = FUTURE  # the rows are one period's forecast; history holds past sales
+_PAST_TOTAL = "units_last_"  # history.units_last_12_periods: past sales over a span; other history numbers: one period
 _ROW_LABELS = {"week", "period", "periods"}  # numbers that name a row or count rows, not sales
 
 _FUTURE = re.compile(r"\b(?:forecast(?:s|ed|ing)?|predict(?:s|ed|ions?)?|projected|projections?|expect(?:s|ed)?|"
                      r"will|next|upcoming|coming)\b", re.IGNORECASE)
 _PAST = re.compile(r"\b(?:history|historical(?:ly)?|last|past|previous(?:ly)?|prior|so far|to date|recent(?:ly)?|"
                    r"since|sold|was|were|had|averaged|ago)\b", re.IGNORECASE)
+_UNITS = re.compile(r"\s?(?:units?|pieces|pcs|items)\b", re.IGNORECASE)
+_NOT_COUNT = re.compile(r"(?:^|_)(?:m?ase|s?mape|wape|rmse|mae|error|score|similarity|price|cost|margin|level|"
+                        r"share|pct|percent|rate|ratio|rating(?:_mean)?)(?:$|_)", re.IGNORECASE)
 _COMPARE = re.compile(r"\b(?:before|earlier|against|compared|versus|vs)\b", re.IGNORECASE)
 _TOTAL = re.compile(r"\b(?:total|in all|altogether|overall|over the (?:next|coming)|\d+[- ](?:weeks?|months?|days?))\b",
                     re.IGNORECASE)
 _PERIOD = re.compile(r"\b(?:(?:per|a|each|every|one|that|the) (?:week|month|day|period)|weekly|monthly|daily|peak|"
+                     r"averag(?:e|es|ed|ing)|mean|avg|"
                      r"highest|lowest|max(?:imum)?|min(?:imum)?|(?:week|month|period) \d+|"
                      r"(?:first|second|third|last|final|\d+(?:st|nd|rd|th)) (?:week|month|day|period))\b",
                      re.IGNORECASE)
@@ -56,37 +68,73 @@ def label_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: Co
             start = offset + m.start
             if start in skip or rest.supports(m):
                 continue
-            hits = {kind: hit for kind in (PAST, ROWS) if (hit := _find(m, parts, kind)) is not None}
-            if len(hits) != 1:
-                continue
-            (kind, (step, where)), = hits.items()
-            flag = _judge(m, kind, time, size, step, where)
-            if flag is not None:
-                flag.detail.update(start=start, end=offset + m.end)
-                flags.append(flag)
+            found = _find(m, parts)
+            if not found or any(_fits(label, time, size) for *_, label in found):
+                continue  # not a judged number, or one reading of it fits the clause
+            step, where, label = next((f for f in found if f[2][0] == time), found[0])
+            flag = _judge(m, label, time, size, step, where)
+            flag.detail.update(start=start, end=offset + m.end)
+            flags.append(flag)
     return flags
 
 
-def _judge(m: NumberMention, kind: str, time: str | None, size: str | None, step: AgentStep, where: str
-           ) -> AgentFlag | None:
-    """The flag for ``m`` (found at ``where`` in ``step``'s ``kind`` part) in a clause about ``time`` and
-    ``size``, with the value that belongs there when the result has one; None when the label fits."""
+def unit_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: Collection[int] = ()) -> list[AgentFlag]:
+    """``mislabelled_number`` flags for numbers written as units ("1.68 units") that the results hold only
+    under keys that are no unit counts (``cv_mase``, ``price``, ``level``, ``share``, ...)."""
+    counts = source_pool([question, *(v for s in steps for v in (s.arguments, s.error, _counts(s.result)))])
+    flags: list[AgentFlag] = []
+    for m in extract_numbers(answer):
+        if m.start in skip or m.percent or not _UNITS.match(answer, m.end) or counts.supports(m):
+            continue
+        where = next(((step, path) for step in steps for path, value in leaves(step.result) if shows(m, value)), None)
+        if where is None:
+            continue  # in no result at all: the plain number check flags it
+        step, path = where
+        entity = result_entity(step) or step.tool
+        flags.append(AgentFlag("mislabelled_number", f"The number {m.text!r} is written as units but is "
+                               f"{path_text(path)} in the result for {entity}, which is not a number of units.",
+                               {"text": m.text, "entity": entity, "path": path_text(path), "start": m.start,
+                                "end": m.end}))
+    return flags
+
+
+def _counts(obj: Any) -> Any:
+    """``obj`` without the values under keys that are no unit counts (scores, prices, levels, shares)."""
+    if isinstance(obj, dict):
+        return {k: _counts(v) for k, v in obj.items() if not _NOT_COUNT.search(str(k))}
+    if isinstance(obj, list | tuple):
+        return [_counts(v) for v in obj]
+    return obj
+
+
+def _fits(label: tuple[str, str], time: str | None, size: str | None) -> bool:
+    """Whether a number of ``label`` (its time and size) may be written in a clause about ``time`` and ``size``."""
+    return time in (None, MIXED, label[0]) and size in (None, MIXED, label[1])
+
+
+def _judge(m: NumberMention, label: tuple[str, str], time: str | None, size: str | None, step: AgentStep,
+           where: str) -> AgentFlag:
+    """The flag for ``m`` (a number of ``label``, found at ``where`` in ``step``'s result) in a clause about
+    ``time`` and ``size`` that it does not fit, with the value that belongs there when the result has one."""
     result: dict[str, Any] = step.result  # type: ignore[assignment]  # a forecast result (label_flags)
     entity = result_entity(step) or step.tool
-    key = where.rsplit(".", 1)[-1]  # a row's units / lo_80 / hi_80 -> total_units / total_lo_80 / total_hi_80
-    total_key = f"total_{key}" if kind == ROWS and key != "units" else TOTAL_KEY
-    total: tuple[str, str] | None = (f"the forecast total ({total_key}) for {entity} is", total_key)
-    if kind == PAST and time == "future":
-        says, right = "reads as a forecast but is past sales", total
-    elif kind == ROWS and time == "past":
-        past = result.get(PAST_KEY)
-        sums = [k for k in past if k.startswith("units_last_")] if isinstance(past, dict) else []
-        right = (f"its past sales ({PAST_KEY}.{sums[0]}) are", f"{PAST_KEY}.{sums[0]}") if len(sums) == 1 else None
-        says = "reads as past sales but is a forecast"
-    elif kind == ROWS and size == "total":
-        says, right = "reads as a total but is one period's forecast", total
+    is_time, is_size = label
+    if time in (FUTURE, PAST) and time != is_time:
+        says = "reads as a forecast but is past sales" if time == FUTURE else "reads as past sales but is a forecast"
     else:
-        return None
+        says = (f"reads as one period's {'forecast' if is_time == FUTURE else 'sales'} but is a total"
+                if size == PERIOD else
+                f"reads as a total but is one period's {'forecast' if is_time == FUTURE else 'past sales'}")
+    want_time = time if time in (FUTURE, PAST) else is_time
+    right: tuple[str, str] | None = None
+    if size != PERIOD and want_time == FUTURE:  # a row's units / lo_80 / hi_80 -> total_units / total_lo_80 / ...
+        key = where.rsplit(".", 1)[-1]
+        total_key = f"total_{key}" if is_time == FUTURE and key != "units" else TOTAL_KEY
+        right = (f"the forecast total ({total_key}) for {entity} is", total_key)
+    elif size != PERIOD:  # past sales over the history's span
+        past = result.get(PAST_KEY)
+        sums = [k for k in past if k.startswith(_PAST_TOTAL)] if isinstance(past, dict) else []
+        right = (f"its past sales ({PAST_KEY}.{sums[0]}) are", f"{PAST_KEY}.{sums[0]}") if len(sums) == 1 else None
     message = f"The number {m.text!r} {says}: {where} in the result for {entity}"
     detail: dict[str, Any] = {"text": m.text, "entity": entity, "path": where}
     value = _at(result, right[1]) if right else None
@@ -98,16 +146,16 @@ def _judge(m: NumberMention, kind: str, time: str | None, size: str | None, step
 
 def _time(text: str) -> str | None:
     """"future", "past", "mixed" (words of both) or None (no time words)."""
-    return _side(bool(_FUTURE.search(text)), bool(_PAST.search(text)), "future", "past")
+    return _side(bool(_FUTURE.search(text)), bool(_PAST.search(text)), FUTURE, PAST)
 
 
 def _size(text: str) -> str | None:
     """"total", "period", "mixed" or None."""
-    return _side(bool(_TOTAL.search(text)), bool(_PERIOD.search(text)), "total", "period")
+    return _side(bool(_TOTAL.search(text)), bool(_PERIOD.search(text)), TOTAL, PERIOD)
 
 
 def _side(a: bool, b: bool, a_name: str, b_name: str) -> str | None:
-    return ("mixed" if b else a_name) if a else (b_name if b else None)
+    return (MIXED if b else a_name) if a else (b_name if b else None)
 
 
 def _rows_key(result: Any) -> str | None:
@@ -133,12 +181,16 @@ def _at(result: dict[str, Any], dotted: str) -> Any:
     return result
 
 
-def _find(m: NumberMention, parts: list[tuple[AgentStep, dict[str, tuple[str, Any]]]], kind: str
-          ) -> tuple[AgentStep, str] | None:
-    """The first step whose ``kind`` part holds ``m``, and where (``by_period[0].units``)."""
+def _find(m: NumberMention, parts: list[tuple[AgentStep, dict[str, tuple[str, Any]]]]
+          ) -> list[tuple[AgentStep, str, tuple[str, str]]]:
+    """Every judged number that ``m`` shows: the step, where (``by_period[0].units``) and its label, (time,
+    size): one period's forecast (a row), one period's past sales or past sales over the history's span."""
+    out = []
     for step, by_kind in parts:
-        name, part = by_kind[kind]
-        for path, value in leaves(part):
-            if path[-1] not in _ROW_LABELS and shows(m, value):
-                return step, path_text((name, *path))
-    return None
+        for kind, (name, part) in by_kind.items():
+            for path, value in leaves(part):
+                if path[-1] in _ROW_LABELS or not shows(m, value):
+                    continue
+                span = kind == PAST and str(path[-1]).startswith(_PAST_TOTAL)
+                out.append((step, path_text((name, *path)), (kind, TOTAL if span else PERIOD)))
+    return out
