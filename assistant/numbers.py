@@ -15,6 +15,8 @@ text). Formatting differences are tolerated:
 - signs: ``a 5% drop`` matches -0.05, but a number written with a minus sign (``-13381.51``) needs a negative
   source number: a margin of 13381.51 reported as -13381.51 is flagged
 - ISO dates must appear as dates in the sources; their year/month/day also count as source numbers.
+- worked out: a sum, difference, ratio or percentage of sourced numbers in the same sentence, where the
+  sentence says so ("8.3% of the 828 forecast", "2.5 times", "in all"); see :mod:`assistant.derived`.
 
 Exempt: list markers at the start of a line (``1.`` / ``2)``), period labels (``week 3``, ``month 2``; but
 ``3 weeks`` is a number) and digits glued to letters (ids such as ``C1078`` or ``85099B``, ordinals like
@@ -33,6 +35,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from assistant.derived import derivation
 
 _DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2})?)?(?![\w-])")
 _NUMBER = re.compile(
@@ -73,6 +77,7 @@ class NumberCheck:
     checked: list[NumberMention] = field(default_factory=list)
     unsupported: list[NumberMention] = field(default_factory=list)
     unsupported_dates: list[str] = field(default_factory=list)
+    derived: list[tuple[NumberMention, str]] = field(default_factory=list)  # worked out: (mention, "69 / 828 = 8.3%")
 
     @property
     def ok(self) -> bool:
@@ -195,10 +200,20 @@ def check_numbers(answer: str, sources: Iterable[Any]) -> NumberCheck:
     """Check that every number and ISO date in ``answer`` appears in ``sources`` (see module doc)."""
     pool = source_pool(sources)
     result = NumberCheck()
-    for mention in extract_numbers(answer):
+    mentions = extract_numbers(answer)
+    sourced = [m for m in mentions if pool.supports(m)]
+    sentences = _pieces(answer, _SENTENCE_END)
+    for mention in mentions:
         result.checked.append(mention)
-        if not pool.supports(mention):
+        if mention in sourced:
+            continue
+        start, sentence = next(((i, t) for i, t in reversed(sentences) if i <= mention.start), (0, answer))
+        near = [m for m in sourced if start <= m.start < start + len(sentence)]
+        how = derivation(mention, sentence, near)
+        if how is None:
             result.unsupported.append(mention)
+        else:
+            result.derived.append((mention, how))
     for date in extract_dates(answer):
         if date not in pool.dates:
             result.unsupported_dates.append(date)
