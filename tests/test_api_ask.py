@@ -82,3 +82,12 @@ def test_ask_blank_question(client: TestClient) -> None:
     assert r.status_code == 400 and "empty" in r.json()["error"]
     r = client.post("/v1/ask", json={"question": "   "}, params={"stream": "true"})
     assert _sse(r.text)[-1][0] == "error"
+
+
+def test_ask_json_lists_the_key_figures_of_the_tool_results(tmp_path: Path) -> None:
+    script = ScriptedLLM([tool_call("review_stats", product_id="C1"), "C1's reviews are summarised below."])
+    body = TestClient(create_app(make_service(tmp_path, script))).post("/v1/ask", json={"question": "How is C1 rated?"}).json()
+    stats = body["tool_calls"][0]["result"]
+    assert body["figures"][0] == {"subject": "C1", "figure": "reviews", "value": stats["n_reviews"], "low": None,
+                                  "high": None, "level": None, "source": "review_stats.n_reviews"}
+    assert body["figures"][1]["value"] == stats["rating_mean"]

@@ -4,6 +4,7 @@ home) with the scripted model injected in place of the configured LLM."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -124,4 +125,18 @@ def test_ask_prints_tool_calls_then_the_answer_as_it_streams(catalog, monkeypatc
     assert out.exit_code == 0, out.output
     lines = [line for line in out.stdout.splitlines() if line.strip()]
     assert lines[0].startswith('tool review_stats({"product_id": "C1080"}) -> {') and '"n_reviews": 8' in lines[0]
-    assert lines[1] == answer and len(lines) == 2  # printed once, no flags
+    assert lines[1] == answer and answer not in "\n".join(lines[2:])  # printed once
+    assert lines[2].strip() == "Key figures from the tools" and not any("flag" in line for line in lines)
+    table = "\n".join(lines[3:])  # the tool result's numbers, under the answer
+    assert re.search(r"C1080\s+│\s+reviews\s+│\s+8\s", table) and "mean rating (1-5)" in table
+    assert res_json_figures(monkeypatch, answer)[0] == {"subject": "C1080", "figure": "reviews", "value": 8.0,
+                                                        "low": None, "high": None, "level": None,
+                                                        "source": "review_stats.n_reviews"}
+
+
+def res_json_figures(monkeypatch: pytest.MonkeyPatch, answer: str) -> list[dict[str, object]]:
+    from fakes import tool_call
+
+    use_llm(monkeypatch, ScriptedLLM([tool_call("review_stats", product_id="C1080"), answer]))
+    out = CliRunner().invoke(app, ["ask", "How many reviews does C1080 have?", "--json"])
+    return json.loads(out.stdout)["figures"]  # type: ignore[no-any-return]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,13 @@ def test_chat_stream_builds_tool_plot_answer_and_sources(tmp_path: Path) -> None
     assert images, "the forecast plot is shown inline"
     answer = [m for m in final if m["content"] == "R1 should sell about 80 units; buyers call it a good mug [W8]."]
     assert answer
-    src = final[-1] if "Sources" in str(final[-1].get("metadata", {}).get("title")) else final[-2]
+    panels = {str((m.get("metadata") or {}).get("title")).split(" ")[1]: m for m in final if m.get("metadata")}
+    src = panels["Sources"]
     assert "W8" in src["metadata"]["title"] and "keeps tea warm" in src["content"]
+    # the forecast's total, straight from the tool result, under the answer
+    figures = panels["Key"]
+    total = float(re.search(r'"total_units": ([\d.]+)', tool_msgs[0]["content"]).group(1))  # type: ignore[union-attr]
+    assert f"| R1 | forecast, next 4 weeks (units) | {total:,.2f}".rstrip("0").rstrip(".") + " |" in figures["content"]
     assert len(frames) > 4  # streamed: several intermediate states
 
 

@@ -64,7 +64,8 @@ def normalise_event(event: AgentEvent) -> dict[str, Any]:
     - ``token``: text
     - ``answer_reset``: reason (drop the answer text shown so far; the next tokens write its replacement)
     - ``final``: answer, citations, tool_calls [{name, arguments, result, error, duration_s}], artifacts,
-      flags [{kind, message, detail}], stopped, model, duration_s
+      flags [{kind, message, detail}], figures [{subject, figure, value, low, high, level, source}] (the tool
+      results' key numbers, :mod:`assistant.agent.figures`), stopped, model, duration_s
     """
     if event.type == "tool_call":
         return {"type": "tool_call", "step": event.data.get("step"), "name": event.data.get("tool"),
@@ -88,6 +89,7 @@ def normalise_event(event: AgentEvent) -> dict[str, Any]:
                         "duration_s": round(s.duration_s, 3)} for s in result.steps],
         "artifacts": [a.as_dict() for a in result.artifacts],
         "flags": [f.as_dict() for f in result.flags],
+        "figures": [f.as_dict() for f in result.figures],
         "stopped": result.stopped,
         "model": result.model,
         "duration_s": round(result.duration_s, 3),

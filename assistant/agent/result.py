@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from assistant.agent.figures import KeyFigure, key_figures
 from assistant.tools.registry import Artifact
 
 EventType = Literal["tool_call", "tool_result", "token", "answer_reset", "final"]
@@ -59,11 +60,16 @@ class AgentResult:
     model: str = ""
     duration_s: float = 0.0
 
+    @property
+    def figures(self) -> list[KeyFigure]:
+        """The key numbers of the tool results (forecast totals, recent sales, ratings), to show beside the answer."""
+        return key_figures(self.steps)
+
     def as_dict(self, *, include_artifact_data: bool = False) -> dict[str, Any]:
         return {"question": self.question, "answer": self.answer, "stopped": self.stopped, "model": self.model,
                 "duration_s": round(self.duration_s, 3), "steps": [s.as_dict() for s in self.steps],
                 "artifacts": [a.as_dict(include_data=include_artifact_data) for a in self.artifacts],
-                "flags": [f.as_dict() for f in self.flags]}
+                "flags": [f.as_dict() for f in self.flags], "figures": [f.as_dict() for f in self.figures]}
 
 
 @dataclass

@@ -43,11 +43,24 @@ class ToolCallInfo(_Open):
     result: Any = None
 
 
+class KeyFigureOut(BaseModel):
+    subject: str = Field(description="Product id, a new product's title, or 'launch plan'.")
+    figure: str = Field(description="What the number is, e.g. 'forecast, next 12 weeks (units)'.")
+    value: float
+    low: float | None = Field(default=None, description="Lower bound of the interval, if any.")
+    high: float | None = Field(default=None, description="Upper bound of the interval, if any.")
+    level: int | None = Field(default=None, description="The interval's coverage in percent.")
+    source: str = Field(description="Tool and key it comes from, e.g. 'forecast_demand.total_units'.")
+
+
 class AskResponse(_Open):
     answer: str
     citations: list[str] = Field(default_factory=list, description="Ids cited in the answer.")
     sources: list[Source] = Field(default_factory=list, description="The cited reviews/products.")
     tool_calls: list[ToolCallInfo] = Field(default_factory=list)
+    figures: list[KeyFigureOut] = Field(default_factory=list, description=(
+        "The key numbers of the tool results (forecast totals with intervals, recent sales, review counts and "
+        "ratings, a launch plan's margin), taken from the results by code, to check the answer against."))
     artifacts: list[dict[str, Any]] = Field(default_factory=list, description="Plots (PNG, base64).")
 
 

@@ -191,8 +191,22 @@ def _stream_answer(agent: Any, question: str) -> None:
             result = event.result
     waiting.stop()
     console.print()
+    if result is not None and result.figures:
+        console.print(_figures_table(result.figures))
     for flag in result.flags if result is not None else []:
         console.print(f"flag [{flag.kind}]: {flag.message}", markup=False, style="yellow")
+
+
+def _figures_table(figures: list[Any]) -> Any:
+    """The tool results' key numbers (KeyFigure objects) as a rich table."""
+    from rich.table import Table
+
+    table = Table(title="Key figures from the tools", title_justify="left")
+    for name, justify in (("", "left"), ("figure", "left"), ("value", "right"), ("interval", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for f in figures:
+        table.add_row(f.subject, f.figure, f.shown, f.interval)
+    return table
 
 
 def register(app: typer.Typer) -> None:

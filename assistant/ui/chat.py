@@ -78,9 +78,10 @@ def stream_answer(svc: MerchAssistant, message: str, history: list[dict[str, Any
                 msgs[answer_at]["content"] = ev.get("answer", "")
                 if ev.get("sources"):
                     msgs.append(render.sources_message(ev["sources"]))
-                flags = render.flags_message(ev.get("flags") or [])
-                if flags:
-                    msgs.append(flags)
+                for panel in (render.figures_message(ev.get("figures") or []),
+                              render.flags_message(ev.get("flags") or [])):
+                    if panel:
+                        msgs.append(panel)
             yield msgs
     except AssistantError as exc:
         msgs.append({"role": "assistant", "content": f"⚠️ {exc}"})

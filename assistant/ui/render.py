@@ -86,6 +86,17 @@ def sources_message(sources: list[dict[str, Any]]) -> dict[str, Any]:
                          "status": "done"}}
 
 
+def figures_message(figures: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The tool results' key numbers as a table under the answer (None when there are none)."""
+    from assistant.agent.figures import KeyFigure, figures_markdown
+
+    table = figures_markdown([KeyFigure(**f) for f in figures])
+    if not table:
+        return None
+    return {"role": "assistant", "content": table,
+            "metadata": {"title": f"📊 Key figures from the tools ({len(figures)})", "status": "done"}}
+
+
 def flags_message(flags: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not flags:
         return None
