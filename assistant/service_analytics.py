@@ -29,10 +29,18 @@ class LaunchAnalytics:
         from assistant.forecast.demand import forecast_demand
 
         sales = self.tool_context().get_catalog().sales(unique_ids or None)
+        missing = [u for u in dict.fromkeys(unique_ids or []) if u not in set(sales["unique_id"].astype(str))]
+        if missing:
+            shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+            raise AssistantError(f"No sales history for {len(missing)} of the requested series: {shown}. Check the "
+                                 "ids (series ids are matched exactly) or ingest their sales first.")
         if not len(sales):
-            raise AssistantError("No sales history for these series: ingest a sales file or check the ids.")
+            raise AssistantError("No sales history in the store: ingest a sales file first.")
         result = forecast_demand(sales, h, level=tuple(level or (80, 95)), models=models)
-        out = dict(result.to_dict())
+        out = dict(result.to_dict(max_series=len(result.chosen)))  # every requested series, in the request's order
+        if unique_ids:
+            rank = {u: i for i, u in enumerate(dict.fromkeys(unique_ids))}
+            out["series"] = sorted(out["series"], key=lambda e: rank.get(str(e["unique_id"]), len(rank)))
         if plot:
             from assistant.forecast.plot import plot_forecast
 

@@ -130,6 +130,13 @@ def test_forecast_demand(client: TestClient) -> None:
                                                    strict=True))
     r = client.post("/v1/forecast/demand", json={"unique_ids": ["NOPE"], "h": 4})
     assert r.status_code == 400 and "sales" in r.json()["error"].lower()
+    # an unknown id among known ones is named, not dropped
+    r = client.post("/v1/forecast/demand", json={"unique_ids": ["R1", "NOPE", "R2"], "h": 2})
+    assert r.status_code == 400 and "1 of the requested series: NOPE." in r.json()["error"]
+    # every requested series comes back, in the request's order (no silent cut to the top 10)
+    ids = ["R6", "R1", "R4", "R2", "R5", "R3"]
+    body = client.post("/v1/forecast/demand", json={"unique_ids": ids, "h": 2, "level": [80]}).json()
+    assert [s["unique_id"] for s in body["series"]] == ids and body["truncated"] is False
     r = client.post("/v1/forecast/demand", json={"unique_ids": ["R1"], "h": 0})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "h"
 
@@ -174,5 +181,10 @@ def test_forecast_new_product(client: TestClient) -> None:
     assert body["weeks"] == list(range(1, 9)) and len(body["yhat"]) == 8
     assert all(lo <= y <= hi for lo, y, hi in zip(body["lo"], body["yhat"], body["hi"], strict=True))
     assert body["analogues"] and body["analogues"][0]["product_id"].startswith("R")
+    assert body["past_launches"] >= 5
+    # a shorter horizon is the same forecast cut short: week n does not depend on how many weeks are asked for
+    for h in (1, 4, 12):
+        short = client.post("/v1/forecast/new-product", json={"product": product, "horizon": h}).json()
+        assert short["yhat"] == body["yhat"][:h] if h <= 8 else short["yhat"][:8] == body["yhat"]
     r = client.post("/v1/forecast/new-product", json={"product": {"title": "x"}, "horizon": 99})
     assert r.status_code == 422

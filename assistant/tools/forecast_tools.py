@@ -112,6 +112,9 @@ def forecast_demand(ctx: ToolContext, product_id: str | None = None, category: s
     return ToolResult(data=data, artifacts=_plot(result.history, result.frame, f"{label}: {horizon}-period forecast"))
 
 
+_CURVE_LENGTHS = (12, 26)  # weeks of launch curve learned; a forecast is cut to its horizon
+
+
 def _new_product_call(product: dict[str, Any], horizon: int) -> str:
     """The forecast_new_product call for a catalog product, filled in from the catalog (so a small model copies
     real values instead of inventing a title or a price)."""
@@ -167,6 +170,7 @@ def forecast_new_product(ctx: ToolContext, title: str, category: str | None = No
         "by_week": rows,
         "analogues": analogues,
         "model": out.get("model"),
+        "past_launches": out.get("past_launches"),
     }
     artifacts = []
     try:
@@ -180,27 +184,49 @@ def forecast_new_product(ctx: ToolContext, title: str, category: str | None = No
 
 
 def new_product_forecast(ctx: ToolContext, product: dict[str, Any], horizon: int) -> dict[str, Any]:
-    """Run the new-product model, fitted once per (store content, horizon) and kept on the context."""
-    from assistant.forecast.launch import NewProductHistory
-    from assistant.forecast.launch import forecast_new_product as run_new
+    """Run the new-product model, fitted once per (store content, curve length) and kept on the context.
 
+    The launch curves are learned over 12 weeks for horizons up to 12 and over 26 weeks up to 26 (longer: the
+    horizon itself), and the forecast is cut to the horizon, so week 3 of a 4-week and of a 12-week forecast are
+    the same number. Where fewer than 5 past launches have that many weeks observed, the curves are learned
+    over the horizon itself."""
     product = {k: (None if v is None or (not isinstance(v, (dict, list, str)) and pd.isna(v)) else v)
                for k, v in product.items()}
-    catalog = ctx.get_catalog()
-    key = ("new_product_history", horizon, tuple(sorted(catalog.counts().items())))
     try:
-        history = ctx.memo.get(key)
+        lengths = dict.fromkeys(n for n in (*_CURVE_LENGTHS, horizon) if n >= horizon)
+        history, error = None, None
+        for n in lengths:  # the shortest standard length that covers the horizon, else the horizon itself
+            try:
+                history = _launch_history(ctx, n)
+                break
+            except ForecastError as exc:
+                error = error or exc
         if history is None:
-            sales = catalog.sales()
-            if sales.empty:
-                raise ToolError("The store has no sales history to learn launch curves from; ingest a sales "
-                                "file first (assistant ingest sales FILE).")
-            history = NewProductHistory.from_sales(catalog.products(), sales, horizon=horizon,
-                                                   embedder=ctx.get_embedder())
-            ctx.memo[key] = history
-            ctx.memo[("next_period",)] = (sales["ds"].max() + pd.Timedelta(weeks=1)).strftime("%Y-%m-%d")
+            raise error or ForecastError("no launch curves")
         if not product.get("launch_date"):  # no date given: launch in the period after the store's sales data
             product["launch_date"] = ctx.memo.get(("next_period",))
-        return run_new(product, history, horizon=horizon)
+        from assistant.forecast.launch import forecast_new_product as run_new
+
+        out = run_new(product, history, horizon=horizon)
+        out["past_launches"] = int(len(history.curves))  # what the curves were learned from
+        return out
     except ForecastError as exc:
         raise ToolError(f"Cannot forecast the new product: {exc}") from exc
+
+
+def _launch_history(ctx: ToolContext, length: int) -> Any:
+    """Past launches with ``length`` observed weeks (a NewProductHistory), memoised per store content."""
+    from assistant.forecast.launch import NewProductHistory
+
+    catalog = ctx.get_catalog()
+    key = ("new_product_history", length, tuple(sorted(catalog.counts().items())))
+    history = ctx.memo.get(key)
+    if history is None:
+        sales = catalog.sales()
+        if sales.empty:
+            raise ToolError("The store has no sales history to learn launch curves from; ingest a sales "
+                            "file first (assistant ingest sales FILE).")
+        history = NewProductHistory.from_sales(catalog.products(), sales, horizon=length, embedder=ctx.get_embedder())
+        ctx.memo[key] = history
+        ctx.memo[("next_period",)] = (sales["ds"].max() + pd.Timedelta(weeks=1)).strftime("%Y-%m-%d")
+    return history
