@@ -103,8 +103,36 @@ class ReviewSummaryRequest(BaseModel):
     words: int = Field(default=120, ge=20, le=400, description="Word budget of the prose (kept by code).")
 
 
+class AspectStat(_Open):
+    aspect: str = Field(description="fit, size, fabric, quality, price, ...")
+    n_reviews: int = Field(description="Reviews that mention the aspect.")
+    share: float = Field(description="n_reviews / all reviews in scope (0-1).")
+    positive: int
+    negative: int
+    neutral: int
+    positive_review_ids: list[str] = Field(default_factory=list)
+    negative_review_ids: list[str] = Field(default_factory=list)
+
+
+class ProCon(_Open):
+    aspect: str
+    count: int = Field(description="Reviews praising (pros) or criticising (cons) the aspect.")
+    share: float = Field(description="count / all reviews in scope (0-1).")
+    text: str
+    review_ids: list[str] = Field(description="Reviews that back the point.")
+
+
 class ReviewSummaryResponse(_Open):
-    """Summary from the grounded generator (pros/cons with cited review ids) plus aspect stats."""
+    """Summary from the grounded generator (pros/cons with cited review ids) plus aspect stats computed over
+    every review in scope."""
+
+    subject: str
+    summary: str = Field(description="The summary; every claim cites review ids in brackets, e.g. [W12].")
+    n_reviews: int
+    rating_mean: float | None = None
+    aspects: list[AspectStat] = Field(default_factory=list)
+    pros: list[ProCon] = Field(default_factory=list)
+    cons: list[ProCon] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------- copy
@@ -133,8 +161,27 @@ class CopyRequest(CopyOptions):
                                    description="...or the id of a catalog product.")
 
 
+class CopyVariant(_Open):
+    title: str
+    description: str
+    bullets: list[str] = Field(default_factory=list)
+    seo_keywords: list[str] = Field(default_factory=list)
+    tone: str | None = None
+    flags: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "Claims the spec guard found in no attribute: {type, claim, reason}; the variant needs review."))
+    regenerated: bool = Field(default=False, description="The first draft had flags and was written again.")
+    needs_review: bool = Field(default=False, description="Flags remain after the rewrite.")
+    length: dict[str, Any] = Field(default_factory=dict, description="{words, target, min, max, ok}.")
+
+
 class CopyResponse(_Open):
-    """Copy variants with the spec guard's flags (claims not backed by the attributes)."""
+    """Copy variants with the spec guard's flags (claims not backed by the attributes), the similar products
+    used as context and what their buyers praise or complain about."""
+
+    variants: list[CopyVariant]
+    similar: list[dict[str, Any]] = Field(default_factory=list, description="{product_id, title, score}.")
+    praise: list[str] = Field(default_factory=list)
+    complaints: list[str] = Field(default_factory=list)
 
 
 class BatchRequest(CopyOptions):
@@ -175,8 +222,48 @@ class NewProductRequest(BaseModel):
     horizon: int = Field(default=12, ge=1, le=52)
 
 
-class ForecastResponse(_Open):
-    """Forecast rows (``unique_id, ds, model, yhat, yhat_lo_80, ...``) plus model choice / analogues."""
+class DemandSeries(_Open):
+    """One series' forecast; per level L also ``lo_L`` / ``hi_L`` (lists, one per period) and ``total_lo_L`` /
+    ``total_hi_L`` (the interval of the horizon's total)."""
+
+    unique_id: str
+    model: str | None = Field(description="The model chosen for the series by cross-validation.")
+    cv_score: float | None = Field(description="Its cross-validated error (see the response's metric).")
+    pattern: str | None = Field(default=None, description="smooth, intermittent, ... (demand classification).")
+    ds: list[str] = Field(description="Period start dates, YYYY-MM-DD.")
+    yhat: list[float | None] = Field(description="Point forecast per period.")
+    total: float | None = Field(description="Sum of yhat over the horizon.")
+
+
+class DemandResponse(_Open):
+    freq: str = Field(description="The series' frequency, e.g. W-MON.")
+    h: int
+    levels: list[int]
+    n_series: int
+    metric: str = Field(description="Cross-validation metric, e.g. mase.")
+    mean_cv_score: float | None = None
+    models_used: dict[str, int] = Field(description="Model -> number of series it was chosen for.")
+    series: list[DemandSeries] = Field(description="Every requested series, in the request's order.")
+    truncated: bool = False
+    notes: list[str] = Field(default_factory=list)
+    plot_png: str | None = Field(default=None, description="Base64 PNG, when a plot was asked for.")
+
+
+class NewProductResponse(_Open):
+    """The first weeks of sales of a product with no history, learned from similar past launches."""
+
+    weeks: list[int] = Field(description="Weeks after launch, from 1.")
+    yhat: list[float]
+    lo: list[float] = Field(description="Lower bound per week, at the given level.")
+    hi: list[float]
+    total: float
+    total_lo: float
+    total_hi: float
+    level: int = Field(description="Coverage of the intervals in percent.")
+    analogues: list[dict[str, Any]] = Field(description="Most similar past launches: {product_id, similarity, weight}.")
+    model: str
+    launch_date: str | None = None
+    past_launches: int | None = Field(default=None, description="Past launches the curves were learned from.")
 
 
 # ---------------------------------------------------------------------------- launch analytics

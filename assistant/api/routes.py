@@ -110,11 +110,11 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
         except KeyError:
             raise HTTPException(404, detail=f"No batch job {job_id!r} (jobs are kept in memory).") from None
 
-    @r.post("/forecast/demand", response_model=m.ForecastResponse, tags=["forecast"])
+    @r.post("/forecast/demand", response_model=m.DemandResponse, tags=["forecast"])
     def forecast_demand(body: m.DemandRequest) -> Any:
         return jsonable(svc().forecast_demand(body.unique_ids, body.h, level=body.level, models=body.models))
 
-    @r.post("/forecast/new-product", response_model=m.ForecastResponse, tags=["forecast"])
+    @r.post("/forecast/new-product", response_model=m.NewProductResponse, tags=["forecast"])
     def forecast_new_product(body: m.NewProductRequest) -> Any:
         return jsonable(svc().forecast_new_product(body.product.model_dump(), horizon=body.horizon))
 
