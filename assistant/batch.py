@@ -33,15 +33,22 @@ class BatchProgress:
     done: int = 0
     flagged: int = 0
     failed: int = 0
+    cancelled: int = 0  # products a cancelled job never started
     started: float = field(default_factory=time.time)
+    ended: float | None = None  # when the batch stopped (done, cancelled or failed)
 
     @property
     def finished(self) -> int:
         return self.skipped + self.done + self.failed
 
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds from start to end (to now while it runs)."""
+        return round((self.ended or time.time()) - self.started, 3)
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["elapsed_s"] = round(time.time() - self.started, 3)
+        out["elapsed_s"] = self.elapsed_s
         return out
 
 
@@ -182,7 +189,7 @@ def _ensure_newline(path: Path, fh: Any) -> None:
 
 
 # ---------------------------------------------------------------- background jobs (API / UI)
-JobStatus = Literal["queued", "running", "done", "cancelled", "failed"]
+JobStatus = Literal["queued", "running", "cancelling", "done", "cancelled", "failed"]
 
 
 @dataclass
@@ -195,12 +202,13 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     created: float = field(default_factory=time.time)
     thread: threading.Thread | None = None
+    products: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         p = self.progress
         return {"id": self.id, "status": self.status, "error": self.error, "total": p.total,
                 "done": p.done, "flagged": p.flagged, "failed": p.failed, "skipped": p.skipped,
-                "elapsed_s": round(time.time() - p.started, 3)}
+                "cancelled": p.cancelled, "elapsed_s": p.elapsed_s}
 
 
 class JobManager:
@@ -214,18 +222,27 @@ class JobManager:
     def start(self, products: list[dict[str, Any]], fn: CopyFn, *, concurrency: int = 1) -> Job:
         for p in products:
             product_id_of(p)  # reject bad input before the job exists
-        job = Job(id=uuid.uuid4().hex[:16], progress=BatchProgress(total=0))
+        job = Job(id=uuid.uuid4().hex[:16], progress=BatchProgress(total=0), products=products)
 
         def work() -> None:
-            job.status = "running"
+            with self._lock:
+                if job.status != "queued":  # cancelled before it started
+                    return
+                job.status = "running"
             job.progress.started = time.time()
+            status: JobStatus = "done"
             try:
                 for rec in iter_batch(products, fn, concurrency=concurrency, cancel=job.cancel,
                                       progress=job.progress):
                     job.results.append(rec)
-                job.status = "cancelled" if job.cancel.is_set() else "done"
+                if job.cancel.is_set():
+                    status = "cancelled"
+                    self._record_cancelled(job)
             except Exception as exc:  # noqa: BLE001 - reported through the job status
-                job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+                status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            with self._lock:
+                job.progress.ended = time.time()
+                job.status = status
 
         job.thread = threading.Thread(target=work, name=f"job-{job.id}", daemon=True)
         with self._lock:
@@ -242,11 +259,29 @@ class JobManager:
         return job
 
     def cancel(self, job_id: str) -> Job:
+        """Stop a job: no further product is started; one being written finishes first ("cancelling")."""
         job = self.get(job_id)
-        job.cancel.set()
-        if job.status == "queued":
-            job.status = "cancelled"
+        with self._lock:
+            job.cancel.set()
+            if job.status == "queued":
+                job.status = "cancelled"
+                job.progress.ended = time.time()
+                job.progress.total = len(job.products)
+                self._record_cancelled(job)
+            elif job.status == "running":
+                job.status = "cancelling"
         return job
+
+    @staticmethod
+    def _record_cancelled(job: Job) -> None:
+        """A ``cancelled`` record for every product the job never started (one record per product)."""
+        seen = {str(r.get("product_id")) for r in job.results}
+        for product in job.products:
+            pid = product_id_of(product)
+            if pid not in seen:
+                seen.add(pid)
+                job.results.append({"product_id": pid, "status": "cancelled"})
+                job.progress.cancelled += 1
 
     def _prune(self) -> None:
         if len(self._jobs) <= self.keep:

@@ -91,15 +91,27 @@ def test_job_manager_runs_and_cancels() -> None:
 
     job = jobs.start(_products(5), slow)
     assert jobs.get(job.id) is job
-    jobs.cancel(job.id)
+    while job.status == "queued":
+        time.sleep(0.01)
+    assert jobs.cancel(job.id).status == "cancelling"  # the product being written finishes first
+    assert jobs.cancel(job.id).status == "cancelling"  # asking twice changes nothing
     gate.set()
     job.thread.join(5)  # type: ignore[union-attr]
-    assert job.status == "cancelled" and len(job.results) < 5
+    summary = job.summary()
+    assert job.status == "cancelled" and summary["done"] == 1 and summary["cancelled"] == 4
+    # one record per product: those never started say so
+    assert sorted(r["status"] for r in job.results) == ["cancelled"] * 4 + ["ok"]
+    assert len({r["product_id"] for r in job.results}) == 5
+    elapsed = summary["elapsed_s"]
+    time.sleep(0.05)
+    assert job.summary()["elapsed_s"] == elapsed  # frozen once the job has stopped
+    assert jobs.cancel(job.id).status == "cancelled"
     with pytest.raises(KeyError):
         jobs.get("nope")
     done = jobs.start(_products(2), lambda p: {"variants": []})
     done.thread.join(5)  # type: ignore[union-attr]
-    assert done.summary()["done"] == 2 and done.status == "done"
+    assert done.summary()["done"] == 2 and done.status == "done" and done.summary()["cancelled"] == 0
+    assert jobs.cancel(done.id).status == "done"
 
 
 def test_progress_counts() -> None:

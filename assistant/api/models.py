@@ -192,19 +192,21 @@ class BatchRequest(CopyOptions):
 
 class JobOut(BaseModel):
     id: str
-    status: Literal["queued", "running", "done", "cancelled", "failed"]
+    status: Literal["queued", "running", "cancelling", "done", "cancelled", "failed"] = Field(
+        description="cancelling: a cancel was asked for; the product being written finishes first.")
     error: str | None = None
     total: int
     done: int
     flagged: int
     failed: int
     skipped: int
-    elapsed_s: float
+    cancelled: int = Field(default=0, description="Products a cancelled job never started.")
+    elapsed_s: float = Field(description="Seconds from start to end (to now while the job runs).")
 
 
 class JobResults(BaseModel):
     job: JobOut
-    items: list[dict[str, Any]] = Field(description="One record per product: status ok|flagged|failed.")
+    items: list[dict[str, Any]] = Field(description="One record per product: status ok|flagged|failed|cancelled.")
 
 
 # ---------------------------------------------------------------------------- forecast
