@@ -91,3 +91,37 @@ def test_ask_json_lists_the_key_figures_of_the_tool_results(tmp_path: Path) -> N
     assert body["figures"][0] == {"subject": "C1", "figure": "reviews", "value": stats["n_reviews"], "low": None,
                                   "high": None, "level": None, "source": "review_stats.n_reviews"}
     assert body["figures"][1]["value"] == stats["rating_mean"]
+
+
+def test_a_client_that_leaves_mid_stream_stops_the_model_without_waiting_for_the_next_event() -> None:
+    import asyncio
+    import threading
+    import time
+
+    from assistant.api.routes import _sse
+
+    cancel, released, gone = threading.Event(), threading.Event(), threading.Event()
+
+    def events() -> Any:  # a tool result, then a long silent prompt read that only ``cancel`` ends
+        yield {"type": "tool_result", "step": 1}
+        released.set()
+        cancel.wait(10)
+        yield {"type": "token", "text": "late"}
+
+    async def disconnected() -> bool:
+        return gone.is_set()
+
+    async def client_leaves() -> float:
+        frames = _sse(events(), cancel, disconnected)
+        assert (await frames.__anext__()).startswith("event: tool_result")
+        waiting = asyncio.ensure_future(frames.__anext__())  # no event while the model reads
+        await asyncio.to_thread(released.wait, 5)
+        t0 = time.perf_counter()
+        gone.set()  # the client closes the connection; the server only learns it by asking
+        await asyncio.to_thread(cancel.wait, 5)
+        took = time.perf_counter() - t0
+        assert (await waiting).startswith("event: token")  # the source stops at its next check
+        await frames.aclose()
+        return took
+
+    assert asyncio.run(client_leaves()) < 2  # not the 10 s the event source would have kept it busy

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
 
 from assistant.api import models as m
 from assistant.batch import Job
@@ -55,7 +55,7 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
             return _ask_json(svc().ask(body.question))
         cancel = threading.Event()
         events = svc().ask_stream(body.question, cancel=cancel)
-        return StreamingResponse(_sse(events, cancel), media_type="text/event-stream",
+        return StreamingResponse(_sse(events, cancel, request.is_disconnected), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @r.post("/search", response_model=m.SearchResponse, tags=["catalog"])
@@ -163,14 +163,34 @@ def jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-async def _sse(events: Iterator[dict[str, Any]], cancel: threading.Event) -> AsyncIterator[str]:
-    """Agent events -> SSE frames. Closing the stream (client gone) sets ``cancel`` to stop the model."""
+async def _sse(events: Iterator[dict[str, Any]], cancel: threading.Event,
+               disconnected: Callable[[], Awaitable[bool]] | None = None) -> AsyncIterator[str]:
+    """Agent events -> SSE frames. A client that leaves sets ``cancel``, which stops the agent at its next
+    check (before another tool call or model step, or at the next token): noticed by polling
+    ``disconnected`` (``request.is_disconnected``) while no event comes, since the model may read a long
+    prompt for tens of seconds without one, and by the stream being closed."""
+    loop = asyncio.get_running_loop()
+    guarded = _guarded(events)
+    watcher = asyncio.ensure_future(_watch(disconnected, cancel)) if disconnected else None
     try:
-        async for event in iterate_in_threadpool(_guarded(events)):
+        while True:
+            event = await loop.run_in_executor(None, next, guarded, None)
+            if event is None:
+                return
             kind = str(event.get("type", "message"))
             yield f"event: {kind}\ndata: {json.dumps(jsonable(event), ensure_ascii=False)}\n\n"
     finally:
         cancel.set()
+        if watcher is not None:
+            watcher.cancel()
+
+
+async def _watch(disconnected: Callable[[], Awaitable[bool]], cancel: threading.Event, every_s: float = 0.5) -> None:
+    while not cancel.is_set():
+        if await disconnected():
+            cancel.set()
+            return
+        await asyncio.sleep(every_s)
 
 
 def _guarded(events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
