@@ -36,6 +36,20 @@ def test_missing_and_wrong_tokens(tmp_path: Path) -> None:
     assert r.status_code == 200 and r.json()["hits"]
 
 
+def test_the_token_is_checked_before_the_body_is_read(tmp_path: Path) -> None:
+    client = _client(tmp_path, api_tokens=["s3cret-token"], api_max_body_bytes=100)
+    bad = '{"query": "x" "k": 1}'  # malformed JSON: not parsed for a client without a token
+    r = client.post("/v1/search", content=bad, headers={"content-type": "application/json"})
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert set(r.json()) == {"error", "type", "request_id", "problems"}
+    r = client.post("/v1/search", content="x" * 500, headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 403  # not 413: nothing is read for a wrong token
+    r = client.post("/v1/search", content=bad, headers={"Authorization": "Bearer s3cret-token",
+                                                         "content-type": "application/json"})
+    assert r.status_code == 422
+    assert client.get("/v1/openapi.json").status_code == 200 and client.get("/v1/docs").status_code == 200
+
+
 def test_no_token_configured_needs_no_header(tmp_path: Path) -> None:
     client = _client(tmp_path)
     assert client.get("/v1/health").status_code == 200
@@ -71,8 +85,9 @@ def test_body_too_large(tmp_path: Path) -> None:
         yield b"y" * 400
         yield b'"}'
 
-    r = client.post("/v1/search", content=chunks(), headers={"content-type": "application/json"})
-    assert r.status_code == 413
+    r2 = client.post("/v1/search", content=chunks(), headers={"content-type": "application/json"})
+    assert r2.status_code == 413
+    assert r2.json()["type"] == r.json()["type"] == "RequestTooLarge" and set(r2.json()) == set(r.json())
     assert client.post("/v1/search", json={"query": "linen"}).status_code == 200
 
 

@@ -118,7 +118,15 @@ def test_copy_batch_job_lifecycle(client: TestClient) -> None:
     assert client.get("/v1/copy/batch/unknown").status_code == 404
     assert client.delete("/v1/copy/batch/unknown").status_code == 404
     dup = client.post("/v1/copy/batch", json={"products": products[:1] * 2})
-    assert dup.status_code == 422
+    assert dup.status_code == 422 and "sent more than once: N0" in dup.json()["error"]
+    # products sent without ids are numbered, not all called "draft"
+    anon = client.post("/v1/copy/batch", json={"products": [{"title": "Mug"}, {"title": "Bowl"}]}).json()
+    for _ in range(100):
+        if client.get(f"/v1/copy/batch/{anon['id']}").json()["status"] in ("done", "failed"):
+            break
+        __import__("time").sleep(0.05)
+    items = client.get(f"/v1/copy/batch/{anon['id']}/results").json()["items"]
+    assert sorted(i["product_id"] for i in items) == ["item-1", "item-2"]
 
 
 def test_forecast_demand(client: TestClient) -> None:
@@ -148,8 +156,26 @@ def test_validation_errors_are_readable(client: TestClient) -> None:
     fields = {d["field"] for d in body["detail"]}
     assert {"query", "k", "extra"} <= fields
     assert body["error"].startswith("Invalid request:")
-    r = client.post("/v1/search", content=b"{not json", headers={"content-type": "application/json"})
+    r = client.post("/v1/search", content=b'{"query": "x" "k": 1}', headers={"content-type": "application/json"})
     assert r.status_code == 422
+    assert r.json()["detail"] == [{"loc": ["body"], "field": "body", "type": "json_invalid",
+                                   "msg": "Malformed JSON at character 14: Expecting ',' delimiter"}]
+    # a body that is not JSON at all: 415 saying how to send it
+    r = client.post("/v1/search", content=b"query=linen", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 415 and "Content-Type: application/json" in r.json()["error"]
+    # values of the wrong JSON type are refused, not coerced; so are NaN and a reversed rating range
+    for bad, field in (({"query": "x", "k": True}, "k"), ({"query": "x", "k": "3"}, "k"),
+                       ({"query": "x", "min_rating": float("nan")}, "min_rating")):
+        r = client.post("/v1/search", content=__import__("json").dumps(bad), headers={"content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == field, r.text
+    assert client.post("/v1/search", json={"query": "x", "min_rating": 4, "max_rating": 5}).status_code == 200
+    r = client.post("/v1/search", json={"query": "x", "min_rating": 4, "max_rating": 2})
+    assert r.status_code == 422 and "swap them" in r.json()["error"]
+    for category in ("   ", ">"):
+        r = client.post("/v1/search", json={"query": "x", "category": category})
+        assert r.status_code == 422 and "must contain words" in r.json()["error"]
+    r = client.post("/v1/forecast/new-product", json={"product": {"title": "  "}})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "product.title"
 
 
 def test_unexpected_error_is_500_without_trace(service: Any, client: TestClient, monkeypatch: Any) -> None:
@@ -182,6 +208,9 @@ def test_forecast_new_product(client: TestClient) -> None:
     assert all(lo <= y <= hi for lo, y, hi in zip(body["lo"], body["yhat"], body["hi"], strict=True))
     assert body["analogues"] and body["analogues"][0]["product_id"].startswith("R")
     assert body["past_launches"] >= 5
+    later = client.post("/v1/forecast/new-product", json={"product": {**product, "launch_date": "2024-06-03"},
+                                                          "horizon": 8}).json()
+    assert later["launch_date"] == "2024-06-03"
     # a shorter horizon is the same forecast cut short: week n does not depend on how many weeks are asked for
     for h in (1, 4, 12):
         short = client.post("/v1/forecast/new-product", json={"product": product, "horizon": h}).json()

@@ -50,7 +50,8 @@ def create_app(service: MerchAssistant | None = None, settings: Settings | None 
                   openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
     app.include_router(build_router(get_service), dependencies=[Depends(guard)])
     app.include_router(build_analytics_router(get_service), dependencies=[Depends(guard)])
-    app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.api_max_body_bytes)
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.api_max_body_bytes, guard=guard,
+                       open_paths=("/v1/openapi.json", "/v1/docs", "/v1/docs/oauth2-redirect"))
     app.state.get_service = get_service
     _install_handlers(app)
     return app
@@ -65,6 +66,11 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if request.method in ("POST", "PUT", "PATCH") and kind and kind != "application/json" and \
+                any(str(e.get("loc", ("",))[0]) == "body" for e in exc.errors()):
+            return error_response(415, f"The body must be JSON: send it with 'Content-Type: application/json' "
+                                  f"(got {kind!r}).", request, type_="UnsupportedMediaType")
         details = [_detail(e) for e in exc.errors()]
         msg = "Invalid request: " + "; ".join(f"{d['field']}: {d['msg']}" for d in details[:10])
         resp = error_response(422, msg, request, type_="ValidationError")
@@ -74,8 +80,8 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        resp = error_response(exc.status_code, str(exc.detail), request, type_="HTTPError",
-                              headers=dict(exc.headers or {}))
+        kind = "RequestTooLarge" if exc.status_code == 413 else "HTTPError"  # same body as the middleware's 413
+        resp = error_response(exc.status_code, str(exc.detail), request, type_=kind, headers=dict(exc.headers or {}))
         if exc.status_code == 422:  # same shape as a validation error
             body: dict[str, Any] = __import__("json").loads(bytes(resp.body))
             body["detail"] = [{"loc": ["body"], "field": "body", "msg": str(exc.detail), "type": "value_error"}]
@@ -85,5 +91,9 @@ def _install_handlers(app: FastAPI) -> None:
 
 def _detail(err: Any) -> dict[str, Any]:
     loc = [str(x) for x in err.get("loc", ())]
+    if err.get("type") == "json_invalid":  # loc holds the character position, not a field
+        reason = str((err.get("ctx") or {}).get("error") or "not valid JSON")
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return {"loc": ["body"], "field": "body", "msg": f"Malformed JSON{at}: {reason}", "type": "json_invalid"}
     return {"loc": loc, "field": ".".join(loc[1:] if loc[:1] == ["body"] else loc) or "body",
             "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Tone = Literal["neutral", "playful", "premium", "technical", "friendly", "formal"]
 
@@ -15,6 +15,19 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+def _not_blank(text: str) -> str:
+    if not any(c.isalnum() for c in text):
+        raise ValueError("must contain words, not only spaces or punctuation")
+    return text
+
+
+class _Request(BaseModel):
+    """Request bodies: unknown fields are refused, and so are values of the wrong JSON type (``"k": "3"`` or
+    ``"k": true`` for a number), NaN and infinities; a whole number is fine where a decimal is expected."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
 class ErrorBody(BaseModel):
     error: str = Field(description="What went wrong and what to do about it.")
     type: str = Field(default="error", description="Error class, e.g. DataValidationError.")
@@ -23,8 +36,7 @@ class ErrorBody(BaseModel):
 
 
 # ---------------------------------------------------------------------------- ask
-class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AskRequest(_Request):
     question: str = Field(min_length=1, max_length=4000, description="A question about the catalog.")
 
 
@@ -65,16 +77,23 @@ class AskResponse(_Open):
 
 
 # ---------------------------------------------------------------------------- search
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SearchRequest(_Request):
     query: str = Field(min_length=1, max_length=1000)
     k: int = Field(default=10, ge=1, le=100)
     kind: Literal["product", "review"] | None = None
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
-    category: str | None = Field(default=None, max_length=300, description="Category prefix filter.")
+    category: Annotated[str, AfterValidator(_not_blank)] | None = Field(default=None, max_length=300, description=(
+        "Category filter on whole levels of the path, case-insensitive: 'Dresses' matches 'Dresses', "
+        "'Dresses > Maxi' and 'General > Dresses'; 'Dress' matches none of them."))
     product_ids: list[str] | None = Field(default=None, max_length=1000)
     min_rating: float | None = Field(default=None, ge=1, le=5)
     max_rating: float | None = Field(default=None, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _rating_range(self) -> SearchRequest:
+        if self.min_rating is not None and self.max_rating is not None and self.min_rating > self.max_rating:
+            raise ValueError(f"min_rating {self.min_rating:g} is above max_rating {self.max_rating:g}: swap them.")
+        return self
 
 
 class HitOut(_Open):
@@ -96,8 +115,7 @@ class SearchResponse(BaseModel):
 
 
 # ---------------------------------------------------------------------------- reviews
-class ReviewSummaryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReviewSummaryRequest(_Request):
     product_id: str | None = Field(default=None, min_length=1, max_length=200)
     category: str | None = Field(default=None, min_length=1, max_length=300)
     words: int = Field(default=120, ge=20, le=400, description="Word budget of the prose (kept by code).")
@@ -136,17 +154,19 @@ class ReviewSummaryResponse(_Open):
 
 
 # ---------------------------------------------------------------------------- copy
-class ProductIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    product_id: str = Field(default="draft", min_length=1, max_length=200)
-    title: str = Field(min_length=1, max_length=500)
+class ProductIn(_Request):
+    product_id: str = Field(default="draft", min_length=1, max_length=200, description=(
+        "Your id for the product; in a batch, products sent without one are numbered item-1, item-2, ..."))
+    title: Annotated[str, AfterValidator(_not_blank)] = Field(min_length=1, max_length=500)
     description: str = Field(default="", max_length=5000)
     category: str = Field(default="", max_length=300)
     attributes: dict[str, str] = Field(default_factory=dict, max_length=100)
     price: float | None = Field(default=None, ge=0, le=1e9)
+    launch_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description=(
+        "Planned launch date, YYYY-MM-DD (new-product forecasts; default: the week after the store's sales)."))
 
 
-class CopyOptions(BaseModel):
+class CopyOptions(_Request):
     tone: Tone = "friendly"
     length: int = Field(default=80, ge=10, le=400, description="Target length in words.")
     lang: str = Field(default="English", min_length=2, max_length=40, pattern=r"^[A-Za-z][A-Za-z \-]+$",
@@ -155,7 +175,6 @@ class CopyOptions(BaseModel):
 
 
 class CopyRequest(CopyOptions):
-    model_config = ConfigDict(extra="forbid")
     product: ProductIn | None = Field(default=None, description="A draft product's attributes...")
     product_id: str | None = Field(default=None, min_length=1, max_length=200,
                                    description="...or the id of a catalog product.")
@@ -185,7 +204,6 @@ class CopyResponse(_Open):
 
 
 class BatchRequest(CopyOptions):
-    model_config = ConfigDict(extra="forbid")
     products: list[ProductIn] = Field(min_length=1, max_length=1000)
     concurrency: int = Field(default=1, ge=1, le=16, description="Parallel requests to the model.")
 
@@ -210,16 +228,14 @@ class JobResults(BaseModel):
 
 
 # ---------------------------------------------------------------------------- forecast
-class DemandRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DemandRequest(_Request):
     unique_ids: list[str] = Field(min_length=1, max_length=100, description="Series ids (usually product ids).")
     h: int = Field(default=12, ge=1, le=104, description="Horizon in periods of the series' frequency.")
     level: list[Annotated[int, Field(ge=50, le=99)]] = Field(default_factory=lambda: [80, 95], min_length=1, max_length=4)
     models: list[str] | None = Field(default=None, max_length=10)
 
 
-class NewProductRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewProductRequest(_Request):
     product: ProductIn
     horizon: int = Field(default=12, ge=1, le=52)
 
@@ -269,8 +285,7 @@ class NewProductResponse(_Open):
 
 
 # ---------------------------------------------------------------------------- launch analytics
-class SentimentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SentimentRequest(_Request):
     texts: list[Annotated[str, Field(min_length=1, max_length=5000)]] = Field(
         min_length=1, max_length=500, description="Review texts to classify.")
 
@@ -281,8 +296,7 @@ class SentimentResponse(_Open):
         description="Per text: label (negative/neutral/positive), rating (1-5 estimate), probabilities.")
 
 
-class AudienceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AudienceRequest(_Request):
     product: str = Field(min_length=1, max_length=500,
                          description="A catalog product id, or a description of a new product.")
     k: int = Field(default=20, ge=1, le=1000, description="How many customers.")
@@ -294,8 +308,7 @@ class AudienceResponse(_Open):
     segment: dict[str, Any] = Field(description="What these customers have in common.")
 
 
-class PlanProductIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PlanProductIn(_Request):
     product_id: str = Field(min_length=1, max_length=200)
     title: str = Field(default="", max_length=500)
     description: str = Field(default="", max_length=5000)
@@ -306,8 +319,7 @@ class PlanProductIn(BaseModel):
     launch_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
-class CandidateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CandidateIn(_Request):
     product_id: str = Field(min_length=1, max_length=200)
     forecast_mean: float = Field(ge=0, le=1e12, description="Units expected over the planning horizon.")
     forecast_low: float | None = Field(default=None, ge=0, le=1e12, description="Lower forecast bound (default: mean).")
@@ -319,8 +331,7 @@ class CandidateIn(BaseModel):
     order_qty: float | None = Field(default=None, ge=0, le=1e12, description="Units bought up front (default: mean).")
 
 
-class PlanRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PlanRequest(_Request):
     budget: float = Field(ge=0, le=1e12, description="Budget for launch stock (+ fixed costs).")
     products: list[str | PlanProductIn] | None = Field(
         default=None, min_length=1, max_length=2000,

@@ -49,7 +49,10 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
                                             "answer_reset, final, error; answer_reset takes back the answer "
                                             "text streamed so far)."}})
     def ask(body: m.AskRequest, request: Request,
-            stream: bool = Query(default=False, description="Stream events as SSE.")) -> Any:
+            stream: bool = Query(default=False, description=(
+                "Stream events as SSE (also chosen by an 'Accept: text/event-stream' header)."))) -> Any:
+        if not body.question.strip():  # the same 400 with or without streaming
+            raise AssistantError("The question is empty: type a question about your products or reviews.")
         wants_sse = stream or "text/event-stream" in request.headers.get("accept", "")
         if not wants_sse:
             return _ask_json(svc().ask(body.question))
@@ -80,11 +83,14 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
 
     @r.post("/copy/batch", response_model=m.JobOut, status_code=202, tags=["copy"])
     def copy_batch(body: m.BatchRequest) -> Any:
-        ids = [p.product_id for p in body.products]
+        products = [{**p.model_dump(), "product_id": p.product_id if "product_id" in p.model_fields_set
+                     else f"item-{i}"} for i, p in enumerate(body.products, 1)]
+        ids = [p["product_id"] for p in products]
         if len(set(ids)) != len(ids):
-            raise HTTPException(422, detail="Product ids in a batch must be unique.")
-        job = svc().draft_copy_batch([p.model_dump() for p in body.products], concurrency=body.concurrency,
-                                     **_copy_opts(body))
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            raise HTTPException(422, detail=f"Product ids in a batch must be unique; sent more than once: "
+                                f"{', '.join(twice[:10])}.")
+        job = svc().draft_copy_batch(products, concurrency=body.concurrency, **_copy_opts(body))
         return job.summary()
 
     @r.get("/copy/batch/{job_id}", response_model=m.JobOut, tags=["copy"],

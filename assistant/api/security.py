@@ -92,16 +92,22 @@ class Guard:
     def _authenticate(self, request: Request) -> str:
         if not self.tokens:
             return f"ip:{request.client.host if request.client else '?'}"
-        header = request.headers.get("authorization", "")
+        key, refused = self.check(request.headers.get("authorization", ""))
+        if refused is not None:
+            raise HTTPException(refused[0], detail=refused[1],
+                                headers={"WWW-Authenticate": "Bearer"} if refused[0] == 401 else None)
+        return key
+
+    def check(self, header: str) -> tuple[str, tuple[int, str] | None]:
+        """(rate-limit key, None) for a good ``Authorization`` header, else ("", (401 or 403, reason))."""
         scheme, _, token = header.partition(" ")
         if not header or scheme.lower() != "bearer" or not token.strip():
-            raise HTTPException(401, detail="Missing bearer token: send 'Authorization: Bearer <token>'.",
-                                headers={"WWW-Authenticate": "Bearer"})
+            return "", (401, "Missing bearer token: send 'Authorization: Bearer <token>'.")
         token = token.strip()
         for known in self.tokens:
             if hmac.compare_digest(token.encode(), known.encode()):
-                return "tok:" + known[-8:] + str(hash(known))
-        raise HTTPException(403, detail="Invalid API token.")
+                return "tok:" + known[-8:] + str(hash(known)), None
+        return "", (403, "Invalid API token.")
 
 
 def _json(status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None) -> list[Message]:
@@ -119,12 +125,17 @@ class _TooLarge(HTTPException):
 
 
 class RequestGuardMiddleware:
-    """Pure ASGI middleware: request id header, body-size limit (413) and the catch-all 500 handler."""
+    """Pure ASGI middleware: request id header, the bearer token (checked before the body is read, so an
+    unauthenticated client gets 401/403, never a parse error, and cannot make the server read a large body),
+    body-size limit (413) and the catch-all 500 handler. ``open_paths`` (the docs) need no token."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, prefix: str = "/v1") -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, prefix: str = "/v1", guard: Guard | None = None,
+                 open_paths: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max = max_body_bytes
         self.prefix = prefix
+        self.guard = guard
+        self.open_paths = open_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefix):
@@ -145,8 +156,17 @@ class RequestGuardMiddleware:
                 message["headers"] = [*message.get("headers", []), rid_header]
             await send(message)
 
-        too_large = {"error": f"Request body larger than {self.max} bytes (api_max_body_bytes).",
-                     "type": "RequestTooLarge", "request_id": rid}
+        path = str(scope.get("path", ""))
+        if self.guard is not None and self.guard.tokens and path not in self.open_paths:
+            _, refused = self.guard.check(headers.get("authorization", ""))
+            if refused is not None:
+                extra = [(b"www-authenticate", b"Bearer")] if refused[0] == 401 else []
+                body: dict[str, Any] = {"error": refused[1], "type": "HTTPError", "request_id": rid, "problems": []}
+                for m in _json(refused[0], body, [rid_header, *extra]):
+                    await send(m)
+                return
+        too_large: dict[str, Any] = {"error": f"Request body larger than {self.max} bytes (api_max_body_bytes).",
+                     "type": "RequestTooLarge", "request_id": rid, "problems": []}
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max:
             for m in _json(413, too_large, [rid_header]):
