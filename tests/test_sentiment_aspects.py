@@ -165,7 +165,7 @@ def test_custom_lexicon_and_bad_inputs() -> None:
         extract_aspects(df, lexicon={"zipper": []})
     empty = aspect_stats(pd.DataFrame({"text": []}))
     assert empty == {"n_reviews": 0, "rating_mean": None, "rating_hist": {1: 0, 2: 0, 3: 0, 4: 0, 5: 0},
-                     "aspects": [], "polarity_by": "keyword lexicon"}
+                     "aspects": [], "polarity_by": "keyword lexicon", "off_domain": {}}
 
 
 def test_discover_aspects_clusters_unmatched_sentences() -> None:
@@ -214,3 +214,21 @@ def test_keywords_used_for_something_else_are_not_aspect_mentions() -> None:
     reviews = pd.DataFrame(rows, columns=["review_id", "text"])
     hits = {m.review_id for m in extract_aspects(reviews)}
     assert hits == {f"yes{i}" for i in range(len(texts["yes"]))}
+
+
+def test_aspects_of_another_kind_of_product_are_left_out() -> None:
+    # a dress: fit/size talk everywhere; "loud print" and "shipped fast" are keyword noise, not sound or speed
+    texts = ["Runs small, size up.", "The fit is perfect.", "Love the fabric.", "Too long for me.",
+             "Size down, it runs big.", "Soft linen.", "Hem is uneven.", "Fits true to size.", "Itchy fabric.",
+             "Loud print but the fit is great.", "Shipped fast, great fabric."]
+    reviews = pd.DataFrame({"review_id": [f"W{i}" for i in range(len(texts))], "text": texts})
+    stats = aspect_stats(reviews)
+    names = {a["aspect"] for a in stats["aspects"]}
+    assert {"fit", "size", "fabric"} <= names and not names & {"sound", "performance"}
+    assert stats["off_domain"] == {"performance": 1, "sound": 1}
+    # with as many electronics reviews, both kinds are kept (a mixed category)
+    gadgets = pd.DataFrame({"review_id": [f"E{i}" for i in range(14)],
+                            "text": ["The battery died.", "Great sound.", "Screen is dim.", "Battery lasts.",
+                                     "Bluetooth drops.", "Sound is tinny.", "Fast and responsive."] * 2})
+    both = aspect_stats(pd.concat([reviews, gadgets], ignore_index=True))
+    assert {"sound", "battery", "fit"} <= {a["aspect"] for a in both["aspects"]} and both["off_domain"] == {}

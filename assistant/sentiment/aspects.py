@@ -18,7 +18,9 @@ import pandas as pd
 
 from assistant.errors import DataValidationError
 from assistant.sentiment.lexicon import (
+    ASPECT_DOMAINS,
     DEFAULT_ASPECTS,
+    DOMAIN_RATIO,
     Polarity,
     compile_lexicon,
     lexicon_polarity,
@@ -189,7 +191,9 @@ def aspect_stats(
     ``n_reviews``), ``mentions`` (sentences), ``positive_review_ids`` / ``negative_review_ids`` and up to
     ``max_quotes`` quotes per polarity (negatives are kept even when rare). Aspects are sorted by
     ``n_reviews`` (desc) then name; aspects nobody mentions are left out. Pass ``mentions`` to reuse an
-    earlier :func:`extract_aspects` result. ``polarity_by`` says what labelled the mentions.
+    earlier :func:`extract_aspects` result. ``polarity_by`` says what labelled the mentions. With the default
+    lexicon, aspects of another kind of product than the reviews are about (a dress's "sound" from "a loud
+    print") are left out and listed in ``off_domain`` with their review counts.
     """
     df = _review_frame(reviews)
     n_reviews = len(df)
@@ -209,6 +213,9 @@ def aspect_stats(
     by_aspect: dict[str, dict[str, list[AspectMention]]] = {}
     for m in mentions:
         by_aspect.setdefault(m.aspect, {}).setdefault(m.review_id, []).append(m)
+    off_domain = _off_domain(by_aspect) if lexicon is None else {}
+    for aspect in off_domain:
+        by_aspect.pop(aspect)
 
     aspects: list[dict[str, Any]] = []
     for aspect, per_review in by_aspect.items():
@@ -232,7 +239,16 @@ def aspect_stats(
         })
     aspects.sort(key=lambda a: (-int(a["n_reviews"]), str(a["aspect"])))
     return {"n_reviews": n_reviews, "rating_mean": rating_mean, "rating_hist": rating_hist, "aspects": aspects,
-            "polarity_by": polarity_by}
+            "polarity_by": polarity_by, "off_domain": off_domain}
+
+
+def _off_domain(by_aspect: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """Aspects of a product kind (lexicon.ASPECT_DOMAINS) whose reviews are outnumbered DOMAIN_RATIO times by
+    another kind's: aspect -> the reviews that mentioned it (left out of the stats)."""
+    reach = {d: len({r for a in aspects if a in by_aspect for r in by_aspect[a]}) for d, aspects in ASPECT_DOMAINS.items()}
+    top = max(reach.values(), default=0)
+    return {a: len(by_aspect[a]) for d, aspects in ASPECT_DOMAINS.items() if reach[d] * DOMAIN_RATIO <= top
+            for a in sorted(aspects) if a in by_aspect}
 
 
 def labeller_name(classifier: SentenceClassifier | None) -> str:

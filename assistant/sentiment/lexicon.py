@@ -61,6 +61,15 @@ DEFAULT_ASPECTS: dict[str, tuple[str, ...]] = {
                          "return", "returned", "returning", "exchange"),
 }
 
+# Aspects that only make sense for one kind of product. When one kind's aspects are mentioned in at least
+# DOMAIN_RATIO times as many reviews as another kind's, the other kind's are keyword noise ("a loud print"
+# is not the sound of a dress, "shipped fast" not its performance) and aspect_stats leaves them out.
+ASPECT_DOMAINS: dict[str, frozenset[str]] = {
+    "apparel": frozenset({"fit", "size", "fabric", "length", "care"}),
+    "electronics": frozenset({"battery", "sound", "screen", "ease of use", "performance", "connectivity"}),
+}
+DOMAIN_RATIO = 5
+
 POSITIVE_WORDS: frozenset[str] = _words("""
 love loved loves lovely like liked likes great good nice perfect perfectly beautiful beautifully gorgeous
 stunning pretty cute adorable flattering comfortable comfy cozy soft excellent amazing awesome wonderful
