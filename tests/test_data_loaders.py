@@ -197,3 +197,28 @@ def test_validate_frame_in_memory() -> None:
     assert [(p.file, p.line, p.column) for p in exc.value.problems] == [("upload", 1, "rating")]
     res = validate_frame(df, "reviews", skip_bad_rows=True)
     assert (res.loaded, res.rejected) == (1, 1)
+
+
+def test_numeric_dates_are_read_in_one_order_per_column(tmp_path: Path) -> None:
+    # weekly Mondays written day first: 18/03 shows the order, so 04/03 is 4 March, not 3 April
+    days = "04/03/2024 11/03/2024 18/03/2024 25/03/2024 01/04/2024".split()
+    res = load_table(write(tmp_path / "s.csv", "unique_id,ds,y\n" + "".join(f"A,{d},{i}\n" for i, d in enumerate(days))),
+                     "sales")
+    assert [d.strftime("%Y-%m-%d") for d in res.frame["ds"]] == \
+        ["2024-03-04", "2024-03-11", "2024-03-18", "2024-03-25", "2024-04-01"]
+    # no value shows the order: month first, for every value alike
+    res = load_table(write(tmp_path / "m.csv", "unique_id,ds,y\nA,04/03/2024,1\nA,05/03/2024,2\n"), "sales")
+    assert [d.strftime("%Y-%m-%d") for d in res.frame["ds"]] == ["2024-04-03", "2024-05-03"]
+    # both orders in one column cannot be read: every numeric date is reported with its line
+    with pytest.raises(DataValidationError) as exc:
+        load_table(write(tmp_path / "x.csv", "unique_id,ds,y\nA,18/03/2024,1\nA,03/19/2024,2\nA,2024-03-25,3\n"),
+                   "sales")
+    assert where(exc) == {(2, "ds"), (3, "ds")}
+
+
+def test_forecast_input_reads_day_first_dates_in_one_order() -> None:
+    from assistant.forecast.validate import prepare_sales
+
+    days = ["04/03/2024", "11/03/2024", "18/03/2024", "25/03/2024"]
+    out = prepare_sales(pd.DataFrame({"unique_id": "A", "ds": days, "y": [1.0, 2.0, 3.0, 4.0]}))
+    assert [d.strftime("%m-%d") for d in out.df["ds"]] == ["03-04", "03-11", "03-18", "03-25"]

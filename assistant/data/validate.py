@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,8 +119,10 @@ def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Return (datetime64[ns] values, NaT when missing; mask of non-missing values that are not dates).
 
-    ISO dates are parsed vectorised; anything else falls back to per-value parsing (month first for
-    ambiguous forms like 01/06/2011). Time zones are converted to UTC and dropped.
+    ISO dates are parsed vectorised. Numeric dates such as 04/03/2024 are read in ONE order for the whole
+    column: day first when some value has a first number above 12 (18/03/2024), else month first; a column
+    that has both (18/03/2024 and 03/18/2024) cannot be read and its numeric dates are reported. Anything else
+    ("4 March 2024") is parsed per value. Time zones are converted to UTC and dropped.
     """
     if pd.api.types.is_datetime64_any_dtype(s):
         out = pd.Series(s)
@@ -131,10 +134,38 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     out = pd.to_datetime(txt, errors="coerce", format="ISO8601", utc=True)
     retry = out.isna() & ~na
     if retry.any():
-        out.loc[retry] = pd.to_datetime(txt[retry], errors="coerce", format="mixed", utc=True)
+        numeric = txt[retry].map(lambda v: _NUMERIC_DATE.match(str(v)))
+        has = numeric.notna()
+        if has.any():
+            out.loc[numeric[has].index] = pd.to_datetime(_as_iso(numeric[has]), errors="coerce",
+                                                         format="ISO8601", utc=True)
+        rest = retry & ~txt.index.isin(numeric[has].index)
+        if rest.any():
+            out.loc[rest] = pd.to_datetime(txt[rest], errors="coerce", format="mixed", utc=True)
     out = out.dt.tz_localize(None).astype("datetime64[ns]")
     bad = out.isna() & ~na
     return out, bad
+
+
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?=$|[\sT])(.*)$")
+
+
+def _as_iso(matches: pd.Series) -> pd.Series:
+    """Numeric dates (regex matches) as ISO text, all in the column's one order (see parse_dates); "" when
+    the column mixes both orders, so every such value is reported."""
+    first = matches.map(lambda m: int(m.group(1)))
+    second = matches.map(lambda m: int(m.group(2)))
+    day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+    if day_first and month_first:
+        return matches.map(lambda m: "")
+
+    def iso(m: re.Match[str]) -> str:
+        a, b, y = int(m.group(1)), int(m.group(2)), m.group(3)
+        year = int(y) if len(y) == 4 else 2000 + int(y) if int(y) < 69 else 1900 + int(y)
+        day, month = (a, b) if day_first else (b, a)
+        return f"{year:04d}-{month:02d}-{day:02d}{m.group(4)}"
+
+    return matches.map(iso)
 
 
 def _attr_value(v: Any) -> str | None:

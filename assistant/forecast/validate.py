@@ -10,6 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from assistant.data.validate import parse_dates
 from assistant.errors import DataValidationError, ForecastError, RowProblem
 
 FillGaps = Literal["error", "zero"]
@@ -83,7 +84,7 @@ def _parse(sales: pd.DataFrame, source: str) -> pd.DataFrame:
     df = sales.copy()
     df["unique_id"] = df["unique_id"].astype(str)
     problems: list[RowProblem] = []
-    ds = pd.to_datetime(df["ds"], errors="coerce")
+    ds, _ = parse_dates(df["ds"])  # one day/month order for the whole column
     y = pd.to_numeric(df["y"], errors="coerce")
     for col, parsed, expected in (("ds", ds, "a date such as 2024-01-29"), ("y", y, "a number")):
         bad = parsed.isna() & df[col].notna() | df[col].isna()
