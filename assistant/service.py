@@ -129,9 +129,7 @@ class MerchAssistant(LaunchAnalytics):
             raise AssistantError(f"Unknown kind {kind!r}: use products, reviews or sales.")
         res = load_table(path, kind, column_map=ColumnMap.from_pairs(column_map),  # type: ignore[arg-type]
                          skip_bad_rows=skip_bad_rows)
-        upsert = {"products": self.catalog.upsert_products, "reviews": self.catalog.upsert_reviews,
-                  "sales": self.catalog.upsert_sales}[kind]
-        written = upsert(res.frame)
+        written = self.catalog.upsert(kind, res)
         self._tools = None  # refit launch curves and the recommender on the new data
         indexed: dict[str, Any] | None = None
         if kind in ("products", "reviews") and len(res.frame):

@@ -58,6 +58,29 @@ def test_upsert_replaces_by_id(cat: Catalog) -> None:
     assert out.loc["P2", "title"] == "Item 2"
 
 
+def test_a_file_with_some_columns_keeps_the_others(cat: Catalog, tmp_path: Path) -> None:
+    from assistant.data.loaders import load_table
+
+    cat.upsert_products(products())
+    (tmp_path / "prices.csv").write_text("product_id,title,price\nP0,Item 0,9.5\nP9,New lamp,20\n")
+    loaded = load_table(tmp_path / "prices.csv", "products")
+    assert loaded.columns == ["product_id", "title", "price"]
+    assert cat.upsert("products", loaded) == 2
+    out = cat.products().set_index("product_id")
+    assert out.loc["P0", "price"] == 9.5  # what the file gives changes
+    assert out.loc["P0", "category"] == "Home > Kitchen" and out.loc["P0", "attributes"] == {"color": "red"}
+    assert out.loc["P0", "launch_date"] == pd.Timestamp("2024-01-01")  # what it leaves out stays
+    assert out.loc["P9", "title"] == "New lamp" and out.loc["P9", "category"] == ""  # a new product: as given
+    (tmp_path / "colors.csv").write_text("product_id,title,attr.color\nP2,Item 2,green\n")
+    cat.upsert("products", load_table(tmp_path / "colors.csv", "products"))
+    assert cat.products(["P2"]).iloc[0]["attributes"] == {"color": "green"}  # attr.* columns are the attributes
+    cat.upsert_reviews(reviews())
+    (tmp_path / "r.csv").write_text("review_id,product_id,rating,text\nr2,P0,3,It is fine really\n")
+    cat.upsert("reviews", load_table(tmp_path / "r.csv", "reviews"))
+    r2 = cat.reviews().set_index("review_id").loc["r2"]
+    assert r2["rating"] == 3 and r2["title"] == "Meh"  # the stored title stays
+
+
 def test_filters_and_category_prefix(cat: Catalog) -> None:
     cat.upsert_products(products())
     assert list(cat.products(["P2", "P0"])["product_id"]) == ["P0", "P2"]

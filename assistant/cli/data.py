@@ -48,9 +48,7 @@ def ingest(
                             rejects_path=rejects)
         settings = get_settings()
         with Catalog.open(settings) as catalog:
-            upsert = {"products": catalog.upsert_products, "reviews": catalog.upsert_reviews,
-                      "sales": catalog.upsert_sales}[kind.value]
-            written = upsert(result.frame)
+            written = catalog.upsert(kind.value, result)
             unknown: list[str] = []
             if kind is TableKind.reviews and len(result.frame):
                 known = set(catalog.product_ids())

@@ -60,7 +60,8 @@ def add(
         result = load_table(file, kind, column_map=ColumnMap.from_pairs(column_map),  # type: ignore[arg-type]
                             skip_bad_rows=skip_bad_rows)
         catalog = Catalog.open(settings)
-        stored = catalog.upsert_products(result.frame) if kind == "products" else catalog.upsert_reviews(result.frame)
+        stored = (catalog.upsert_products(result.frame, result.columns) if kind == "products"
+                  else catalog.upsert_reviews(result.frame, result.columns))
         if current_version(settings.current_index()) is None:  # first data: build instead of update
             built = build_from_catalog(settings, catalog, show_progress=not as_json)
             changes = {"added": built["n_chunks"], "unchanged": 0, "removed": 0}

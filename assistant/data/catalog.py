@@ -13,7 +13,7 @@ import json
 import math
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from assistant.data.schema import PRODUCT_COLUMNS, REVIEW_COLUMNS, SALES_COLUMNS
-from assistant.data.validate import as_text, parse_dates, parse_numbers, validate_frame_checked
+from assistant.data.validate import LoadResult, as_text, parse_dates, parse_numbers, validate_frame_checked
 from assistant.errors import AssistantError, DataValidationError
 
 if TYPE_CHECKING:
@@ -125,26 +125,32 @@ class Catalog:
         return rows
 
     # -- writes ---------------------------------------------------------------------------------
-    def upsert_products(self, df: pd.DataFrame) -> int:
-        """Insert or replace products by ``product_id``; returns the number of rows written."""
+    def upsert(self, kind: str, loaded: LoadResult) -> int:
+        """Write a loaded file (``load_table``) of ``kind`` products, reviews or sales; returns rows written."""
+        if kind == "products":
+            return self.upsert_products(loaded.frame, loaded.columns)
+        if kind == "reviews":
+            return self.upsert_reviews(loaded.frame, loaded.columns)
+        return self.upsert_sales(loaded.frame)
+
+    def upsert_products(self, df: pd.DataFrame, columns: Collection[str] | None = None) -> int:
+        """Insert or update products by ``product_id``; returns the number of rows written. ``columns``: the
+        columns the input really had (``LoadResult.columns``): a stored product keeps the others, so a file of
+        ``product_id,title,price`` changes prices without erasing descriptions or categories."""
         frame = validate_frame_checked(df, "products")
         rows = [(r.product_id, r.title, r.description, r.category,
                  json.dumps(r.attributes, ensure_ascii=False, sort_keys=True), _num(r.price), d)
                 for r, d in zip(frame.itertuples(index=False), _iso(frame["launch_date"]), strict=True)]
-        return self._write(
-            "INSERT INTO products VALUES (?,?,?,?,?,?,?) ON CONFLICT(product_id) DO UPDATE SET "
-            "title=excluded.title, description=excluded.description, category=excluded.category, "
-            "attributes=excluded.attributes, price=excluded.price, launch_date=excluded.launch_date", rows)
+        return self._write("INSERT INTO products VALUES (?,?,?,?,?,?,?) ON CONFLICT(product_id) DO UPDATE SET " +
+                           _updates(PRODUCT_FIELDS, columns), rows)
 
-    def upsert_reviews(self, df: pd.DataFrame) -> int:
-        """Insert or replace reviews by ``review_id``; returns the number of rows written."""
+    def upsert_reviews(self, df: pd.DataFrame, columns: Collection[str] | None = None) -> int:
+        """Insert or update reviews by ``review_id`` (``columns`` as in :meth:`upsert_products`)."""
         frame = validate_frame_checked(df, "reviews")
         rows = [(r.review_id, r.product_id, _num(r.rating), r.title, r.text, d)
                 for r, d in zip(frame.itertuples(index=False), _iso(frame["date"]), strict=True)]
-        return self._write(
-            "INSERT INTO reviews VALUES (?,?,?,?,?,?) ON CONFLICT(review_id) DO UPDATE SET "
-            "product_id=excluded.product_id, rating=excluded.rating, title=excluded.title, "
-            "text=excluded.text, date=excluded.date", rows)
+        return self._write("INSERT INTO reviews VALUES (?,?,?,?,?,?) ON CONFLICT(review_id) DO UPDATE SET " +
+                           _updates(REVIEW_FIELDS, columns), rows)
 
     def upsert_sales(self, df: pd.DataFrame) -> int:
         """Insert or replace sales rows by ``(unique_id, ds)``; extra numeric columns are kept as exogenous."""
@@ -278,6 +284,16 @@ class Catalog:
     def is_empty(self) -> bool:
         c = self.counts()
         return c["products"] == 0 and c["reviews"] == 0 and c["sales"] == 0
+
+
+PRODUCT_FIELDS = ("title", "description", "category", "attributes", "price", "launch_date")
+REVIEW_FIELDS = ("product_id", "rating", "title", "text", "date")
+
+
+def _updates(fields: Sequence[str], columns: Collection[str] | None) -> str:
+    """The SET clause of an upsert: every field, or only those in ``columns`` (required ones always are)."""
+    chosen = [f for f in fields if columns is None or f in columns]
+    return ", ".join(f"{f}=excluded.{f}" for f in chosen)
 
 
 def match_product_id(product_id: str, ids: list[str]) -> tuple[str | None, list[str]]:

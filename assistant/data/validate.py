@@ -41,6 +41,7 @@ class LoadResult:
     kind: str = ""
     ignored_columns: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # canonical columns the input had (attr.* -> attributes)
 
     def summary(self, max_problems: int = 50) -> dict[str, Any]:
         """Small JSON-able dict for CLI/API output."""
@@ -256,8 +257,9 @@ def check_frame(raw: pd.DataFrame, kind: str, *, source: str, lines: Sequence[in
     keep[bad_pos] = False
     frame = out.loc[keep].reset_index(drop=True)
     problems = [p for pos in bad_pos for p in probs.by_row[pos]]
+    given = list(dict.fromkeys("attributes" if k.startswith(ATTR_PREFIXES) else k for k in cols))
     result = LoadResult(frame=frame, loaded=len(frame), rejected=len(bad_pos), problems=problems,
-                        source=source, kind=kind, ignored_columns=ignored)
+                        source=source, kind=kind, ignored_columns=ignored, columns=given)
     return Checked(result=result, bad_reasons={pos: probs.by_row[pos] for pos in bad_pos})
 
 
