@@ -37,7 +37,9 @@ def cli(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 def test_build_stats_search_json(cli) -> None:  # type: ignore[no-untyped-def]
     stats = cli("index", "build", "--json")
     assert stats["n_products"] == 5 and stats["n_reviews"] == 8 and stats["embedding_model"] == "fake-bow-256"
-    assert "already exists" in cli("index", "build")["text"]
+    assert "up to date with the catalog (5 products, 8 reviews)" in cli("index", "build")["text"]
+    again = cli("index", "build", "--json")  # JSON either way
+    assert again["rebuilt"] is False and again["n_products"] == 5 and stats["rebuilt"] is True
     assert cli("index", "stats", "--json")["n_chunks"] == 13
     out = cli("search", "runs small in the shoulders", "--k", "3", "--json")
     assert out["hits"][0]["review_id"] == "V2" and len(out["hits"]) == 3
@@ -48,6 +50,19 @@ def test_build_stats_search_json(cli) -> None:  # type: ignore[no-untyped-def]
     assert {h["product_id"] for h in out["hits"]} == {"P2"}
     table = cli("search", "warm wool coat", "--k", "2")["text"]
     assert "rank" in table and "P2" in table
+
+
+def test_build_again_after_the_catalog_grew(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.config import get_settings
+    from assistant.data.catalog import Catalog
+
+    cli("index", "build", "--json")
+    catalog = Catalog.open(get_settings())
+    catalog.upsert_products(products_frame().assign(product_id=lambda d: d["product_id"] + "X"))  # `ingest`
+    catalog.close()
+    text = cli("index", "build")["text"]  # as the README says after ingesting: builds, no --force needed
+    assert "The index holds 5 products and 8 reviews, the catalog 10 and 8: building it again." in text
+    assert cli("index", "stats", "--json")["n_products"] == 10
 
 
 def test_add_and_delete_update_catalog_and_index(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

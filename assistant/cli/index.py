@@ -19,23 +19,49 @@ _TYPES = ("auto", "flat", "hnsw", "ivfpq")
 @app.command()
 def build(
     index_type: str = typer.Option("", "--type", help="auto|flat|hnsw|ivfpq (default: Settings.index_type)."),
-    force: bool = typer.Option(False, "--force", help="Rebuild even if an index already exists."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even if the index holds every product and review."),
     as_json: bool = typer.Option(False, "--json", help="Print stats as JSON."),
 ) -> None:
-    """Embed every product and review in the catalog and (re)build the index atomically."""
-    from assistant.index import build_from_catalog
-    from assistant.index.store import current_version
+    """Embed every product and review in the catalog and (re)build the index atomically. An index that already
+    holds as many products and reviews as the catalog is kept (--force rebuilds it, e.g. after texts changed)."""
+    from assistant.data.catalog import Catalog
+    from assistant.index import build_from_catalog, open_index
 
     with friendly_errors():
         settings = get_settings()
         if index_type and index_type not in _TYPES:
             raise ConfigError(f"--type must be one of {', '.join(_TYPES)}; got {index_type!r}.")
-        if current_version(settings.current_index()) is not None and not force:
-            console.print(f"An index already exists at {settings.current_index()}; use --force to rebuild "
-                          "(or `assistant index add` for incremental changes).")
-            raise typer.Exit(code=0)
-        stats = build_from_catalog(settings, index_type=index_type or None, show_progress=not as_json)
-        _print_stats(stats, as_json)
+        catalog = Catalog.open(settings)
+        stale = index_staleness(settings, catalog)
+        if stale is None and not force:
+            stats = open_index(settings).stats()
+            if not as_json:
+                console.print(f"The index at {settings.current_index()} is up to date with the catalog "
+                              f"({stats['n_products']} products, {stats['n_reviews']} reviews); --force rebuilds it "
+                              "anyway (after changing texts), `assistant index add FILE` adds new rows.",
+                              soft_wrap=True, markup=False)
+            if as_json:
+                print_json({**stats, "rebuilt": False})
+            return
+        if stale and not as_json:
+            console.print(f"{stale}: building it again.", soft_wrap=True)
+        stats = build_from_catalog(settings, catalog, index_type=index_type or None, show_progress=not as_json)
+        _print_stats({**stats, "rebuilt": True} if as_json else stats, as_json)
+
+
+def index_staleness(settings: Any, catalog: Any) -> str | None:
+    """Why the index must be (re)built for ``catalog`` ("" when there is none), or None when it holds as many
+    products and reviews as the catalog."""
+    from assistant.index.store import indexed_counts
+
+    have = indexed_counts(settings.current_index())
+    if have is None:
+        return ""
+    want = {k: v for k, v in catalog.counts().items() if k in have}
+    if have == want:
+        return None
+    return (f"The index holds {have['products']} products and {have['reviews']} reviews, the catalog "
+            f"{want['products']} and {want['reviews']}")
 
 
 @app.command()
@@ -172,14 +198,16 @@ def demo_setup(
     from assistant.data.catalog import Catalog
     from assistant.data.demo import load_demo
     from assistant.index import build_from_catalog, open_index
-    from assistant.index.store import current_version
     from assistant.sentiment.service import ensure_store_model
 
     with friendly_errors():
         settings = get_settings()
         catalog = Catalog.open(settings)
         loaded = load_demo(catalog) if not any(catalog.counts().values()) else {}
-        if current_version(settings.current_index()) is None:
+        stale = index_staleness(settings, catalog)
+        if stale is not None:  # none yet, or it does not hold the catalog (an empty index built before, say)
+            if stale and not as_json:
+                console.print(f"{stale}: building it again.", soft_wrap=True)
             index_stats = build_from_catalog(settings, catalog, index_type=index_type or None,
                                              show_progress=not as_json)
         else:

@@ -44,6 +44,17 @@ def current_version(root: Path) -> Path | None:
     return path if name and (path / MANIFEST).is_file() else None
 
 
+def indexed_counts(root: Path) -> dict[str, int] | None:
+    """Products and reviews in the live index at ``root`` (from its chunk table; None when there is none),
+    to compare with ``Catalog.counts()``."""
+    folder = current_version(root)
+    if folder is None:
+        return None
+    meta = pd.read_parquet(folder / CHUNKS, columns=["kind", "review_id"])
+    return {"products": int((meta["kind"] == "product").sum()),
+            "reviews": int(meta.loc[meta["kind"] == "review", "review_id"].nunique())}
+
+
 def require_version(root: Path) -> Path:
     version = current_version(root)
     if version is None:
