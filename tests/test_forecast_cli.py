@@ -77,3 +77,33 @@ def test_new_product_from_history_files(tmp_path: Path) -> None:
     assert json.loads(again.stdout)["yhat"] == out["yhat"]
     missing = runner.invoke(app, ["forecast", "new-product", "--title", "x"])
     assert missing.exit_code == 2 and "--history-products" in missing.output
+
+
+def test_new_product_bad_input_exits_2_with_a_message_not_a_traceback(tmp_path: Path) -> None:
+    good_p, good_s = tmp_path / "p.csv", tmp_path / "s.csv"
+    good_p.write_text("product_id,title,category\nP1,mug,Kitchen\n")
+    good_s.write_text("unique_id,ds,y\nP1,2024-01-01,3\n")
+    bad_y, no_id, empty = tmp_path / "bad_y.csv", tmp_path / "no_id.csv", tmp_path / "empty.csv"
+    bad_y.write_text("unique_id,ds,y\nP1,2024-01-01,three\n")
+    no_id.write_text("title,category\nmug,Kitchen\n")
+    empty.write_text("")
+    base = ["forecast", "new-product", "--title", "mug"]
+    cases = [
+        (["--history-products", str(good_p), "--history-sales", str(bad_y)], "line 2"),
+        (["--history-products", str(no_id), "--history-sales", str(good_s)], "product_id"),
+        (["--history-products", str(good_p), "--history-sales", str(empty)], "empty"),
+        (["--history-products", str(tmp_path / "nope.csv"), "--history-sales", str(good_s)], "does not exist"),
+        (["--history-products", str(good_p), "--history-sales", str(good_s), "--weeks", "0"], "--weeks"),
+        (["--history-products", str(good_p), "--history-sales", str(good_s), "--price", "-5"], "--price"),
+    ]
+    for extra, says in cases:
+        res = runner.invoke(app, base + extra)
+        assert res.exit_code == 2 and res.exception is None or isinstance(res.exception, SystemExit), res.output
+        assert res.exit_code == 2 and says in res.output, (extra, res.output)
+
+
+def test_demand_refuses_unknown_model_and_mode() -> None:
+    for extra, says in ((["--model", "Bogus"], "Unknown model(s) 'Bogus'"), (["--mode", "turbo"], "mode must be"),
+                        (["--select-by", "xyz"], "select_by")):
+        res = runner.invoke(app, ["forecast", "demand", "--sales", str(FIX / "weekly_sales.csv"), "--h", "3", *extra])
+        assert res.exit_code == 2 and says in res.output, res.output

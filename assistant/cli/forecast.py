@@ -89,10 +89,10 @@ def demand(
                 raise DataValidationError("--by category needs --products FILE with product_id and category columns.")
             hierarchy = _read_any(products)
         res = forecast_demand(
-            df, h, level=level, freq=freq, models=models or None, mode="full" if mode == "full" else "fast",
+            df, h, level=level, freq=freq, models=models or None, mode=mode,  # type: ignore[arg-type]
             fill_gaps="zero" if fill_gaps else "error", duplicates="sum" if sum_duplicates else "error",
             clip_negative=clip_negative, on_short=short.value,
-            select_by="series" if select_by == "series" else "group", agg_level=by.value, hierarchy=hierarchy,
+            select_by=select_by, agg_level=by.value, hierarchy=hierarchy,  # type: ignore[arg-type]
             n_jobs=n_jobs, source=str(sales))
         if out:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +100,7 @@ def demand(
             res.frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
             tmp.replace(out)
         if plot:
+            plot.parent.mkdir(parents=True, exist_ok=True)
             plot.write_bytes(plot_forecast(res.history, res.frame))
         summary = res.to_dict(max_series=10)
         if as_json:
@@ -127,13 +128,17 @@ def new_product(
     description: str = typer.Option("", "--description", help="Product description."),
     category: str = typer.Option("", "--category", help="Category (e.g. 'long sleeve' or 'Home > Candles')."),
     attr: list[str] = typer.Option([], "--attr", help="Attribute key=value (repeatable), e.g. color=red."),
-    price: float | None = typer.Option(None, "--price", help="Price."),
+    price: float | None = typer.Option(None, "--price", min=0, help="Price."),
     launch: str | None = typer.Option(None, "--launch", help="Launch date (YYYY-MM-DD)."),
-    weeks: int = typer.Option(12, "--weeks", help="Weeks after launch to forecast."),
-    history_products: Path | None = typer.Option(None, "--history-products", help="Past products file (product_id, title, category, ...)."),
-    history_sales: Path | None = typer.Option(None, "--history-sales", help="Weekly sales of the past products (unique_id, ds, y)."),
-    visuelle: Path | None = typer.Option(None, "--visuelle", help="Learn from a VISUELLE-format csv instead."),
-    trends: Path | None = typer.Option(None, "--trends", help="Google-Trends-like csv (date + one column per term)."),
+    weeks: int = typer.Option(12, "--weeks", min=1, max=52, help="Weeks after launch to forecast."),
+    history_products: Path | None = typer.Option(None, "--history-products", exists=True, dir_okay=False,
+                                                 help="Past products file (product_id, title, category, ...)."),
+    history_sales: Path | None = typer.Option(None, "--history-sales", exists=True, dir_okay=False,
+                                              help="Weekly sales of the past products (unique_id, ds, y)."),
+    visuelle: Path | None = typer.Option(None, "--visuelle", exists=True, dir_okay=False,
+                                         help="Learn from a VISUELLE-format csv instead."),
+    trends: Path | None = typer.Option(None, "--trends", exists=True, dir_okay=False,
+                                       help="Google-Trends-like csv (date + one column per term)."),
     model_path: Path | None = typer.Option(None, "--model", help="Load a saved model (or save to it with --save)."),
     save: bool = typer.Option(False, "--save", help="Save the fitted model to --model."),
     no_text: bool = typer.Option(False, "--no-text", help="Do not use text embeddings for analogues."),
@@ -173,8 +178,12 @@ def new_product(
             model = NewProductModel(cfg, attributes=["category", "color", "fabric", "extra"]).fit(
                 prods, vis[VISUELLE_WEEKS].to_numpy(), trends=trend_df)
         elif history_products and history_sales:
-            hist = NewProductHistory.from_sales(_read_any(history_products), _load_sales(history_sales, True),
-                                                horizon=weeks, config=cfg, trends=trend_df)
+            from assistant.data.loaders import load_table
+
+            # validated like `assistant ingest` (file, line and column of a bad value)
+            hist = NewProductHistory.from_sales(load_table(history_products, "products").frame,
+                                                _load_sales(history_sales, False), horizon=weeks, config=cfg,
+                                                trends=trend_df)
             model = hist.model()
         else:
             raise ConfigError("Give past launches to learn from: --history-products + --history-sales, "
@@ -185,6 +194,7 @@ def new_product(
             model.save(model_path)
         res = forecast_new_product(product, model, horizon=min(weeks, model.curves_.shape[1]))
         if plot:
+            plot.parent.mkdir(parents=True, exist_ok=True)
             plot.write_bytes(plot_curve(res["weeks"], res["yhat"], res["lo"], res["hi"],
                                         title=f"{title or category}: first {len(res['weeks'])} weeks"))
         if as_json:

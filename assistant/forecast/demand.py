@@ -201,6 +201,12 @@ def forecast_demand(
     levels = sorted({int(v) for v in level})
     if any(not 0 < v < 100 for v in levels):
         raise ForecastError(f"Interval levels must be between 0 and 100 (got {list(level)}); e.g. 80 and 95.")
+    unknown = [m for m in models or [] if isinstance(m, str) and m not in M.KNOWN]
+    if unknown:
+        raise ForecastError(f"Unknown model(s) {', '.join(map(repr, unknown))}. Choose from: {', '.join(M.KNOWN)}.")
+    if mode not in ("fast", "full") or select_by not in ("group", "series"):
+        raise ForecastError(f"mode must be 'fast' or 'full' (got {mode!r}) and select_by 'group' or 'series' "
+                            f"(got {select_by!r}).")
     notes: list[str] = []
     if agg_level != "series":
         sales = aggregate_sales(sales, hierarchy, level=agg_level)
