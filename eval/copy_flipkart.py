@@ -97,9 +97,10 @@ def main() -> None:
             ("template baseline", base, [f.as_dict() for f in check_copy(base, attrs, title=str(p.product_name))]),
         ):
             desc = str(copy.get("description", "")) if "error" not in v or system.startswith("template") else ""
+            claims = [f for f in flags if f.get("type") != "repetition"]  # unsupported specs; loops apart
             rows.append({"product": p.pid, "category": p.top, "system": system,
                          "error": "error" in v and not system.startswith("template"),
-                         "flagged": bool(flags), "n_flags": len(flags),
+                         "flagged": bool(claims), "n_flags": len(claims), "looping": len(claims) < len(flags),
                          "length_ok": length_report(desc, args.words)["ok"], "words": len(desc.split()),
                          "rougeL_F": scorer.score(real, desc)["rougeL"].fmeasure if desc else 0.0,
                          "desc": desc, "real": real})
@@ -117,7 +118,8 @@ def main() -> None:
           f"({products['top'].value_counts().to_dict()}); model {args.model}; target {args.words} words (+-25%).")
     summary = df.groupby("system", sort=False).agg(
         drafts=("product", "count"), errors=("error", "sum"), unsupported_rate=("flagged", "mean"),
-        flags_per_draft=("n_flags", "mean"), length_compliance=("length_ok", "mean"), mean_words=("words", "mean"),
+        flags_per_draft=("n_flags", "mean"), looping_rate=("looping", "mean"), length_compliance=("length_ok", "mean"),
+        mean_words=("words", "mean"),
         rougeL_F=("rougeL_F", "mean"), embed_cosine=("cosine", "mean"))
     print(summary.round(4).to_string())
     print(f"wall {time.perf_counter() - t0:.0f}s")

@@ -87,3 +87,31 @@ def test_spec_sheet_negatives_and_size_words_are_not_claims() -> None:
     assert check_claims("Ceramic mug. Microwave Safe: No. Size: Large.", attrs) == []
     flags = check_claims("Ceramic mug. Microwave safe and dishwasher safe. Size: M.", attrs)
     assert {f.claim.lower() for f in flags} >= {"microwave safe", "size m"}
+
+
+def test_prices_must_be_the_products() -> None:
+    from assistant.gen.specguard import check_claims
+
+    attrs = {"price": "24.50", "material": "cotton"}
+    assert check_claims("Yours for $24.50, or 24.5 EUR.", attrs) == []
+    flags = check_claims("A steal at $59.9 (was 79 dollars).", attrs)
+    assert [(f.claim, f.type) for f in flags] == [("$59.9", "price"), ("79 dollars", "price")]
+
+
+def test_a_looping_description_is_flagged() -> None:
+    from assistant.gen.specguard import check_copy
+
+    loop = {"title": "Star lights", "description": "Lovely lights for Candles & Lights. " * 4}
+    flags = check_copy(loop, {"category": "Candles & Lights"})
+    assert [f.type for f in flags] == ["repetition"] and "4 times" in flags[0].reason
+    assert check_copy({"title": "Star lights", "description": "Warm lights for a cosy room. Hang them anywhere."},
+                      {"category": "Candles & Lights"}) == []
+
+
+def test_entities_from_escaped_evidence_do_not_reach_the_copy() -> None:
+    from assistant.gen.copywriter import _clean
+
+    out = _clean({"title": "Tea &amp; cake set", "description": "For tea &amp; cake.",
+                  "bullets": ["A &lt;b&gt; gift", "A &lt;b&gt; gift"], "seo_keywords": "tea &amp; cake, gift"})
+    assert out == {"title": "Tea & cake set", "description": "For tea & cake.", "bullets": ["A <b> gift"],
+                   "seo_keywords": ["tea & cake", "gift"]}

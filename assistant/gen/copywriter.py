@@ -6,6 +6,7 @@ flagged, returned with ``needs_review=True``."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -102,12 +103,19 @@ def similar_context(query: str, *, index: Any = None, catalog: Any = None, k: in
 
 
 def _clean(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The draft's fields as plain text: the evidence the model read is HTML-escaped (untrusted text), and a
+    model that copies "Candles &amp; Lights" from it must not put the entity in customer-facing copy."""
+    def text(v: Any) -> str:
+        return html.unescape(str(v)).strip()
+
     def as_list(v: Any) -> list[str]:
         if isinstance(v, str):
-            v = [x for x in re.split(r"\n|;|,(?=\s)", v)]
-        return [str(x).strip().lstrip("-•* ").strip() for x in (v or []) if str(x).strip()]
+            v = [x for x in re.split(r"\n|;|,(?=\s)", html.unescape(v))]
+        items = [text(x).lstrip("-•* ").strip() for x in (v or []) if str(x).strip()]
+        return list(dict.fromkeys(items))  # a bullet or keyword the model repeated is kept once
 
-    return {"title": str(obj.get("title", "")).strip(), "description": whole_sentences(str(obj.get("description", "")), min_keep=1 / 3),
+    return {"title": text(obj.get("title", "")),
+            "description": whole_sentences(text(obj.get("description", "")), min_keep=1 / 3),
             "bullets": as_list(obj.get("bullets")), "seo_keywords": as_list(obj.get("seo_keywords"))}
 
 

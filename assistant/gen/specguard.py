@@ -3,8 +3,10 @@
 
 Claims checked: numbers with units ("213 cm", "2 L", "100%", "pack of 2"), materials ("cotton",
 "stainless steel"), colours, sizes ("XL", "size 8"), and certification-like claims ("waterproof",
-"organic", "BPA-free", "dishwasher safe", "warranty"). A claim is supported when the source states it
-(an attribute "Waterproof: No" does NOT support "waterproof")."""
+"organic", "BPA-free", "dishwasher safe", "warranty"), prices ("$59.90", "12 EUR": the product's price or
+another number it states). A claim is supported when the source states it (an attribute "Waterproof: No" does
+NOT support "waterproof"). ``check_copy`` also flags a description that loops on a phrase (the same four
+words three times or more), which small models do when they run out of things to say."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ClaimType = Literal["number", "material", "color", "size", "certification"]
+ClaimType = Literal["number", "price", "material", "color", "size", "certification", "repetition"]
 
 _UNITS: dict[str, str] = {}
 for _fam, _names in {
@@ -72,6 +74,8 @@ CERTIFICATIONS = (
     "warranty", "guarantee", "guaranteed", "100% natural", "all natural", "natural", "breathable", "anti-slip",
     "anti slip", "skid proof", "leak-proof", "leak proof", "leakproof", "fair trade", "energy star",
 )
+_PRICE = re.compile(r"(?:[$\u00a3\u20ac]\s?(\d+(?:[.,]\d{1,2})?)(?![\d])|(?<![\w.])(\d+(?:[.,]\d{1,2})?)\s?"
+                    r"(?:usd|eur|gbp|inr|rs\.?|dollars?|euros?|pounds?)\b)", re.I)
 _SIZE_TOKENS = re.compile(r"(?<![\w-])(XXS|XS|XXL|XXXL|[2-5]XL|XL)(?![\w-])")
 _SIZE_WORD = re.compile(r"\bsizes?\s*:?\s*((?:\d{1,2}|XXS|XS|S|M|L|XL|XXL|XXXL|free size|one size)"
                         r"(?:\s*(?:/|,|-|to|and|or)\s*(?:\d{1,2}|XXS|XS|S|M|L|XL|XXL|XXXL))*)(?![\w-])", re.I)
@@ -168,6 +172,9 @@ def check_claims(text: str, attributes: Mapping[str, Any], notes: str = "", titl
             continue
         claim = m.group(0).strip() + (f" {nxt.group(1)}" if fam == "percent" and nxt else "")
         add(Flag(claim, "number", f"{m.group(0).strip()} is not in the product attributes"))
+    for m in _PRICE.finditer(text):
+        if _norm_num(m.group(1) or m.group(2)) not in src.numbers:
+            add(Flag(m.group(0).strip(), "price", "price is not in the product attributes"))
     for m in _OF_N.finditer(text):
         if (float(m.group(2)), "count") not in src.num_units and float(m.group(2)) not in src.numbers:
             add(Flag(m.group(0), "number", "pack size is not in the product attributes"))
@@ -206,4 +213,18 @@ def check_copy(copy: Mapping[str, Any], attributes: Mapping[str, Any], notes: st
     for key in ("bullets", "seo_keywords"):
         val = copy.get(key) or []
         parts.extend(str(x) for x in (val if isinstance(val, list) else [val]))
-    return check_claims("\n".join(parts), attributes, notes, title)
+    return check_claims("\n".join(parts), attributes, notes, title) + _loops(str(copy.get("description", "")))
+
+
+def _loops(text: str, n: int = 4, times: int = 3) -> list[Flag]:
+    """A repetition flag when some ``n`` words come back ``times`` times or more in ``text``."""
+    words = re.findall(r"[\w'&]+", text.lower())
+    counts: dict[tuple[str, ...], int] = {}
+    for i in range(len(words) - n + 1):
+        gram = tuple(words[i:i + n])
+        counts[gram] = counts.get(gram, 0) + 1
+    gram, seen = max(counts.items(), key=lambda kv: kv[1], default=((), 0))
+    if seen < times:
+        return []
+    return [Flag(" ".join(gram), "repetition", f"the description repeats '{' '.join(gram)}' {seen} times; "
+                 "write each point once")]
