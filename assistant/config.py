@@ -97,5 +97,16 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Process-wide settings (read once). Call ``get_settings.cache_clear()`` after changing env vars."""
-    return Settings()
+    """Process-wide settings (read once). Call ``get_settings.cache_clear()`` after changing env vars. A bad
+    ``ASSISTANT_*`` value is a ConfigError naming the variable and what it takes."""
+    from pydantic import ValidationError
+
+    from assistant.errors import ConfigError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        prefix = Settings.model_config.get("env_prefix", "")
+        problems = "; ".join(f"{prefix}{'_'.join(map(str, e['loc'])).upper()}={e.get('input')!r}: {e['msg']}"
+                             for e in exc.errors())
+        raise ConfigError(f"Bad setting(s): {problems}. Fix or unset the environment variable(s).") from exc

@@ -201,7 +201,7 @@ def test_validate_frame_in_memory() -> None:
 
 def test_numeric_dates_are_read_in_one_order_per_column(tmp_path: Path) -> None:
     # weekly Mondays written day first: 18/03 shows the order, so 04/03 is 4 March, not 3 April
-    days = "04/03/2024 11/03/2024 18/03/2024 25/03/2024 01/04/2024".split()
+    days = ["04/03/2024", "11/03/2024", "18/03/2024", "25/03/2024", "01/04/2024"]
     res = load_table(write(tmp_path / "s.csv", "unique_id,ds,y\n" + "".join(f"A,{d},{i}\n" for i, d in enumerate(days))),
                      "sales")
     assert [d.strftime("%Y-%m-%d") for d in res.frame["ds"]] == \
@@ -222,3 +222,44 @@ def test_forecast_input_reads_day_first_dates_in_one_order() -> None:
     days = ["04/03/2024", "11/03/2024", "18/03/2024", "25/03/2024"]
     out = prepare_sales(pd.DataFrame({"unique_id": "A", "ds": days, "y": [1.0, 2.0, 3.0, 4.0]}))
     assert [d.strftime("%m-%d") for d in out.df["ds"]] == ["03-04", "03-11", "03-18", "03-25"]
+
+
+def test_rejects_file_problems_are_clear_errors(tmp_path: Path) -> None:
+    src = write(tmp_path / "r.csv", "review_id,product_id,rating,text\nr1,P1,5,Nice\nr2,P1,9,Bad rating\n")
+    with pytest.raises(DataValidationError, match="is the file being loaded"):
+        load_table(src, "reviews", skip_bad_rows=True, rejects_path=src)
+    assert "Bad rating" in src.read_text()  # the user's file is untouched
+    with pytest.raises(DataValidationError, match="Cannot write the rejects file"):
+        load_table(src, "reviews", skip_bad_rows=True, rejects_path=tmp_path)  # a folder
+
+
+def test_utf16_files_and_readable_duplicate_keys(tmp_path: Path) -> None:
+    res = load_table(write(tmp_path / "u.csv", "product_id,title\nP1,Café mug\n", encoding="utf-16"), "products")
+    assert res.encoding == "utf-16" and res.frame["title"].tolist() == ["Café mug"]
+    with pytest.raises(DataValidationError) as exc:
+        load_table(write(tmp_path / "d.csv", "unique_id,ds,y\nA,2024-01-01,1\nA,2024-01-01,2\n"), "sales")
+    assert exc.value.problems[0].value == "A / 2024-01-01"
+
+
+def test_conflicting_column_maps_are_refused() -> None:
+    from assistant.errors import ConfigError
+
+    assert ColumnMap.from_pairs(["sku=product_id", "sku=product_id"]).as_dict() == {"sku": "product_id"}
+    with pytest.raises(ConfigError, match="source column 'sku' twice"):
+        ColumnMap.from_pairs(["sku=product_id", "sku=title"])
+    with pytest.raises(ConfigError, match="target column 'title' twice"):
+        ColumnMap.from_pairs(["name=title", "label=title"])
+
+
+def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.config import get_settings
+    from assistant.errors import ConfigError
+
+    monkeypatch.setenv("ASSISTANT_INDEX_TYPE", "bogus")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="ASSISTANT_INDEX_TYPE='bogus'"):
+            get_settings()
+    finally:
+        monkeypatch.delenv("ASSISTANT_INDEX_TYPE")
+        get_settings.cache_clear()

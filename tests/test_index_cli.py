@@ -123,3 +123,14 @@ def test_add_builds_the_index_when_none_exists(cli, tmp_path: Path) -> None:  # 
     out = cli("index", "add", str(path), "--kind", "products", "--json")
     assert out["index"]["added"] == 14  # catalog fixture (13 chunks) + the new product
     assert cli("search", "beach hat", "--kind", "product", "--json")["hits"][0]["product_id"] == "P7"
+
+
+def test_search_refuses_arguments_that_can_only_find_nothing(cli) -> None:  # type: ignore[no-untyped-def]
+    from assistant.cli.main import app
+
+    cli("index", "build", "--json")
+    for args, says in ((["--k", "-3"], "--k must be between 1 and 1000"),
+                       (["--min-rating", "4", "--max-rating", "2"], "swap them"),
+                       (["--product", "NOPE"], "Unknown --product id(s): NOPE")):
+        result = runner.invoke(app, ["search", "dress", *args])
+        assert result.exit_code == 2 and says in result.output, result.output

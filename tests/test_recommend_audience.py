@@ -133,6 +133,13 @@ def test_recommend_audience_tool_reads_the_catalog(monkeypatch, tmp_path) -> Non
     assert upper.exit_code == 0 and json.loads(upper.output)["product_id"] == "can1"  # the catalog's id
     bad = CliRunner().invoke(app, ["recommend", "audience"])
     assert bad.exit_code == 2 and "product_id" in bad.output
+    table = CliRunner().invoke(app, ["recommend", "audience", "--product-id", "can1", "-k", "3"])
+    assert table.exit_code == 0 and "segment: 3 customers (" in table.output and "{" not in table.output
+    cat = Catalog.open(get_settings())
+    cat.upsert_products(pd.DataFrame({"product_id": ["C2001", "R2001"], "title": ["Dress", "Mug"]}))
+    cat.close()
+    both = CliRunner().invoke(app, ["recommend", "audience", "--product-id", "2001"])
+    assert both.exit_code == 2 and "matches several products: C2001, R2001" in both.output
     get_settings.cache_clear()
 
 

@@ -183,7 +183,12 @@ def recommend_audience_cmd(
         return
     console.print(out["mode"])
     print_table(out["customers"], ["customer_id", "score"])
-    console.print(out["segment"])
+    seg = out.get("segment") or {}
+    if seg:
+        cats = ", ".join(f"{c['category']} {100 * c['share']:.0f}%" for c in seg.get("top_categories", []))
+        console.print(f"segment: {seg.get('n_customers')} customers ({100 * seg.get('share_of_all_customers', 0):.2f}% "
+                      f"of all), median {seg.get('median_products_bought')} products bought; top categories: "
+                      f"{cats or 'n/a'}", markup=False, soft_wrap=True)
     if out.get("also_bought"):
         print_table(out["also_bought"], ["product_id", "title", "similarity"], title="customers also bought")
 

@@ -169,6 +169,18 @@ def search(
             raise ConfigError(f"--kind must be 'product' or 'review'; got {kind!r}.")
         if mode not in ("hybrid", "dense", "bm25"):
             raise ConfigError(f"--mode must be hybrid, dense or bm25; got {mode!r}.")
+        if not 1 <= k <= 1000:
+            raise ConfigError(f"--k must be between 1 and 1000; got {k}.")
+        if min_rating is not None and max_rating is not None and min_rating > max_rating:
+            raise ConfigError(f"--min-rating {min_rating:g} is above --max-rating {max_rating:g}: swap them.")
+        if product:
+            from assistant.data.catalog import Catalog
+
+            known = set(Catalog.open(get_settings()).product_ids())
+            unknown = [p for p in product if p not in known]
+            if unknown:
+                raise ConfigError(f"Unknown --product id(s): {', '.join(unknown)}. Product ids are matched exactly; "
+                                  "`assistant search QUERY --kind product` finds products by name.")
         filters = Filters(product_ids=tuple(product) or None, category=category or None, min_rating=min_rating,
                           max_rating=max_rating, date_from=date_from or None, date_to=date_to or None)
         hits = open_index(get_settings()).search(query, k, kind=kind or None, filters=filters,  # type: ignore[arg-type]

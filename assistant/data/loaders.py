@@ -75,7 +75,13 @@ def _read_bytes(path: Path, gz: bool) -> bytes:
 
 
 def _decode(data: bytes, source: str) -> tuple[str, str, list[str]]:
-    """UTF-8 (BOM ok) first, then latin-1, which always decodes; the fallback is reported."""
+    """UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text"), else UTF-8 (BOM ok) first,
+    then latin-1, which always decodes; the fallback is reported."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16", []
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: the checks below report it
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -269,8 +275,15 @@ def load_table(path: str | Path, kind: Kind, *, column_map: ColumnMap | None = N
     res.encoding = raw.encoding
     res.warnings = raw.warnings + res.warnings
     if res.rejected:
-        res.rejects_path = write_rejects(raw, checked, Path(rejects_path) if rejects_path
-                                         else default_rejects_path(path))
+        dest = Path(rejects_path) if rejects_path else default_rejects_path(path)
+        if dest.resolve() == path.resolve():
+            raise DataValidationError(f"The rejects file {dest} is the file being loaded; it would be overwritten "
+                                      "with the bad rows. Give another --rejects path.")
+        try:
+            res.rejects_path = write_rejects(raw, checked, dest)
+        except OSError as exc:
+            raise DataValidationError(f"Cannot write the rejects file {dest} ({exc.strerror or exc}); nothing was "
+                                      "loaded. Give a writable --rejects file path.") from exc
     return res
 
 

@@ -60,15 +60,25 @@ class ColumnMap:
 
     @classmethod
     def from_pairs(cls, pairs: list[str] | None) -> ColumnMap:
-        out: list[tuple[str, str]] = []
-        for pair in pairs or []:
-            if "=" not in pair:
-                from assistant.errors import ConfigError
+        """``["sku=product_id", ...]`` -> ColumnMap; a column named on one side twice (``a=b`` and ``a=c``, or
+        ``a=b`` and ``x=b``) is a ConfigError rather than a silent choice."""
+        from assistant.errors import ConfigError
 
-                raise ConfigError(f"Column mapping {pair!r} must look like 'their_column=our_column'.")
-            src, dst = pair.split("=", 1)
+        out: list[tuple[str, str]] = []
+        for text in pairs or []:
+            if "=" not in text:
+                raise ConfigError(f"Column mapping {text!r} must look like 'their_column=our_column'.")
+            src, dst = text.split("=", 1)
             out.append((src.strip(), dst.strip()))
-        return cls(tuple(out))
+        for side, name in ((0, "source column"), (1, "target column")):
+            seen: dict[str, str] = {}
+            for src, dst in out:
+                this = f"{src}={dst}"
+                other = seen.setdefault((src, dst)[side], this)
+                if other != this:
+                    raise ConfigError(f"--map {other!r} and {this!r} give the {name} {(src, dst)[side]!r} twice; "
+                                      "keep one.")
+        return cls(tuple(dict.fromkeys(out)))
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.mapping)

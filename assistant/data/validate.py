@@ -342,7 +342,7 @@ def _check_sales(raw: pd.DataFrame, cols: dict[str, str], col: Any, probs: _Prob
     y_raw = col("y")
     y, ybad = parse_numbers(y_raw)
     probs.add_mask(ybad | y.isna(), y_raw, cols["y"], "a number (units sold in the period)")
-    key = uid + "\x00" + ds.astype(str)
+    key = uid + " / " + ds.astype(str)  # shown as is in the duplicate's message
     probs.add_duplicates(key, uid.eq("") | ds.isna(), dcol, "(unique_id, ds) pair")
     out = pd.DataFrame({"unique_id": uid, "ds": ds, "y": y.astype(float)})
     ignored: list[str] = []

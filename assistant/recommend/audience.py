@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from assistant.config import Settings, get_settings
-from assistant.errors import ToolError
+from assistant.errors import AssistantError, ToolError
 from assistant.recommend.model import HybridRecommender
 
 _LOCK = threading.Lock()
@@ -149,5 +149,9 @@ def recommend_audience(product_id: str | None = None, text: str | None = None, k
     settings = get_settings()
     model, products = _from_catalog(settings)
     if product_id:  # "c1078" or "1078" for C1078 (Catalog.resolve_product_id); an unknown id is reported below
-        product_id = match_product_id(product_id, products["product_id"].astype(str).tolist())[0] or product_id
+        found, close = match_product_id(product_id, products["product_id"].astype(str).tolist())
+        if found is None and len(close) > 1 and all(c.upper().endswith(product_id.strip().upper()) for c in close):
+            raise AssistantError(f"Product id {product_id!r} matches several products: {', '.join(close)}. "
+                                 "Give the full id.")
+        product_id = found or product_id
     return audience(model, products, product_id=product_id, text=text, k=k)

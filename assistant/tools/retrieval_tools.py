@@ -59,7 +59,7 @@ def find_similar_products(ctx: ToolContext, product: str, k: Annotated[int, Rang
 
 @tool
 def review_stats(ctx: ToolContext, product_id: str | None = None, category: str | None = None) -> dict[str, Any]:
-    """Review statistics computed over ALL reviews of a product or a category: review count, mean rating, rating histogram and the share of reviews mentioning each aspect (fit, fabric, ...) with positive/negative counts.
+    """Review statistics computed over ALL reviews of a product or a category: review count, mean rating, rating histogram and the share of reviews mentioning each aspect (fit, fabric, ...) with positive/negative counts: what buyers praise and complain about.
 
     Args:
         product_id: Id of the product, e.g. "C1078". Give this or category.
