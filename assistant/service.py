@@ -146,12 +146,14 @@ class MerchAssistant(LaunchAnalytics):
 
     def read_products(self, path: str | Path, *, column_map: list[str] | None = None
                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Products of a catalog file (validated; bad rows skipped and reported) -> (records, problems)."""
+        """Products of a catalog file (validated; bad rows skipped and reported) -> (records, problems). Each
+        problem dict also says where the skipped rows were written (``rejects_path``)."""
         from assistant.data.loaders import load_table
         from assistant.data.schema import ColumnMap
 
         res = load_table(path, "products", column_map=ColumnMap.from_pairs(column_map), skip_bad_rows=True)
-        return _records(res.frame), [p.as_dict() for p in res.problems]
+        rejects = str(res.rejects_path) if res.rejects_path else None
+        return _records(res.frame), [{**p.as_dict(), "rejects_path": rejects} for p in res.problems]
 
     def rebuild_index(self) -> dict[str, Any]:
         """Rebuild the hybrid index from the whole catalog (atomic: the old one serves until done)."""

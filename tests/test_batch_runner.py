@@ -159,3 +159,9 @@ def test_cli_copy_batch_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     n_calls = len(calls)
     res = runner.invoke(app, ["copy", "batch", str(catalog), "--out", str(out)])
     assert res.exit_code == 0 and len(calls) == n_calls  # everything already done: no model call
+    # the row without an id is reported with where it went; --json gives the same counts to scripts
+    assert "1 row(s) of" in res.output and "are not valid products" in res.output
+    res = runner.invoke(app, ["copy", "batch", str(catalog), "--out", str(out), "--json"])
+    summary = json.loads(res.stdout)
+    assert res.exit_code == 0 and summary["skipped"] == 3 and summary["rejected"] == 1
+    assert summary["rejects_path"].endswith(".rejects.csv") and Path(summary["rejects_path"]).is_file()

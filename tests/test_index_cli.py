@@ -74,13 +74,20 @@ def test_add_and_delete_update_catalog_and_index(cli, tmp_path: Path) -> None:  
     path.write_text("id,product,stars,body,when\nV20,P3,1,The zipper broke on day one,2024-09-01\n")
     out = cli("index", "add", str(path), "--kind", "reviews", "--map", "id=review_id", "--map", "product=product_id",
               "--map", "stars=rating", "--map", "body=text", "--map", "when=date", "--json")
-    assert out["loaded"] == 1 and out["index"]["added"] == 1
+    assert out["loaded"] == 1 and out["index"]["added"] == 1 and out["unknown_product_ids"] == []
     hit = cli("search", "zipper broke", "--k", "1", "--json")["hits"][0]
     assert hit["review_id"] == "V20" and hit["rating"] == 1.0
     out = cli("index", "delete", "--review", "V20", "--product", "P2", "--json")
     assert out["catalog"] == {"products": 1, "reviews": 1} and out["index"]["chunks"] == 4
     assert all(h["product_id"] != "P2" for h in cli("search", "wool coat", "--json")["hits"])
     assert Catalog.open(get_settings()).counts()["reviews"] == 6
+    odd = tmp_path / "odd_reviews.csv"
+    odd.write_text("review_id,product_id,rating,text\nV21,ZZ9,9,Bad rating\nV22,ZZ9,4,Fine for an unknown product\n")
+    from assistant.cli.main import app
+
+    res = runner.invoke(app, ["index", "add", str(odd), "--kind", "reviews", "--skip-bad-rows"])
+    assert res.exit_code == 0 and "rejected rows written to" in res.output and "odd_reviews.rejects.csv" in res.output
+    assert "1 review(s) name products not in the catalog (ZZ9)" in res.output
 
 
 def test_search_without_index_explains(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from assistant.cli.common import console, err_console, friendly_errors, print_table
+from assistant.cli.common import console, err_console, friendly_errors, print_json, print_table
 
 
 def batch_cmd(
@@ -24,8 +24,10 @@ def batch_cmd(
     model: str | None = typer.Option(None, help="Model key (default: the configured one)."),
     mapping: list[str] = typer.Option([], "--map", help="Column mapping their_column=our_column (repeatable)."),
     limit: int | None = typer.Option(None, min=1, help="Only the first N products."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (progress goes to stderr)."),
 ) -> None:
-    """Draft copy for every product of a catalog file (resumable; safe to Ctrl-C and rerun)."""
+    """Draft copy for every product of a catalog file (resumable; safe to Ctrl-C and rerun). Rows of the file that
+    are not valid products are skipped, counted as 'rejected' and written to a rejects file (path printed)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -50,20 +52,26 @@ def batch_cmd(
         for p in problems[:10]:
             err_console.print(f"[yellow]skipped row[/] {p['file']}:{p['line']} {p['column']}: expected {p['expected']}")
         if len(problems) > 10:
-            err_console.print(f"[yellow]… {len(problems) - 10} more rows skipped[/]")
+            err_console.print(f"[yellow]… {len(problems) - 10} more problems[/]")
+        rejected = len({p["line"] for p in problems})
+        rejects_path = problems[0]["rejects_path"] if problems else None
+        if rejected:
+            err_console.print(f"[yellow]{rejected} row(s) of {catalog} are not valid products and get no copy[/]; "
+                              f"they are in {rejects_path}.", soft_wrap=True)
+        show = err_console if as_json else console
         already = done_ids(out) & {str(p["product_id"]) for p in products}
         llm = svc.llm
         workers = concurrency if getattr(llm, "concurrent", False) else 1
         if workers != concurrency:
-            console.print(f"[dim]{settings.llm_backend} runs in-process: one product at a time "
+            show.print(f"[dim]{settings.llm_backend} runs in-process: one product at a time "
                           f"(--concurrency applies to the HTTP backend).[/]")
-        console.print(f"{len(products)} products, {len(already)} already in {out}; model {getattr(llm, 'name', '')}")
+        show.print(f"{len(products)} products, {len(already)} already in {out}; model {getattr(llm, 'name', '')}")
         prog = BatchProgress()
         t0 = time.time()
         columns = [TextColumn("[bold]copy"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
         interrupted = False
-        with Progress(*columns, console=console) as bar:
+        with Progress(*columns, console=show) as bar:
             task = bar.add_task("copy", total=len(products) - len(already), stats="")
 
             def update(p: BatchProgress) -> None:
@@ -77,6 +85,13 @@ def batch_cmd(
                 interrupted = True
         elapsed = time.time() - t0
         finished = prog.done + prog.failed
+        if as_json:
+            print_json({"out": str(out), "done": prog.done, "flagged": prog.flagged, "failed": prog.failed,
+                        "skipped": prog.skipped, "rejected": rejected, "rejects_path": rejects_path,
+                        "interrupted": interrupted, "seconds": round(elapsed, 1)})
+            if interrupted:
+                raise typer.Exit(code=130)
+            return
         print_table([{"done": prog.done, "flagged": prog.flagged, "failed": prog.failed, "skipped": prog.skipped,
                       "seconds": f"{elapsed:.1f}", "per_min": f"{60 * finished / elapsed:.1f}" if elapsed > 0 else "-"}],
                     ["done", "flagged", "failed", "skipped", "seconds", "per_min"], title=f"copy batch → {out}")

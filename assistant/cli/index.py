@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from assistant.cli.common import console, friendly_errors, print_json, print_table
+from assistant.cli.common import console, err_console, friendly_errors, print_json, print_table
 from assistant.config import get_settings
 from assistant.errors import ConfigError
 
@@ -95,14 +95,26 @@ def add(
             changes = open_index(settings).upsert(products=result.frame if kind == "products" else None,
                                                   reviews=result.frame if kind == "reviews" else None,
                                                   show_progress=not as_json)
+        unknown: list[str] = []
+        if kind == "reviews" and len(result.frame):
+            known = set(catalog.product_ids())
+            unknown = sorted({p for p in result.frame["product_id"] if p not in known})
         out = {"file": str(file), "kind": kind, "loaded": result.loaded, "rejected": result.rejected,
-               "catalog_upserted": stored, "index": changes}
+               "rejects_path": str(result.rejects_path) if result.rejects_path else None,
+               "unknown_product_ids": unknown, "catalog_upserted": stored, "index": changes}
         if as_json:
             print_json(out)
         else:
             console.print(f"{kind}: {result.loaded} loaded, {result.rejected} rejected; catalog upserted "
                           f"{stored}; index chunks added {changes['added']}, unchanged {changes['unchanged']}, "
-                          f"removed {changes['removed']}.")
+                          f"removed {changes['removed']}.", soft_wrap=True)
+            if result.rejects_path:
+                console.print(f"rejected rows written to {result.rejects_path}", markup=False, soft_wrap=True)
+            if unknown:
+                err_console.print(f"[yellow]warning:[/] {len(unknown)} review(s) name products not in the catalog "
+                                  f"({', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}); ingest those "
+                                  "products so their reviews can be filtered and summarised by product.",
+                                  soft_wrap=True)
 
 
 @app.command()
