@@ -4,7 +4,8 @@ same tool context the assistant's tools use, so front-ends and the agent get the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,8 @@ class LaunchAnalytics:
 
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 1000:
             raise DataValidationError(f"k must be a whole number from 1 to 1000 (got {k!r}).")
-        return audience_for(self.tool_context(), product, k)
+        with _for_people():
+            return audience_for(self.tool_context(), product, k)
 
     def plannable_products(self) -> list[tuple[str, str]]:
         """(product_id, title) of the catalog products with a price, the ones a plan can weigh."""
@@ -107,9 +109,10 @@ class LaunchAnalytics:
                                       "(rows with their own forecasts).")
         if products is not None:
             ctx = self.tool_context()
-            rows = [ctx.product(p) if isinstance(p, str) else dict(p) for p in products]
-            out = plan_products(ctx, rows, budget, horizon=horizon, max_per_category=max_per_category,
-                                shelf_slots=shelf_slots, risk=risk, cost_share=cost_share)
+            with _for_people():
+                rows = [ctx.product(p) if isinstance(p, str) else dict(p) for p in products]
+                out = plan_products(ctx, rows, budget, horizon=horizon, max_per_category=max_per_category,
+                                    shelf_slots=shelf_slots, risk=risk, cost_share=cost_share)
         elif isinstance(candidates, str | Path):
             out = plan_portfolio(read_candidates_csv(candidates), budget, max_per_category=max_per_category,
                                  shelf_slots=shelf_slots, risk=risk)
@@ -122,3 +125,20 @@ class LaunchAnalytics:
 
             out["plot_png"] = plot_plan(out)
         return out
+
+
+@contextmanager
+def _for_people() -> Iterator[None]:
+    """Tool errors reached from the CLI, API or UI: the hint written for the model (call find_similar_products)
+    becomes one for people (search the catalog)."""
+    from assistant.errors import ToolError
+    from assistant.tools.context import ID_HINT
+
+    try:
+        yield
+    except ToolError as exc:
+        raise AssistantError(str(exc).replace(ID_HINT, PEOPLE_ID_HINT)) from exc
+
+
+PEOPLE_ID_HINT = ("Find product ids by searching the catalog (`assistant search QUERY --kind product`, POST "
+                  "/v1/search, or the workspace); ids look like 'C1078' (clothing) or 'R85123A' (gift shop).")

@@ -190,3 +190,20 @@ def test_plan_cli_forecasts_catalog_products(tmp_path: Path, monkeypatch: pytest
     assert out["n_candidates"] == 3 and out["horizon_weeks"] == 6 and out["budget_used"] <= 300
     assert out["forecasts"]["K1"]["source"] == "sales history"
     assert out["forecasts"]["P4"]["source"] == "similar past launches"
+    nope = CliRunner().invoke(app, ["plan", "-p", "NOPE", "--budget", "300"])
+    assert nope.exit_code == 2 and "assistant search" in nope.output and "find_similar_products" not in nope.output
+
+
+def test_candidate_files_other_than_csv_and_a_missing_column(tmp_path: Path) -> None:
+    import pandas as pd
+
+    rows = pd.DataFrame(_cands(3))
+    rows.to_parquet(tmp_path / "c.parquet")
+    rows.to_json(tmp_path / "c.jsonl", orient="records", lines=True)
+    rows.to_csv(tmp_path / "c.tsv", sep="\t", index=False)
+    for name in ("c.parquet", "c.jsonl", "c.tsv"):
+        assert [c.product_id for c in read_candidates_csv(tmp_path / name)] == list(rows["product_id"])
+    rows.drop(columns=["unit_cost"]).to_csv(tmp_path / "no_cost.csv", index=False)
+    with pytest.raises(DataValidationError, match=r"missing column\(s\) unit_cost") as exc:
+        read_candidates_csv(tmp_path / "no_cost.csv")
+    assert exc.value.problems == []  # said once, not once per row

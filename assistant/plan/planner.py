@@ -10,25 +10,47 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import DataValidationError
-from assistant.plan.candidates import Candidate, validate_candidates, validate_settings
+from assistant.plan.candidates import ALIASES, REQUIRED, Candidate, validate_candidates, validate_settings
 from assistant.plan.solver import Problem, Solution, solve_milp
 
 MAX_REGRET_CHECKS = 25  # excluded products whose "cost of forcing it in" is computed with an extra MILP
 
 
 def read_candidates_csv(path: str | Path) -> list[Candidate]:
-    """Candidates from a CSV file (header row + one product per row); errors name file, line and column."""
+    """Candidates from a CSV / TSV file (header row + one product per row), or Parquet / JSON lines (one
+    product per row); errors name file, line and column, and a required column missing from the file is
+    reported once."""
     path = Path(path)
     if not path.is_file():
         raise DataValidationError(f"Candidates file {path} does not exist; pass a CSV with columns "
                                   "product_id, forecast_mean, forecast_low, unit_cost, price[, category].")
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-    except UnicodeDecodeError:
-        with path.open(newline="", encoding="latin-1") as fh:
-            rows = list(csv.DictReader(fh))
-    return validate_candidates(rows, source=str(path), first_line=2)
+    name = path.name.lower()
+    rows: list[dict[str, Any]]
+    if name.endswith((".parquet", ".pq", ".jsonl", ".jsonl.gz", ".ndjson")):
+        import pandas as pd
+
+        try:
+            frame = pd.read_parquet(path) if name.endswith((".parquet", ".pq")) else pd.read_json(path, lines=True)
+        except Exception as exc:  # pyarrow / json raise several types for a bad file
+            raise DataValidationError(f"{path}: not a readable {name.rsplit('.', 1)[-1]} file ({exc}).") from exc
+        rows = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+        first = 1
+    else:
+        dialect = "excel-tab" if name.endswith((".tsv", ".tab")) else "excel"
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                rows = list(csv.DictReader(fh, dialect=dialect))
+        except UnicodeDecodeError:
+            with path.open(newline="", encoding="latin-1") as fh:
+                rows = list(csv.DictReader(fh, dialect=dialect))
+        first = 2
+    have = {ALIASES.get(str(k).strip().lower()) for k in (rows[0] if rows else {})}
+    missing = [c for c in REQUIRED if c not in have]
+    if rows and missing:
+        raise DataValidationError(f"{path}: missing column(s) {', '.join(missing)} (found "
+                                  f"{', '.join(map(str, rows[0]))}). Candidates need product_id, forecast_mean, "
+                                  "unit_cost and price; forecast_low and category are optional.")
+    return validate_candidates(rows, source=str(path), first_line=first)
 
 
 def _fmt(v: float) -> float:
