@@ -107,3 +107,22 @@ def test_demand_refuses_unknown_model_and_mode() -> None:
                         (["--select-by", "xyz"], "select_by")):
         res = runner.invoke(app, ["forecast", "demand", "--sales", str(FIX / "weekly_sales.csv"), "--h", "3", *extra])
         assert res.exit_code == 2 and says in res.output, res.output
+
+
+def test_demand_takes_column_maps_and_can_skip_bad_rows(tmp_path: Path) -> None:
+    sales = pd.read_csv(FIX / "weekly_sales.csv").rename(columns={"unique_id": "sku", "ds": "week", "y": "units"})
+    path = tmp_path / "export.csv"
+    sales.to_csv(path, index=False)
+    mapped = ["--map", "sku=unique_id", "--map", "week=ds", "--map", "units=y"]
+    res = runner.invoke(app, ["forecast", "demand", "--sales", str(path), "--h", "2", "--json"])
+    assert res.exit_code == 2 and "--map" in res.output  # the hint names an option this command has
+    res = runner.invoke(app, ["forecast", "demand", "--sales", str(path), "--h", "2", "--json", *mapped])
+    assert res.exit_code == 0 and json.loads(res.stdout)["n_series"] == 4, res.output
+    sales["units"] = sales["units"].astype(object)
+    sales.loc[len(sales) - 1, "units"] = "n/a"  # the last row of a series: no gap when left out
+    sales.to_csv(path, index=False)
+    res = runner.invoke(app, ["forecast", "demand", "--sales", str(path), "--h", "2", *mapped])
+    assert res.exit_code == 2 and "--skip-bad-rows" in res.output
+    res = runner.invoke(app, ["forecast", "demand", "--sales", str(path), "--h", "2", "--json", "--skip-bad-rows",
+                              *mapped])
+    assert res.exit_code == 0, res.output

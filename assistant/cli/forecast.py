@@ -38,20 +38,22 @@ def _read_any(path: Path) -> Any:
     return pd.read_csv(path)
 
 
-def _load_sales(path: Path, sum_duplicates: bool) -> Any:
-    """The data layer's validated loader (file/line/column errors); raw pandas when duplicates are to be
-    summed (the loader rejects duplicate (unique_id, ds) rows)."""
+def _load_sales(path: Path, sum_duplicates: bool, column_map: list[str] | None = None,
+                skip_bad_rows: bool = False) -> Any:
+    """The data layer's validated loader (file/line/column errors; ``--map`` and ``--skip-bad-rows`` as in
+    ``assistant ingest``); raw pandas (columns renamed) when duplicates are to be summed (the loader rejects
+    duplicate (unique_id, ds) rows)."""
+    from assistant.data.loaders import load_table
+    from assistant.data.schema import ColumnMap
+
     if not path.is_file():
         from assistant.errors import DataValidationError
 
         raise DataValidationError(f"Sales file {path} does not exist.")
+    cmap = ColumnMap.from_pairs(column_map)
     if not sum_duplicates:
-        try:
-            from assistant.data.loaders import load_table
-        except ImportError:  # pragma: no cover - data layer absent
-            return _read_any(path)
-        return load_table(path, "sales").frame
-    return _read_any(path)
+        return load_table(path, "sales", column_map=cmap, skip_bad_rows=skip_bad_rows).frame
+    return _read_any(path).rename(columns=cmap.as_dict())
 
 
 @app.command("demand")
@@ -68,6 +70,9 @@ def demand(
     products: Path | None = typer.Option(None, "--products", help="Products file (product_id, category) for --by category."),
     fill_gaps: bool = typer.Option(False, "--fill-gaps", help="Treat missing periods as zero sales."),
     sum_duplicates: bool = typer.Option(False, "--sum-duplicates", help="Add up rows with the same series and date."),
+    column_map: list[str] = typer.Option([], "--map", help="their_column=our_column (repeatable), e.g. 'week=ds'."),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Leave out bad rows (written to a rejects "
+                                       "file) instead of stopping."),
     clip_negative: bool = typer.Option(False, "--clip-negative", help="Set negative values (returns) to 0."),
     short: Short = typer.Option(Short.error, "--short", help="Series too short for the models: error, naive or drop."),
     n_jobs: int = typer.Option(1, "--n-jobs", help="Worker processes for statsforecast."),
@@ -80,7 +85,7 @@ def demand(
     from assistant.forecast import forecast_demand, plot_forecast
 
     with friendly_errors():
-        df = _load_sales(sales, sum_duplicates)
+        df = _load_sales(sales, sum_duplicates, column_map, skip_bad_rows)
         hierarchy = None
         if by is Level.category:
             if products is None:

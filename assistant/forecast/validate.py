@@ -202,7 +202,7 @@ def _handle_gaps(df: pd.DataFrame, freq: str, fill_gaps: FillGaps, source: str, 
         raise DataValidationError(
             f"{source}: {len(gappy)} series have missing periods, e.g. {uid!r} has no row for "
             f"{missing.date()} ({int(expected[uid] - count[uid])} missing). Pass fill_gaps='zero' "
-            "(CLI --fill-gaps zero) if a missing period means no sales, or add the rows."
+            "(CLI --fill-gaps) if a missing period means no sales, or add the rows."
         )
     from utilsforecast.preprocessing import fill_gaps as _fill
 
