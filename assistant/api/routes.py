@@ -47,7 +47,8 @@ def build_router(get_service: Any) -> APIRouter:  # noqa: C901 - one small closu
                              "description": "JSON answer, or server-sent events with ?stream=true "
                                             "(events: tool_call, tool_result, token, "
                                             "answer_reset, final, error; answer_reset takes back the answer "
-                                            "text streamed so far)."}})
+                                            "text streamed so far; final carries the JSON answer's fields: "
+                                            "answer, citations, sources, tool_calls, figures, flags)."}})
     def ask(body: m.AskRequest, request: Request,
             stream: bool = Query(default=False, description=(
                 "Stream events as SSE (also chosen by an 'Accept: text/event-stream' header)."))) -> Any:
