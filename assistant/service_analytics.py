@@ -131,6 +131,7 @@ class LaunchAnalytics:
 def _for_people() -> Iterator[None]:
     """Tool errors reached from the CLI, API or UI: the hint written for the model (call find_similar_products)
     becomes one for people (search the catalog)."""
+    from assistant.data.catalog import PEOPLE_ID_HINT
     from assistant.errors import ToolError
     from assistant.tools.context import ID_HINT
 
@@ -138,7 +139,3 @@ def _for_people() -> Iterator[None]:
         yield
     except ToolError as exc:
         raise AssistantError(str(exc).replace(ID_HINT, PEOPLE_ID_HINT)) from exc
-
-
-PEOPLE_ID_HINT = ("Find product ids by searching the catalog (`assistant search QUERY --kind product`, POST "
-                  "/v1/search, or the workspace); ids look like 'C1078' (clothing) or 'R85123A' (gift shop).")

@@ -307,8 +307,12 @@ def match_product_id(product_id: str, ids: list[str]) -> tuple[str | None, list[
     return None, same[:3] or difflib.get_close_matches(pid, ids, n=3, cutoff=0.5)
 
 
+PEOPLE_ID_HINT = ("Find product ids by searching the catalog (`assistant search QUERY --kind product`, POST "
+                  "/v1/search, or the workspace); ids look like 'C1078' (clothing) or 'R85123A' (gift shop).")
+
+
 def catalog_product_id(catalog: Catalog, product_id: str, *, error: type[AssistantError] = AssistantError,
-                       hint: str = "List products with `assistant search`.") -> str:
+                       hint: str = PEOPLE_ID_HINT) -> str:
     """The catalog's id for what the user typed (Catalog.resolve_product_id), or ``error`` naming close ids."""
     pid, close = catalog.resolve_product_id(product_id)
     if pid is None:
