@@ -335,6 +335,11 @@ def check_attribution(answer: str, by_entity: Mapping[str, Iterable[Any]],
     return [found[k] for k in sorted(found)]
 
 
+def sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) for every sentence of ``text`` (split at ". ! ?" and line breaks)."""
+    return _pieces(text, _SENTENCE_END)
+
+
 def clauses(text: str) -> list[tuple[int, str]]:
     """(offset, clause) for every clause of ``text``: the pieces between ". ; ! ?", ", ", line breaks and
     "and / but / while / whereas" (a ":" does not split, so "R1: 80 units" stays one clause)."""

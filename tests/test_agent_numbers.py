@@ -215,7 +215,8 @@ def test_the_agent_flags_a_swapped_total() -> None:
     assert res.flags[0].detail["first_answer"] == swapped
     note = llm.calls[-1].messages[-1]["content"]
     assert "'3312.5' is written beside R85123A but comes from the result for R22423" in note
-    assert "- for R85123A: write 8441.4 instead of 3312.5\n- for R22423: write 3312.5 instead of 8441.4" in note
+    assert ("- for R85123A: write 8441.4 (total_units) instead of 3312.5\n"
+            "- for R22423: write 3312.5 (total_units) instead of 8441.4") in note
 
 
 # ---------------------------------------------------------------- past sales written as a forecast
@@ -264,6 +265,8 @@ def test_past_sales_written_as_a_forecast_are_flagged(question: str, answer: str
     # right: an average is one period's figure, a total over the history's span is a total
     ("R85123A averaged 276 units over the last 12 weeks.", [], ""),
     ("It sold 3312.5 units in the last 12 weeks, 301 in the final week.", [], ""),
+    ("The most recent sales were 301 units, sold in the final week.", [], ""),  # a07: not a 12-week total
+    ("The most recent sales were on Monday, with 301 units sold.", [], ""),  # the sentence says "most recent"
 ])
 def test_one_periods_past_sales_written_as_a_span_total_are_flagged(answer: str, bad: list[str], says: str) -> None:
     from assistant.agent.checks import number_flags

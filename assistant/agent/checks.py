@@ -40,7 +40,7 @@ def number_flags(answer: str, question: str, steps: Sequence[AgentStep]) -> list
                                   "source": wrong.source}
         message = f"The number {m.text!r} is written beside {wrong.entity} but comes from the result for {wrong.source}"
         if wrong.path is not None and wrong.expected is not None:
-            detail.update(path=wrong.path, expected=wrong.expected)
+            detail.update(path=wrong.path, expected=wrong.expected, expected_path=wrong.path)
             message += f" (its {wrong.path}); {wrong.entity}'s {wrong.path} is {wrong.expected:.12g}"
         flags.append(AgentFlag("misattributed_number", message + ".", detail))
     flags += label_flags(answer, question, steps, skip={f.detail["start"] for f in flags if "start" in f.detail})

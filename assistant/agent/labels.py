@@ -9,8 +9,8 @@ these and writes as another is flagged ``mislabelled_number``:
 - one period's past sales written as the span's ("sold 69 units in the last 12 weeks", 69 being last week's).
 
 What a clause says comes from its words: "will", "forecast", "next" (future); "last", "sold", "history"
-(past); "total", "over the next", "12 weeks" (a total); "per week", "weekly", "average", "peak", "week 3"
-(one period). A clause with no such words takes the question's, when the question has them. A clause with
+(past); "total", "over the next", "12 weeks" (a total); "per week", "weekly", "average", "most recent",
+"peak", "week 3" (one period). A clause with no such words takes those earlier in its sentence, else the question's. A clause with
 words of both sides, a comparison ("against", "versus") or a number that other parts of the results also hold
 is not judged. A number found in several places is flagged only when none of them fits the clause.
 
@@ -24,7 +24,16 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from assistant.agent.result import AgentFlag, AgentStep, result_entity
-from assistant.numbers import NumberMention, clauses, extract_numbers, leaves, path_text, shows, source_pool
+from assistant.numbers import (
+    NumberMention,
+    clauses,
+    extract_numbers,
+    leaves,
+    path_text,
+    sentences,
+    shows,
+    source_pool,
+)
 
 PAST_KEY, TOTAL_KEY = "history", "total_units"  # the parts of a forecast tool's result
 ROWS_KEYS = ("by_period", "by_week")  # its per-period rows (forecast_demand, forecast_new_product)
@@ -45,7 +54,7 @@ _COMPARE = re.compile(r"\b(?:before|earlier|against|compared|versus|vs)\b", re.I
 _TOTAL = re.compile(r"\b(?:total|in all|altogether|overall|over the (?:next|coming)|\d+[- ](?:weeks?|months?|days?))\b",
                     re.IGNORECASE)
 _PERIOD = re.compile(r"\b(?:(?:per|a|each|every|one|that|the) (?:week|month|day|period)|weekly|monthly|daily|peak|"
-                     r"averag(?:e|es|ed|ing)|mean|avg|"
+                     r"averag(?:e|es|ed|ing)|mean|avg|most recent|latest|"
                      r"highest|lowest|max(?:imum)?|min(?:imum)?|(?:week|month|period) \d+|"
                      r"(?:first|second|third|last|final|\d+(?:st|nd|rd|th)) (?:week|month|day|period))\b",
                      re.IGNORECASE)
@@ -60,10 +69,10 @@ def label_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: Co
     rest = source_pool([question, *(v for s in steps for v in (s.arguments, s.error, _rest(s)))])
     q_time, q_size = _time(question), _size(question)
     flags: list[AgentFlag] = []
-    for offset, clause in clauses(answer):
+    for offset, clause, s_time, s_size in _clauses(answer):
         if _COMPARE.search(clause):
             continue
-        time, size = _time(clause) or q_time, _size(clause) or q_size
+        time, size = _time(clause) or s_time or q_time, _size(clause) or s_size or q_size
         for m in extract_numbers(clause):
             start = offset + m.start
             if start in skip or rest.supports(m):
@@ -76,6 +85,14 @@ def label_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: Co
             flag.detail.update(start=start, end=offset + m.end)
             flags.append(flag)
     return flags
+
+
+def _clauses(answer: str) -> list[tuple[int, str, str | None, str | None]]:
+    """(offset, clause, time, size of the sentence before the clause) for every clause of ``answer``: a clause
+    without time or size words takes those of its sentence's lead ("The most recent sales were on 5 Dec, with 69
+    units sold"), not of the clauses after it ("R1: 3312.5 units, 276 a week")."""
+    return [(s_off + c_off, clause, _time(sentence[:c_off]), _size(sentence[:c_off]))
+            for s_off, sentence in sentences(answer) for c_off, clause in clauses(sentence)]
 
 
 def unit_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: Collection[int] = ()) -> list[AgentFlag]:
@@ -139,7 +156,7 @@ def _judge(m: NumberMention, label: tuple[str, str], time: str | None, size: str
     detail: dict[str, Any] = {"text": m.text, "entity": entity, "path": where}
     value = _at(result, right[1]) if right else None
     if right and isinstance(value, int | float) and not isinstance(value, bool):
-        detail["expected"] = value
+        detail.update(expected=value, expected_path=right[1])
         message += f"; {right[0]} {value:.12g}"
     return AgentFlag("mislabelled_number", message + ".", detail)
 

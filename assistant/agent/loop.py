@@ -221,7 +221,8 @@ class Agent:
         failed, answered nothing, was cut off or repeats a sentence). The note holds only the flagged numbers,
         product ids and, where a flag knows it, the value to write instead."""
         first = json.dumps({"tool": "final_answer", "answer": answer}, ensure_ascii=False)
-        fixes = [{"wrong": f.detail["text"], "right": f"{f.detail['expected']:.12g}", "entity": f.detail.get("entity")}
+        fixes = [{"wrong": f.detail["text"], "right": f"{f.detail['expected']:.12g}", "entity": f.detail.get("entity"),
+                  "what": f.detail.get("expected_path")}  # "history.units_last_12_periods": says which span
                  for f in flags
                  if isinstance(f.detail.get("expected"), int | float)]  # the value at the right place, when known
         note = render("agent_revise", problems=[f.message for f in flags[:_NOTE_PROBLEMS]],
