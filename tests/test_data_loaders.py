@@ -263,3 +263,12 @@ def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     finally:
         monkeypatch.delenv("ASSISTANT_INDEX_TYPE")
         get_settings.cache_clear()
+
+
+def test_json_array_errors_name_the_line_of_the_object(tmp_path: Path) -> None:
+    text = '[\n  {"product_id": "P1", "title": "Mug"},\n  {"product_id": "", "title": "x"}, {"product_id": "P3"}\n]'
+    with pytest.raises(DataValidationError) as exc:
+        load_table(write(tmp_path / "p.json", text), "products")
+    assert where(exc) == {(3, "product_id"), (3, "title")}
+    ok = load_table(write(tmp_path / "q.json", '[{"product_id": "P1", "title": "Mug"}]'), "products")
+    assert ok.frame["title"].tolist() == ["Mug"]

@@ -148,6 +148,21 @@ def _clean_header(rec: list[str], source: str, line: int) -> list[str]:
     return header
 
 
+def _array_lines(text: str, n: int) -> list[int | None]:
+    """The line on which each of the ``n`` objects of a JSON array starts (so errors can name it)."""
+    decoder, lines = json.JSONDecoder(), []
+    pos = text.index("[") + 1
+    try:
+        for _ in range(n):
+            while text[pos] in " \t\r\n,":
+                pos += 1
+            lines.append(text.count("\n", 0, pos) + 1)
+            _, pos = decoder.raw_decode(text, pos)
+    except (ValueError, IndexError):  # cannot happen for text json.loads accepted; then name no lines
+        return [None] * n
+    return list(lines)
+
+
 def _read_jsonl_text(text: str, source: str) -> RawTable:
     stripped = text.lstrip()
     if stripped.startswith("["):
@@ -155,9 +170,9 @@ def _read_jsonl_text(text: str, source: str) -> RawTable:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataValidationError(f"{source}, line {exc.lineno}: invalid JSON ({exc.msg}).") from exc
-        if not all(isinstance(r, dict) for r in data):
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise DataValidationError(f"{source}: expected a list of JSON objects (one per row).")
-        return RawTable(frame=pd.DataFrame(data, dtype=object), lines=[None] * len(data))
+        return RawTable(frame=pd.DataFrame(data, dtype=object), lines=_array_lines(text, len(data)))
     records: list[dict[str, object]] = []
     lines: list[int | None] = []
     problems: dict[int, list[RowProblem]] = {}
