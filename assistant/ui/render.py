@@ -87,14 +87,14 @@ def sources_message(sources: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def figures_message(figures: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The tool results' key numbers as a table under the answer (None when there are none)."""
+    """The tool results' key numbers as a table under the answer, shown open (None when there are none)."""
     from assistant.agent.figures import KeyFigure, figures_markdown
 
     table = figures_markdown([KeyFigure(**f) for f in figures])
     if not table:
         return None
-    return {"role": "assistant", "content": table,
-            "metadata": {"title": f"📊 Key figures from the tools ({len(figures)})", "status": "done"}}
+    return {"role": "assistant", "content": table,  # no status: the panel starts open, under the answer
+            "metadata": {"title": f"📊 Key figures from the tools ({len(figures)})"}}
 
 
 def flags_message(flags: list[dict[str, Any]]) -> dict[str, Any] | None:
