@@ -55,6 +55,11 @@ class LaunchAnalytics:
         from assistant.forecast import plot_curve
         from assistant.tools.forecast_tools import new_product_forecast
 
+        price = product.get("price")
+        if price is not None and (isinstance(price, bool) or not isinstance(price, int | float) or price < 0):
+            raise DataValidationError(f"The price must be a number >= 0 (got {price!r}).")
+        if not str(product.get("title") or "").strip():
+            raise DataValidationError("Give the new product a title, e.g. 'Star fairy lights'.")
         out = dict(new_product_forecast(self.tool_context(), dict(product), horizon))
         if plot:
             out["plot_png"] = plot_curve(out["weeks"], out["yhat"], out["lo"], out["hi"],

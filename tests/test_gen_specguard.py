@@ -115,3 +115,11 @@ def test_entities_from_escaped_evidence_do_not_reach_the_copy() -> None:
                   "bullets": ["A &lt;b&gt; gift", "A &lt;b&gt; gift"], "seo_keywords": "tea &amp; cake, gift"})
     assert out == {"title": "Tea & cake set", "description": "For tea & cake.", "bullets": ["A <b> gift"],
                    "seo_keywords": ["tea & cake", "gift"]}
+
+
+def test_review_ids_and_placeholder_bullets_do_not_reach_the_copy() -> None:
+    from assistant.gen.copywriter import _clean
+
+    out = _clean({"title": "Linen dress", "description": "Buyers love the fabric [W123, W7]. Breezy.",
+                  "bullets": ["Linen", "Size: Not listed in attributes", "Colour: n/a"], "seo_keywords": []})
+    assert out["description"] == "Buyers love the fabric. Breezy." and out["bullets"] == ["Linen"]

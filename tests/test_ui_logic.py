@@ -204,3 +204,16 @@ def test_app_refuses_public_bind_without_token(capsys: pytest.CaptureFixture[str
     spec.loader.exec_module(mod)
     assert mod.main(["--host", "0.0.0.0", "--port", "9"]) == 2
     assert "Refusing to listen" in capsys.readouterr().err
+
+
+def test_pickers_start_empty_and_bad_new_product_inputs_are_refused(tmp_path: Path) -> None:
+    from assistant.errors import DataValidationError
+    from assistant.ui.app import build_ui
+
+    svc = make_service(tmp_path, ScriptedLLM())
+    blocks = build_ui(svc)
+    by_id = {getattr(c, "elem_id", None): c for c in blocks.blocks.values()}
+    # Gradio would preselect the first choice: "…or category" could then never be used
+    assert by_id["reviews-product"].value is None and by_id["reviews-category"].value is None
+    with pytest.raises(DataValidationError, match="price must be a number >= 0"):
+        svc.forecast_new_product({"title": "Mug", "category": "Gifts > Kitchen", "price": -50}, 4)

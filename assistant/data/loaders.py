@@ -266,9 +266,9 @@ def _finish(checked: Checked, kind: str, source: str, skip_bad_rows: bool) -> Lo
     if res.rejected and not skip_bad_rows:
         total = res.loaded + res.rejected
         raise DataValidationError(
-            f"{res.rejected} of {total} {kind} rows in {source} have problems. Fix them, or re-run with "
-            "--skip-bad-rows (skip_bad_rows=True) to load the good rows and write the bad ones to a "
-            "rejects file.", res.problems)
+            f"{res.rejected} of {total} {kind} rows in {source} have problems. Fix them, or load again skipping "
+            "bad rows (--skip-bad-rows; 'Skip bad rows' in the workspace's Data tab) to load the good rows and "
+            "write the bad ones to a rejects file.", res.problems)
     return res
 
 

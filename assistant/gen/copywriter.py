@@ -102,16 +102,21 @@ def similar_context(query: str, *, index: Any = None, catalog: Any = None, k: in
     return out
 
 
+_NOT_GIVEN = re.compile(r"\b(?:not (?:listed|given|specified|stated|provided|available|mentioned)|unknown|n/a)\b",
+                        re.IGNORECASE)
+
+
 def _clean(obj: Mapping[str, Any]) -> dict[str, Any]:
     """The draft's fields as plain text: the evidence the model read is HTML-escaped (untrusted text), and a
     model that copies "Candles &amp; Lights" from it must not put the entity in customer-facing copy."""
-    def text(v: Any) -> str:
-        return html.unescape(str(v)).strip()
+    def text(v: Any) -> str:  # review ids the model copied from the evidence ("[W123]") are not copy
+        return re.sub(r"\s*\[(?:[A-Z]{1,2}\d+(?:,\s*)?)+\]", "", html.unescape(str(v))).strip()
 
     def as_list(v: Any) -> list[str]:
         if isinstance(v, str):
             v = [x for x in re.split(r"\n|;|,(?=\s)", html.unescape(v))]
         items = [text(x).lstrip("-•* ").strip() for x in (v or []) if str(x).strip()]
+        items = [i for i in items if i and not _NOT_GIVEN.search(i)]  # "Size: Not listed in attributes"
         return list(dict.fromkeys(items))  # a bullet or keyword the model repeated is kept once
 
     return {"title": text(obj.get("title", "")),

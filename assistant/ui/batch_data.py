@@ -138,7 +138,8 @@ def build_data_tab(svc: MerchAssistant) -> None:
 
         ingest.click(on_ingest, [upload, kind, skip, mapping], [status, problems, store])
         rebuild.click(lambda: "⏳ Rebuilding the index…", None, status, queue=False).then(
-            on_rebuild, None, [status, store])
+            on_rebuild, None, [status, store]
+        ).failure(lambda: "❌ The index was not rebuilt; the previous one still serves.", None, status, queue=False)
 
 
 def _store_status(svc: MerchAssistant) -> dict[str, Any]:

@@ -70,9 +70,9 @@ def export(table: Any, fmt: str) -> str:
 
 
 def build_copy_tab(svc: MerchAssistant) -> None:
-    with gr.Tab("New product copy", id="copy"):
+    with gr.Tab("New product copy", id="copy") as tab:
         with gr.Row():
-            pick = gr.Dropdown(product_choices(svc), label="Start from a catalog / draft product (optional)",
+            pick = gr.Dropdown(product_choices(svc), value=None, label="Start from a catalog / draft product (optional)",
                                filterable=True, scale=4)
             load = gr.Button("Load", scale=1)
         with gr.Row():
@@ -130,8 +130,10 @@ def build_copy_tab(svc: MerchAssistant) -> None:
             return df
 
         load.click(on_load, pick, [title, category, notes, attrs])
+        tab.select(lambda: gr.update(choices=product_choices(svc)), None, pick, queue=False)  # after a Data upload
         generate.click(lambda: "⏳ Writing copy…", None, status, queue=False).then(
-            on_generate, [title, category, notes, attrs, tone, length, lang, n_var], [table, flagged, status])
+            on_generate, [title, category, notes, attrs, tone, length, lang, n_var], [table, flagged, status]
+        ).failure(lambda: "❌ No copy written (see the message above).", None, status, queue=False)
         approve.click(on_approve, table, table)
         to_csv.click(lambda tbl: export(tbl, "csv"), table, download)
         to_json.click(lambda tbl: export(tbl, "json"), table, download)

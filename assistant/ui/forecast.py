@@ -45,7 +45,7 @@ def new_product_table(out: dict[str, Any]) -> pd.DataFrame:
 
 
 def build_forecast_tab(svc: MerchAssistant) -> None:
-    with gr.Tab("Forecast", id="forecast"):
+    with gr.Tab("Forecast", id="forecast") as tab:
         mode = gr.Radio(["Demand (existing products)", "New product"], value="Demand (existing products)",
                         label="What to forecast", elem_id="fc-mode")
         with gr.Group(visible=True) as demand_box:
@@ -76,8 +76,10 @@ def build_forecast_tab(svc: MerchAssistant) -> None:
         def on_demand(ids: list[str], h: float, lv: list[int]) -> tuple[str, pd.DataFrame, str, str]:
             if not ids:
                 raise gr.Error("Pick at least one series.")
+            if not lv:
+                raise gr.Error("Tick at least one interval level (80 or 95).")
             try:
-                out = svc.forecast_demand(list(ids), int(h), level=[int(x) for x in (lv or [80])], plot=True)
+                out = svc.forecast_demand(list(ids), int(h), level=[int(x) for x in lv], plot=True)
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
             df = demand_table(out)
@@ -100,9 +102,11 @@ def build_forecast_tab(svc: MerchAssistant) -> None:
             png = render.tmp_file(".png", out["plot_png"], stem="launch")
             csv = render.tmp_file(".csv", df.to_csv(index=False), stem="launch")
             analogues = ", ".join(str(a.get("product_id")) for a in out.get("analogues", [])[:5])
-            msg = (f"Total {out['total']:.0f} units (interval {out['total_lo']:.0f}–{out['total_hi']:.0f}); "
+            msg = (f"Total {out['total']:.0f} units ({out['level']}% interval {out['total_lo']:.0f}–"
+                   f"{out['total_hi']:.0f}), learned from {out.get('past_launches', '?')} past launches; "
                    f"analogues: {analogues}")
             return str(png), df, str(csv), msg
 
         run_demand.click(on_demand, [series, horizon, levels], [plot, table, download, status])
+        tab.select(lambda: gr.update(choices=svc.series_ids()), None, series, queue=False)  # after a Data upload
         run_np.click(on_new, [np_title, np_cat, np_price, np_date, np_attrs, np_h], [plot, table, download, status])

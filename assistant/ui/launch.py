@@ -99,7 +99,7 @@ def _catalog_choices(svc: MerchAssistant) -> list[tuple[str, str]]:
 
 
 def build_launch_tab(svc: MerchAssistant) -> None:  # noqa: C901 - one small handler per control
-    with gr.Tab("Launch plan", id="launch"):
+    with gr.Tab("Launch plan", id="launch") as tab:
         gr.Markdown("Choose what to launch: each candidate is forecast (sales history, or similar past launches "
                     "for new products) and the plan maximising risk-adjusted margin is solved exactly (MILP).")
         source = gr.Radio(list(SOURCES), value=SOURCES[0], label="Candidates", elem_id="plan-source")
@@ -175,3 +175,4 @@ def build_launch_tab(svc: MerchAssistant) -> None:  # noqa: C901 - one small han
         run.click(on_plan, [source, catalog_ids, new_table, csv_file, budget, horizon, per_cat, slots, risk,
                             cost_share], [status, chart, table, download])
         find.click(on_audience, [target, k], [segment, customers])
+        tab.select(lambda: gr.update(choices=_catalog_choices(svc)), None, catalog_ids, queue=False)  # after uploads

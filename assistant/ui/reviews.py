@@ -72,12 +72,12 @@ def sentiment_frame(out: dict[str, Any]) -> pd.DataFrame:
 
 
 def build_reviews_tab(svc: MerchAssistant) -> None:
-    with gr.Tab("Reviews", id="reviews"):
+    with gr.Tab("Reviews", id="reviews") as tab:
         with gr.Row():
-            product = gr.Dropdown(product_choices(svc), label="Product", filterable=True, scale=3,
-                                  elem_id="reviews-product")
-            category = gr.Dropdown(list(svc.categories()), label="…or category", filterable=True, scale=3,
-                                   elem_id="reviews-category")
+            product = gr.Dropdown(product_choices(svc), value=None, label="Product", filterable=True, scale=3,
+                                  elem_id="reviews-product")  # value=None: Gradio would preselect the first
+            category = gr.Dropdown(list(svc.categories()), value=None, label="…or category", filterable=True,
+                                   scale=3, elem_id="reviews-category")
             refresh = gr.Button("↻", scale=0, min_width=40)
         with gr.Row():
             analyse = gr.Button("Analyse aspects", variant="primary", elem_id="reviews-analyse")
@@ -128,8 +128,13 @@ def build_reviews_tab(svc: MerchAssistant) -> None:
                 raise gr.Error(str(exc)) from exc
             return summary_markdown(svc, out), ""
 
+        # one of the two at a time: picking a category clears the product and the other way round
+        product.input(lambda p: gr.update(value=None) if p else gr.update(), product, category, queue=False)
+        category.input(lambda c: gr.update(value=None) if c else gr.update(), category, product, queue=False)
         analyse.click(on_analyse, [product, category], [chart, pros_cons, status])
         summarise.click(lambda: "⏳ Summarising with the model…", None, status, queue=False).then(
-            on_summarise, [product, category, words], [summary, status])
-        refresh.click(lambda: (gr.update(choices=product_choices(svc)), gr.update(choices=list(svc.categories()))),
-                      None, [product, category], queue=False)
+            on_summarise, [product, category, words], [summary, status]
+        ).failure(lambda: "❌ No summary (see the message above).", None, status, queue=False)
+        for event in (refresh.click, tab.select):  # the lists follow Data uploads
+            event(lambda: (gr.update(choices=product_choices(svc)), gr.update(choices=list(svc.categories()))),
+                  None, [product, category], queue=False)
