@@ -217,3 +217,14 @@ def test_pickers_start_empty_and_bad_new_product_inputs_are_refused(tmp_path: Pa
     assert by_id["reviews-product"].value is None and by_id["reviews-category"].value is None
     with pytest.raises(DataValidationError, match="price must be a number >= 0"):
         svc.forecast_new_product({"title": "Mug", "category": "Gifts > Kitchen", "price": -50}, 4)
+
+
+def test_batch_progress_line_shows_an_eta_only_while_running() -> None:
+    import time as _time
+
+    from assistant.batch import BatchProgress
+    from assistant.ui.batch_data import _progress_md
+
+    prog = BatchProgress(total=4, done=1, started=_time.time() - 10)
+    assert "ETA" in _progress_md(prog, "Running")
+    assert "ETA" not in _progress_md(prog, "Stopped") and _progress_md(prog, "Stopped").startswith("**Stopped**")

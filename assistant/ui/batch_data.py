@@ -38,7 +38,7 @@ def _progress_md(p: BatchProgress, state: str) -> str:
     finished = p.done + p.failed
     rate = finished / max(1e-6, time.time() - p.started)
     eta = (todo - finished) / rate if rate > 0 and finished else float("nan")
-    eta_s = f", ETA {eta:.0f} s" if eta == eta else ""
+    eta_s = f", ETA {eta:.0f} s" if eta == eta and state == "Running" else ""  # no ETA once stopped
     return (f"**{state}** — {finished}/{todo} products ({p.done} done, {p.flagged} flagged by the spec guard, "
             f"{p.failed} failed){eta_s}")
 
@@ -71,7 +71,11 @@ def build_batch_tab(svc: MerchAssistant) -> None:
                 products, probs = svc.read_products(str(f))
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
-            prob_view = gr.update(value=pd.DataFrame(probs, columns=PROBLEM_COLUMNS), visible=bool(probs))
+            if not products:
+                raise gr.Error(f"None of the {len({p['line'] for p in probs})} rows is a valid product: "
+                               "each needs product_id and title. Nothing to write.")
+            prob_view = gr.update(value=pd.DataFrame([{**p, "file": Path(p["file"]).name} for p in probs],
+                                                     columns=PROBLEM_COLUMNS), visible=bool(probs))
             out = render.tmp_file(".jsonl", stem="drafts")
             cancel = cancel_holder["ev"] = threading.Event()
             prog = BatchProgress()
@@ -115,14 +119,16 @@ def build_data_tab(svc: MerchAssistant) -> None:
             if not f:
                 raise gr.Error("Choose a file first.")
             pairs = [line.strip() for line in (mp or "").splitlines() if line.strip()]
+            upload_dir = str(Path(str(f)).parent) + "/"  # Gradio's temp folder: show the user's file name
             try:
                 res = svc.ingest(str(f), k, column_map=pairs, skip_bad_rows=bool(sk))
             except DataValidationError as exc:
-                first = str(exc).splitlines()[0]
-                return (f"❌ {first}", pd.DataFrame([p.as_dict() for p in exc.problems], columns=PROBLEM_COLUMNS),
-                        _store_status(svc))
+                first = str(exc).splitlines()[0].replace(upload_dir, "")
+                rows = [{**p.as_dict(), "file": Path(p.file).name} for p in exc.problems]
+                return f"❌ {first}", pd.DataFrame(rows, columns=PROBLEM_COLUMNS), _store_status(svc)
             except AssistantError as exc:
-                return f"❌ {exc}", pd.DataFrame(columns=PROBLEM_COLUMNS), _store_status(svc)
+                return f"❌ {str(exc).replace(upload_dir, '')}", pd.DataFrame(columns=PROBLEM_COLUMNS), \
+                    _store_status(svc)
             msg = (f"✅ Loaded {res['loaded']} {k} ({res['rejected']} rejected"
                    + (f", rejects saved to {res['rejects_path']}" if res.get("rejects_path") else "") + ")."
                    + (" Index updated." if res.get("indexed") else ""))
