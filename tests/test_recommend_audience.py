@@ -76,6 +76,11 @@ def test_cold_start_finds_customers_of_similar_products(fitted) -> None:  # type
     # a catalog product without sales is treated as new, using its catalog text
     by_id = audience(model, products, product_id="newmug", k=5)
     assert by_id["mode"].startswith("new product") and "green ceramic mug" in by_id["text"]
+    assert "newmug has no purchases in the transaction data" in by_id["note"]
+    # the products it was matched on are shown; text like nothing bought says the audience is a guess
+    assert "note" not in res and res["matched_on"][0]["product_id"].startswith("mug")
+    guess = audience(model, products, text="xylophone tuba", k=5)
+    assert len(guess["customers"]) == 5 and guess["note"].startswith("Weak match")
 
 
 def test_existing_product_excludes_past_buyers_and_lists_also_bought(fitted) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from assistant.cli.common import console, friendly_errors, print_json, print_table
+from assistant.cli.common import console, err_console, friendly_errors, print_json, print_table
 
 sentiment_app = typer.Typer(help="Review sentiment: train, evaluate, predict; aspect statistics.",
                             no_args_is_help=True)
@@ -182,6 +182,8 @@ def recommend_audience_cmd(
         print_json(out)
         return
     console.print(out["mode"])
+    if out.get("note"):
+        err_console.print(f"[yellow]note:[/] {out['note']}", soft_wrap=True)
     print_table(out["customers"], ["customer_id", "score"])
     seg = out.get("segment") or {}
     if seg:

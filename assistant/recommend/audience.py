@@ -71,6 +71,9 @@ def _from_catalog(settings: Settings) -> tuple[HybridRecommender, pd.DataFrame]:
     return model, products
 
 
+WEAK_MATCH = 0.3  # text similarity (MiniLM cosine) below which no bought product is really like the new one
+
+
 def audience(model: HybridRecommender, products: pd.DataFrame, *, product_id: str | None = None,
              text: str | None = None, k: int = 20, transactions: pd.DataFrame | None = None) -> dict[str, Any]:
     """Core of :func:`recommend_audience` on an already fitted model (testable without a catalog)."""
@@ -100,6 +103,20 @@ def audience(model: HybridRecommender, products: pd.DataFrame, *, product_id: st
         exclude = None
         out["mode"] = "new product (cold start: text similarity to what customers bought + purchase patterns)"
         out["text"] = text[:300]
+        sims = model.item_emb @ emb
+        best = np.argsort(-sims)[:3]
+        out["matched_on"] = [{"product_id": str(model.items[j]), "title": str(info.at[model.items[j], "title"])
+                              if model.items[j] in info.index else "", "similarity": round(float(sims[j]), 4)}
+                             for j in best]
+        notes = []
+        if product_id:
+            notes.append(f"{product_id} has no purchases in the transaction data, so its audience comes from its "
+                         "description, matched to what customers bought.")
+        if len(sims) and float(sims.max()) < WEAK_MATCH:
+            notes.append(f"Weak match: the description is not like any product customers bought (best similarity "
+                         f"{float(sims.max()):.2f}); treat this audience as a guess.")
+        if notes:
+            out["note"] = " ".join(notes)
     top = model.top_customers(scores, k, exclude)
     out["customers"] = [{"customer_id": c, "score": round(s, 4)} for c, s in top]
     out["segment"] = segment_summary(model, [c for c, _ in top], info, transactions)

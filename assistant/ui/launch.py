@@ -91,6 +91,11 @@ def audience_markdown(out: dict[str, Any]) -> str:
     if out.get("also_bought"):
         lines.append("- Customers also bought: " + ", ".join(
             f"{a['product_id']} {render._md(str(a.get('title') or ''))}" for a in out["also_bought"]))
+    if out.get("matched_on"):
+        lines.append("- Matched on what they bought: " + ", ".join(
+            f"{render._md(str(a.get('title') or a['product_id']))} ({a['similarity']:.2f})" for a in out["matched_on"]))
+    if out.get("note"):
+        lines.insert(1, f"⚠️ {render._md(str(out['note']))}")
     return "\n".join(lines)
 
 
