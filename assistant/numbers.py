@@ -159,7 +159,12 @@ class SourcePool:
 
 def _percent_key(key: str) -> bool:
     """Whether a value under ``key`` may be a percentage: ``share_pct``, ``level``, ``knn_share``."""
-    return any(word in _PERCENT_WORDS for word in re.split(r"[^a-z]+", key.lower()))
+    return bool(key_words(key) & _PERCENT_WORDS)
+
+
+def key_words(key: str) -> set[str]:
+    """The words of a result key: ``"total_hi_80"`` -> {"total", "hi"}; ``"cv_mase"`` -> {"cv", "mase"}."""
+    return {w for w in re.split(r"[^a-z]+", key.lower()) if w}
 
 
 def extract_numbers(text: str, *, skip_list_markers: bool = True) -> list[NumberMention]:
@@ -202,12 +207,13 @@ def check_numbers(answer: str, sources: Iterable[Any]) -> NumberCheck:
     result = NumberCheck()
     mentions = extract_numbers(answer)
     sourced = [m for m in mentions if pool.supports(m)]
-    sentences = _pieces(answer, _SENTENCE_END)
+    sourced_at = {m.start for m in sourced}
+    pieces = sentences(answer)
     for mention in mentions:
         result.checked.append(mention)
-        if mention in sourced:
+        if mention.start in sourced_at:
             continue
-        start, sentence = next(((i, t) for i, t in reversed(sentences) if i <= mention.start), (0, answer))
+        start, sentence = next(((i, t) for i, t in reversed(pieces) if i <= mention.start), (0, answer))
         near = [m for m in sourced if start <= m.start < start + len(sentence)]
         how = derivation(mention, sentence, near)
         if how is None:
@@ -318,7 +324,7 @@ def check_attribution(answer: str, by_entity: Mapping[str, Iterable[Any]],
             where = counterpart(mention, by_entity[others[0]], by_entity[entity])
             found[mention.start] = Misattribution(mention, entity, others[0], *(where or (None, None)))
 
-    for start, sentence in _pieces(answer, _SENTENCE_END):
+    for start, sentence in sentences(answer):
         if re.search(r"\brespectively\b", sentence, re.I):
             ids = _named(sentence, pools)
             nums = [m for m in extract_numbers(sentence)
@@ -343,7 +349,7 @@ def sentences(text: str) -> list[tuple[int, str]]:
 def clauses(text: str) -> list[tuple[int, str]]:
     """(offset, clause) for every clause of ``text``: the pieces between ". ; ! ?", ", ", line breaks and
     "and / but / while / whereas" (a ":" does not split, so "R1: 80 units" stays one clause)."""
-    return [(start + offset, clause) for start, sentence in _pieces(text, _SENTENCE_END)
+    return [(start + offset, clause) for start, sentence in sentences(text)
             for offset, clause in _pieces(sentence, _CLAUSE_END)]
 
 

@@ -43,6 +43,7 @@ def number_flags(answer: str, question: str, steps: Sequence[AgentStep]) -> list
             detail.update(path=wrong.path, expected=wrong.expected, expected_path=wrong.path)
             message += f" (its {wrong.path}); {wrong.entity}'s {wrong.path} is {wrong.expected:.12g}"
         flags.append(AgentFlag("misattributed_number", message + ".", detail))
-    flags += label_flags(answer, question, steps, skip={f.detail["start"] for f in flags if "start" in f.detail})
-    return flags + unit_flags(answer, question, steps, skip={f.detail["start"] for f in flags if "start" in f.detail})
+    for judge in (label_flags, unit_flags):  # each skips the numbers already flagged
+        flags += judge(answer, question, steps, skip={f.detail["start"] for f in flags if "start" in f.detail})
+    return flags
 

@@ -28,6 +28,7 @@ from assistant.numbers import (
     NumberMention,
     clauses,
     extract_numbers,
+    key_words,
     leaves,
     path_text,
     sentences,
@@ -39,7 +40,6 @@ PAST_KEY, TOTAL_KEY = "history", "total_units"  # the parts of a forecast tool's
 ROWS_KEYS = ("by_period", "by_week")  # its per-period rows (forecast_demand, forecast_new_product)
 FUTURE, PAST, MIXED = "future", "past", "mixed"  # what a number or a clause is about: its time
 TOTAL, PERIOD = "total", "period"  # ... and its size
-ROWS = FUTURE  # the rows are one period's forecast; history holds past sales
 _PAST_TOTAL = "units_last_"  # history.units_last_12_periods: past sales over a span; other history numbers: one period
 _ROW_LABELS = {"week", "period", "periods"}  # numbers that name a row or count rows, not sales
 
@@ -48,8 +48,8 @@ _FUTURE = re.compile(r"\b(?:forecast(?:s|ed|ing)?|predict(?:s|ed|ions?)?|project
 _PAST = re.compile(r"\b(?:history|historical(?:ly)?|last|past|previous(?:ly)?|prior|so far|to date|recent(?:ly)?|"
                    r"since|sold|was|were|had|averaged|ago)\b", re.IGNORECASE)
 _UNITS = re.compile(r"\s?(?:units?|pieces|pcs|items)\b", re.IGNORECASE)
-_NOT_COUNT = re.compile(r"(?:^|_)(?:m?ase|s?mape|wape|rmse|mae|error|score|similarity|price|cost|margin|level|"
-                        r"share|pct|percent|rate|ratio|rating(?:_mean)?)(?:$|_)", re.IGNORECASE)
+_NOT_COUNT = {"mase", "ase", "smape", "mape", "wape", "rmse", "mae", "error", "score", "similarity", "price", "cost",
+              "margin", "level", "share", "pct", "percent", "rate", "ratio", "rating"}  # words of keys that hold no units
 _COMPARE = re.compile(r"\b(?:before|earlier|against|compared|versus|vs)\b", re.IGNORECASE)
 _TOTAL = re.compile(r"\b(?:total|in all|altogether|overall|over the (?:next|coming)|\d+[- ](?:weeks?|months?|days?))\b",
                     re.IGNORECASE)
@@ -118,7 +118,7 @@ def unit_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: Col
 def _counts(obj: Any) -> Any:
     """``obj`` without the values under keys that are no unit counts (scores, prices, levels, shares)."""
     if isinstance(obj, dict):
-        return {k: _counts(v) for k, v in obj.items() if not _NOT_COUNT.search(str(k))}
+        return {k: _counts(v) for k, v in obj.items() if not key_words(str(k)) & _NOT_COUNT}
     if isinstance(obj, list | tuple):
         return [_counts(v) for v in obj]
     return obj
@@ -180,9 +180,9 @@ def _rows_key(result: Any) -> str | None:
 
 
 def _parts(result: dict[str, Any]) -> dict[str, tuple[str, Any]]:
-    """The judged parts of a forecast result by kind, each with its key: ``{"rows": ("by_period", [...])}``."""
+    """The judged parts of a forecast result by time, each with its key: ``{"future": ("by_period", [...])}``."""
     rows = _rows_key(result)
-    return {PAST: (PAST_KEY, result.get(PAST_KEY)), ROWS: (str(rows), result.get(str(rows)))}
+    return {PAST: (PAST_KEY, result.get(PAST_KEY)), FUTURE: (str(rows), result.get(str(rows)))}  # rows: forecasts
 
 
 def _rest(step: AgentStep) -> Any:
