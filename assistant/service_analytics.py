@@ -30,7 +30,8 @@ class LaunchAnalytics:
         from assistant.forecast.demand import forecast_demand
 
         sales = self.tool_context().get_catalog().sales(unique_ids or None)
-        missing = [u for u in dict.fromkeys(unique_ids or []) if u not in set(sales["unique_id"].astype(str))]
+        have = set(sales["unique_id"].astype(str))
+        missing = [u for u in dict.fromkeys(unique_ids or []) if u not in have]
         if missing:
             shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
             raise AssistantError(f"No sales history for {len(missing)} of the requested series: {shown}. Check the "

@@ -49,10 +49,8 @@ def ingest(
         settings = get_settings()
         with Catalog.open(settings) as catalog:
             written = catalog.upsert(kind.value, result)
-            unknown: list[str] = []
-            if kind is TableKind.reviews and len(result.frame):
-                known = set(catalog.product_ids())
-                unknown = sorted({p for p in result.frame["product_id"] if p not in known})
+            unknown = sorted(catalog.unknown_product_ids(result.frame["product_id"])) \
+                if kind is TableKind.reviews else []
             totals = catalog.counts()
             where = str(catalog.path)
     out: dict[str, Any] = result.summary()

@@ -86,8 +86,7 @@ def add(
         result = load_table(file, kind, column_map=ColumnMap.from_pairs(column_map),  # type: ignore[arg-type]
                             skip_bad_rows=skip_bad_rows)
         catalog = Catalog.open(settings)
-        stored = (catalog.upsert_products(result.frame, result.columns) if kind == "products"
-                  else catalog.upsert_reviews(result.frame, result.columns))
+        stored = catalog.upsert(kind, result)
         if current_version(settings.current_index()) is None:  # first data: build instead of update
             built = build_from_catalog(settings, catalog, show_progress=not as_json)
             changes = {"added": built["n_chunks"], "unchanged": 0, "removed": 0}
@@ -95,10 +94,7 @@ def add(
             changes = open_index(settings).upsert(products=result.frame if kind == "products" else None,
                                                   reviews=result.frame if kind == "reviews" else None,
                                                   show_progress=not as_json)
-        unknown: list[str] = []
-        if kind == "reviews" and len(result.frame):
-            known = set(catalog.product_ids())
-            unknown = sorted({p for p in result.frame["product_id"] if p not in known})
+        unknown = sorted(catalog.unknown_product_ids(result.frame["product_id"])) if kind == "reviews" else []
         out = {"file": str(file), "kind": kind, "loaded": result.loaded, "rejected": result.rejected,
                "rejects_path": str(result.rejects_path) if result.rejects_path else None,
                "unknown_product_ids": unknown, "catalog_upserted": stored, "index": changes}
@@ -188,8 +184,8 @@ def search(
         if product:
             from assistant.data.catalog import Catalog
 
-            known = set(Catalog.open(get_settings()).product_ids())
-            unknown = [p for p in product if p not in known]
+            with Catalog.open(get_settings()) as catalog:
+                unknown = catalog.unknown_product_ids(product)
             if unknown:
                 raise ConfigError(f"Unknown --product id(s): {', '.join(unknown)}. Product ids are matched exactly; "
                                   "`assistant search QUERY --kind product` finds products by name.")

@@ -262,6 +262,11 @@ class Catalog:
     def product_ids(self) -> list[str]:
         return [r[0] for r in self._query("SELECT product_id FROM products ORDER BY rowid")]
 
+    def unknown_product_ids(self, ids: Iterable[str]) -> list[str]:
+        """The ``ids`` (each once, in order) that name no product in the catalog (ids are matched exactly)."""
+        known = set(self.product_ids())
+        return [i for i in dict.fromkeys(map(str, ids)) if i not in known]
+
     def resolve_product_id(self, product_id: str) -> tuple[str | None, list[str]]:
         """``(the catalog's id, [])`` for ``product_id`` typed exactly, in another case, or without its 1-2
         letter source prefix when only one id matches ("1078" -> "C1078"); else ``(None, up to 3 close ids)``."""

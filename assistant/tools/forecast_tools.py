@@ -226,7 +226,13 @@ def _launch_history(ctx: ToolContext, length: int) -> Any:
         if sales.empty:
             raise ToolError("The store has no sales history to learn launch curves from; ingest a sales "
                             "file first (assistant ingest sales FILE).")
-        history = NewProductHistory.from_sales(catalog.products(), sales, horizon=length, embedder=ctx.get_embedder())
-        ctx.memo[key] = history
         ctx.memo[("next_period",)] = (sales["ds"].max() + pd.Timedelta(weeks=1)).strftime("%Y-%m-%d")
+        try:
+            history = NewProductHistory.from_sales(catalog.products(), sales, horizon=length,
+                                                   embedder=ctx.get_embedder())
+        except ForecastError as exc:  # too few launches that long: remembered, not re-read on every call
+            history = exc
+        ctx.memo[key] = history
+    if isinstance(history, ForecastError):
+        raise history
     return history
