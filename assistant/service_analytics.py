@@ -27,7 +27,7 @@ class LaunchAnalytics:
 
     def forecast_demand(self, unique_ids: list[str] | None, h: int = 12, *, level: list[int] | None = None,
                         models: list[str] | None = None, plot: bool = False) -> dict[str, Any]:
-        from assistant.forecast.demand import forecast_demand
+        from assistant.forecast.demand import forecast_demand, forecast_each
 
         sales = self.tool_context().get_catalog().sales(unique_ids or None)
         have = set(sales["unique_id"].astype(str))
@@ -38,7 +38,9 @@ class LaunchAnalytics:
                                  "ids (series ids are matched exactly) or ingest their sales first.")
         if not len(sales):
             raise AssistantError("No sales history in the store: ingest a sales file first.")
-        result = forecast_demand(sales, h, level=tuple(level or (80, 95)), models=models)
+        # picked series are forecast each on their own (same numbers whatever else is picked); the whole store at once
+        run = forecast_each if unique_ids else forecast_demand
+        result = run(sales, h, level=tuple(level or (80, 95)), models=models)
         out = dict(result.to_dict(max_series=len(result.chosen)))  # every requested series, in the request's order
         if unique_ids:
             rank = {u: i for i, u in enumerate(dict.fromkeys(unique_ids))}

@@ -145,6 +145,10 @@ def test_forecast_demand(client: TestClient) -> None:
     ids = ["R6", "R1", "R4", "R2", "R5", "R3"]
     body = client.post("/v1/forecast/demand", json={"unique_ids": ids, "h": 2, "level": [80]}).json()
     assert [s["unique_id"] for s in body["series"]] == ids and body["truncated"] is False
+    # a series' forecast does not depend on which others are asked for with it
+    # (grouped selection gave R5 Naive with the other five, AutoETS alone)
+    alone = client.post("/v1/forecast/demand", json={"unique_ids": ["R5"], "h": 2, "level": [80]}).json()["series"][0]
+    assert {k: alone[k] for k in ("model", "yhat", "hi_80")} == {k: body["series"][4][k] for k in ("model", "yhat", "hi_80")}
     r = client.post("/v1/forecast/demand", json={"unique_ids": ["R1"], "h": 0})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "h"
 

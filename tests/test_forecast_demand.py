@@ -212,3 +212,25 @@ def test_small_groups_get_more_cv_windows() -> None:
     tiny = pd.Series({"A": 5})  # too short for any: the caller's two windows, nobody eligible
     _, windows, eligible = _cv_plan(tiny, h=8, m=1, n_windows=2)
     assert windows == 2 and len(eligible) == 0
+
+
+def test_forecast_each_does_not_depend_on_the_other_series(sales: pd.DataFrame) -> None:
+    """A product forecast on its own and picked together with others gets the same model and numbers;
+    validation of the whole input still names the input's own line numbers."""
+    from assistant.forecast import forecast_each
+
+    ids = sales["unique_id"].unique().tolist()
+    both = forecast_each(sales, h=6, level=[80])
+    for uid in ids:
+        alone = forecast_demand(sales[sales["unique_id"] == uid], h=6, level=[80])
+        assert both.chosen[uid] == alone.chosen[uid]
+        np.testing.assert_allclose(both.series(uid)["yhat"], alone.series(uid)["yhat"])
+        np.testing.assert_allclose(both.series(uid)["yhat_hi_80"], alone.series(uid)["yhat_hi_80"])
+    assert set(both.chosen) == set(ids) and both.freq == "W-MON"
+    assert len(both.to_dict(max_series=len(ids))["series"]) == len(ids)
+    bad = sales.astype({"y": object})
+    bad.loc[len(bad) - 1, "y"] = "lots"
+    with pytest.raises(DataValidationError) as err:
+        forecast_each(bad, h=6, source="sales.csv")
+    problem = err.value.problems[0]
+    assert (problem.file, problem.line, problem.column) == ("sales.csv", len(bad) + 1, "y")

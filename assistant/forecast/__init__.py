@@ -3,7 +3,7 @@ new-product (cold-start) launch-curve forecasting from attributes, text and anal
 
 from __future__ import annotations
 
-from assistant.forecast.demand import forecast_demand
+from assistant.forecast.demand import forecast_demand, forecast_each
 from assistant.forecast.hierarchy import aggregate_sales, category_mapping
 from assistant.forecast.launch import NewProductHistory, forecast_new_product, launch_curves
 from assistant.forecast.newproduct import NewProductConfig, NewProductModel, NewProductPrediction
@@ -21,6 +21,7 @@ __all__ = [
     "aggregate_sales",
     "category_mapping",
     "forecast_demand",
+    "forecast_each",
     "forecast_new_product",
     "infer_freq",
     "launch_curves",

@@ -305,3 +305,35 @@ def forecast_demand(
     return ForecastResult(frame=out, chosen=chosen, scores=scores, history=df[["unique_id", "ds", "y"]], freq=prep.freq,
                           h=int(h), levels=levels, metric=metric, cv=cv_all,
                           patterns={str(k): str(v) for k, v in patterns["pattern"].items()}, notes=notes)
+
+
+def forecast_each(sales: pd.DataFrame, h: int, **options: Any) -> ForecastResult:
+    """``forecast_demand`` for each series on its own: its model is chosen by its own cross-validation (over
+    up to ``SMALL_GROUP_WINDOWS`` windows), so a product's forecast does not depend on which other products
+    are asked for in the same request (the UI's Forecast tab, the API, a one-product chat answer all agree).
+    The input is validated once as a whole first, so errors name the input's own line numbers. For a whole
+    catalog prefer ``forecast_demand``: one grouped selection is ~20x faster than ~0.05 s a series."""
+    if options.get("agg_level", "series") != "series":
+        return forecast_demand(sales, h, **options)
+    models = options.get("models")
+    simple_only = models is not None and all(_name(s) in ("Naive", "HistoricAverage") for s in models)
+    prep = prepare_sales(sales, freq=options.get("freq"), fill_gaps=options.get("fill_gaps", "error"),
+                         duplicates=options.get("duplicates", "error"), clip_negative=options.get("clip_negative", False),
+                         min_length=1 if simple_only else 4, on_short=options.get("on_short", "error"),
+                         source=options.get("source", "<sales>"))
+    each = {**options, "freq": prep.freq, "fill_gaps": "error", "duplicates": "error", "clip_negative": False}
+    parts = [forecast_demand(part, h, **each) for _, part in prep.df.groupby("unique_id", sort=False)]
+    if len(parts) == 1:
+        parts[0].notes[:0] = [n for n in prep.notes if n not in parts[0].notes]
+        return parts[0]
+    cvs = [p.cv for p in parts if len(p.cv)]
+    return ForecastResult(
+        frame=pd.concat([p.frame for p in parts], ignore_index=True),
+        chosen={k: v for p in parts for k, v in p.chosen.items()},
+        scores={k: v for p in parts for k, v in p.scores.items()},
+        history=pd.concat([p.history for p in parts], ignore_index=True),
+        freq=prep.freq, h=int(h), levels=parts[0].levels, metric=parts[0].metric,
+        cv=pd.concat(cvs, ignore_index=True) if cvs else parts[0].cv,
+        patterns={k: v for p in parts for k, v in p.patterns.items()},
+        notes=list(dict.fromkeys([*prep.notes, *(n for p in parts for n in p.notes)])),
+    )
