@@ -143,6 +143,13 @@ def test_forecast_plot_is_shown(page: Any) -> None:
     page.locator("#fc-plot img").wait_for(timeout=60_000)
     assert "R1" in (page.locator("#fc-table").text_content() or "")
     page.screenshot(path=str(SHOTS / "forecast.png"), full_page=True)
+    # a refused request empties the result instead of leaving R1's plot under red Error badges
+    page.get_by_label("New product").check()
+    page.click("#fc-run-np")  # no title
+    page.locator("#fc-status", has_text="No forecast").wait_for()
+    assert page.locator("#fc-plot img").count() == 0
+    assert "R1" not in (page.locator("#fc-table").text_content() or "")
+    page.get_by_label("Demand (existing products)").check()
 
 
 def test_launch_plan_from_catalog_products(page: Any) -> None:

@@ -18,6 +18,7 @@ from assistant.errors import AssistantError, DataValidationError
 from assistant.service import MerchAssistant
 from assistant.ui import render
 from assistant.ui.copy import LANGS, TONES
+from assistant.ui.events import after_failure
 
 PROBLEM_COLUMNS = ["file", "line", "column", "value", "expected"]
 
@@ -96,7 +97,8 @@ def build_batch_tab(svc: MerchAssistant) -> None:
             state = "Failed: " + err[0] if err else ("Stopped" if cancel.is_set() else "Finished")
             yield _progress_md(prog, state), prob_view, [str(out), str(results_csv(out))]
 
-        run.click(on_run, [upload, tone, lang, length, variants, conc], [status, problems, files])
+        after_failure(run.click(on_run, [upload, tone, lang, length, variants, conc], [status, problems, files]),
+                      status, "❌ Nothing written (see the message above).", clear=[problems, files])
         stop.click(lambda: cancel_holder.get("ev", threading.Event()).set(), None, None, queue=False)
 
 
@@ -142,10 +144,12 @@ def build_data_tab(svc: MerchAssistant) -> None:
             return f"✅ Index rebuilt: {json.dumps({k: stats.get(k) for k in ('n_products', 'n_reviews')})}", \
                 _store_status(svc)
 
-        ingest.click(on_ingest, [upload, kind, skip, mapping], [status, problems, store])
-        rebuild.click(lambda: "⏳ Rebuilding the index…", None, status, queue=False).then(
-            on_rebuild, None, [status, store]
-        ).failure(lambda: "❌ The index was not rebuilt; the previous one still serves.", None, status, queue=False)
+        after_failure(ingest.click(on_ingest, [upload, kind, skip, mapping], [status, problems, store]), status,
+                      "❌ Nothing loaded; the store is unchanged (see the message above).", clear=[problems],
+                      keep=[store])
+        rebuilt = rebuild.click(lambda: "⏳ Rebuilding the index…", None, status, queue=False).then(
+            on_rebuild, None, [status, store])
+        after_failure(rebuilt, status, "❌ The index was not rebuilt; the previous one still serves.", keep=[store])
 
 
 def _store_status(svc: MerchAssistant) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pandas as pd
 from assistant.errors import AssistantError
 from assistant.service import MerchAssistant
 from assistant.ui import render
+from assistant.ui.events import after_failure
 from assistant.ui.reviews import product_choices
 
 TONES = ["friendly", "premium", "playful", "technical", "neutral", "formal"]
@@ -129,11 +130,15 @@ def build_copy_tab(svc: MerchAssistant) -> None:
             df["approved"] = df["flags"].fillna("").astype(str).str.strip() == ""
             return df
 
-        load.click(on_load, pick, [title, category, notes, attrs])
+        after_failure(load.click(on_load, pick, [title, category, notes, attrs]), status,
+                      "❌ Nothing loaded (see the message above).", keep=[title, category, notes, attrs])
         tab.select(lambda: gr.update(choices=product_choices(svc)), None, pick, queue=False)  # after a Data upload
-        generate.click(lambda: "⏳ Writing copy…", None, status, queue=False).then(
-            on_generate, [title, category, notes, attrs, tone, length, lang, n_var], [table, flagged, status]
-        ).failure(lambda: "❌ No copy written (see the message above).", None, status, queue=False)
+        written = generate.click(lambda: "⏳ Writing copy…", None, status, queue=False).then(
+            on_generate, [title, category, notes, attrs, tone, length, lang, n_var], [table, flagged, status])
+        # the table may hold the user's edits and approvals: kept, and the note says it is from before
+        after_failure(written, status, "❌ No new copy written (see the message above); the table shows earlier "
+                      "variants, if any.", keep=[table, flagged])
         approve.click(on_approve, table, table)
-        to_csv.click(lambda tbl: export(tbl, "csv"), table, download)
-        to_json.click(lambda tbl: export(tbl, "json"), table, download)
+        for exported in (to_csv.click(lambda tbl: export(tbl, "csv"), table, download),
+                         to_json.click(lambda tbl: export(tbl, "json"), table, download)):
+            after_failure(exported, status, "❌ Nothing exported (see the message above).", clear=[download])

@@ -12,6 +12,7 @@ from assistant.errors import AssistantError
 from assistant.service import MerchAssistant
 from assistant.ui import render
 from assistant.ui.copy import attributes_from_table
+from assistant.ui.events import after_failure
 
 
 def demand_table(out: dict[str, Any]) -> pd.DataFrame:
@@ -65,7 +66,7 @@ def build_forecast_tab(svc: MerchAssistant) -> None:
                                     headers=["attribute", "value"], interactive=True, label="Attributes")
             np_h = gr.Slider(1, 12, value=12, step=1, label="Weeks after launch")
             run_np = gr.Button("Forecast new product", variant="primary", elem_id="fc-run-np")
-        status = gr.Markdown()
+        status = gr.Markdown(elem_id="fc-status")
         plot = gr.Image(label="Forecast", type="filepath", elem_id="fc-plot", interactive=False)
         table = gr.Dataframe(label="Forecast table", interactive=False, elem_id="fc-table")
         download = gr.File(label="Download CSV", elem_id="fc-download")
@@ -107,6 +108,8 @@ def build_forecast_tab(svc: MerchAssistant) -> None:
                    f"analogues: {analogues}")
             return str(png), df, str(csv), msg
 
-        run_demand.click(on_demand, [series, horizon, levels], [plot, table, download, status])
+        after_failure(run_demand.click(on_demand, [series, horizon, levels], [plot, table, download, status]),
+                      status, "❌ No forecast (see the message above).", clear=[plot, table, download])
         tab.select(lambda: gr.update(choices=svc.series_ids()), None, series, queue=False)  # after a Data upload
-        run_np.click(on_new, [np_title, np_cat, np_price, np_date, np_attrs, np_h], [plot, table, download, status])
+        after_failure(run_np.click(on_new, [np_title, np_cat, np_price, np_date, np_attrs, np_h], [plot, table, download, status]),
+                      status, "❌ No forecast (see the message above).", clear=[plot, table, download])

@@ -13,6 +13,7 @@ import pandas as pd
 from assistant.errors import AssistantError, DataValidationError
 from assistant.service import MerchAssistant
 from assistant.ui import render
+from assistant.ui.events import after_failure
 
 SOURCES = ("Catalog products", "New products (table)", "Candidates CSV (own forecasts)")
 NEW_COLUMNS = ["product_id", "title", "category", "price", "unit_cost", "launch_date"]
@@ -177,7 +178,9 @@ def build_launch_tab(svc: MerchAssistant) -> None:  # noqa: C901 - one small han
                 raise gr.Error(str(exc)) from exc
             return audience_markdown(out), pd.DataFrame(out["customers"], columns=["customer_id", "score"])
 
-        run.click(on_plan, [source, catalog_ids, new_table, csv_file, budget, horizon, per_cat, slots, risk,
-                            cost_share], [status, chart, table, download])
-        find.click(on_audience, [target, k], [segment, customers])
+        planned = run.click(on_plan, [source, catalog_ids, new_table, csv_file, budget, horizon, per_cat, slots, risk,
+                                      cost_share], [status, chart, table, download])
+        after_failure(planned, status, "❌ No plan (see the message above).", clear=[chart, table, download])
+        after_failure(find.click(on_audience, [target, k], [segment, customers]), segment,
+                      "❌ No audience (see the message above).", clear=[customers])
         tab.select(lambda: gr.update(choices=_catalog_choices(svc)), None, catalog_ids, queue=False)  # after uploads

@@ -11,6 +11,7 @@ import pandas as pd
 from assistant.errors import AssistantError
 from assistant.service import MerchAssistant
 from assistant.ui import render
+from assistant.ui.events import after_failure
 
 
 def product_choices(svc: MerchAssistant, limit: int = 5000) -> list[tuple[str, str]]:
@@ -107,7 +108,8 @@ def build_reviews_tab(svc: MerchAssistant) -> None:
                 raise gr.Error(str(exc)) from exc
             return f"_{render._md(out['source'])}_", sentiment_frame(out)
 
-        classify.click(on_classify, texts, [source, labels])
+        after_failure(classify.click(on_classify, texts, [source, labels]), source,
+                      "❌ Nothing classified (see the message above).", clear=[labels])
 
         def target(p: str | None, c: str | None) -> dict[str, str | None]:
             if not p and not c:
@@ -131,10 +133,11 @@ def build_reviews_tab(svc: MerchAssistant) -> None:
         # one of the two at a time: picking a category clears the product and the other way round
         product.input(lambda p: gr.update(value=None) if p else gr.update(), product, category, queue=False)
         category.input(lambda c: gr.update(value=None) if c else gr.update(), category, product, queue=False)
-        analyse.click(on_analyse, [product, category], [chart, pros_cons, status])
-        summarise.click(lambda: "⏳ Summarising with the model…", None, status, queue=False).then(
-            on_summarise, [product, category, words], [summary, status]
-        ).failure(lambda: "❌ No summary (see the message above).", None, status, queue=False)
+        after_failure(analyse.click(on_analyse, [product, category], [chart, pros_cons, status]), status,
+                      "❌ No aspects (see the message above).", clear=[chart, pros_cons])
+        summarised = summarise.click(lambda: "⏳ Summarising with the model…", None, status, queue=False).then(
+            on_summarise, [product, category, words], [summary, status])
+        after_failure(summarised, status, "❌ No summary (see the message above).", clear=[summary])
         for event in (refresh.click, tab.select):  # the lists follow Data uploads
             event(lambda: (gr.update(choices=product_choices(svc)), gr.update(choices=list(svc.categories()))),
                   None, [product, category], queue=False)
