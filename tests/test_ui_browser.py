@@ -119,6 +119,7 @@ def test_stop_button_cancels_the_model(page: Any) -> None:
         assert time.time() < deadline, "Stop did not reach the model"
         time.sleep(0.1)
     assert STOPPED == [True]
+    page.locator("#chat-bot", has_text="Stopped: no answer was written").wait_for()
     page.click("#chat-clear")
 
 

@@ -73,6 +73,29 @@ def test_chat_history_skips_panels() -> None:
     assert render.chat_history(hist) == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
 
 
+def test_stop_marks_the_answer_unfinished_and_keeps_it_out_of_the_context() -> None:
+    from assistant.ui.chat import CancelRegistry
+
+    reg = CancelRegistry()
+    assert reg.cancel("s1") is False  # nothing running: Stop changes nothing
+    ev = reg.new("s1")
+    assert reg.cancel("s1") is True and ev.is_set()
+    done = reg.new("s2")
+    reg.finish("s2", done)
+    assert reg.cancel("s2") is False and not done.is_set()
+
+    call = {"role": "assistant", "content": "args", "metadata": {"title": "🔧 forecast_demand", "status": "pending"}}
+    asked = [{"role": "user", "content": "Forecast R1"}, call]
+    out = render.stopped_history(asked)
+    assert out[1]["metadata"]["status"] == "done" and out[1]["metadata"]["log"] == "stopped"
+    assert "no answer was written" in out[-1]["content"] and call["metadata"]["status"] == "pending"
+    partial = [*asked, {"role": "assistant", "content": "R1 will sell 12", "metadata": None}]
+    out = render.stopped_history(partial)
+    assert out[-1]["content"].startswith("⏹ Stopped: the answer above is unfinished")
+    assert render.chat_history([*out, {"role": "user", "content": "and R2?"}]) == [
+        {"role": "user", "content": "Forecast R1"}, {"role": "user", "content": "and R2?"}]
+
+
 def test_artifact_files_roundtrip() -> None:
     png = b"\x89PNG\r\n\x1a\nfake"
     files = render.artifact_files([{"mime": "image/png", "data_base64": base64.b64encode(png).decode()},

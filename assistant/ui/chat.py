@@ -21,7 +21,8 @@ EXAMPLES = [
 
 
 class CancelRegistry:
-    """One cancel event per browser session (Stop sets it; a new question replaces it)."""
+    """One cancel event per browser session while its question runs (Stop sets it; a new question replaces
+    it; a finished one removes it, so Stop can tell whether anything was running)."""
 
     def __init__(self) -> None:
         self._events: dict[str, threading.Event] = {}
@@ -32,11 +33,18 @@ class CancelRegistry:
             ev = self._events[session] = threading.Event()
             return ev
 
-    def cancel(self, session: str) -> None:
+    def finish(self, session: str, ev: threading.Event) -> None:
         with self._lock:
-            ev = self._events.get(session)
+            if self._events.get(session) is ev:
+                del self._events[session]
+
+    def cancel(self, session: str) -> bool:
+        """Stop the session's running question; False when none was running."""
+        with self._lock:
+            ev = self._events.pop(session, None)
         if ev is not None:
             ev.set()
+        return ev is not None
 
 
 def _session(request: gr.Request | None) -> str:
@@ -106,13 +114,17 @@ def build_chat_tab(svc: MerchAssistant, cancels: CancelRegistry) -> None:
                 yield history, ""
                 return
             cancel = cancels.new(_session(request))
-            for msgs in stream_answer(svc, message, history, cancel):
-                yield msgs, ""
+            try:
+                for msgs in stream_answer(svc, message, history, cancel):
+                    yield msgs, ""
+            finally:
+                cancels.finish(_session(request), cancel)
 
-        def on_stop(request: gr.Request) -> None:
-            cancels.cancel(_session(request))
+        def on_stop(history: list[dict[str, Any]], request: gr.Request) -> Any:
+            # the stream is cut where it was: say so, and close the tool calls left spinning
+            return render.stopped_history(history) if cancels.cancel(_session(request)) else gr.update()
 
         ev1 = box.submit(respond, [box, chatbot], [chatbot, box])
         ev2 = send.click(respond, [box, chatbot], [chatbot, box])
-        stop.click(on_stop, None, None, cancels=[ev1, ev2], queue=False)
+        stop.click(on_stop, chatbot, chatbot, cancels=[ev1, ev2], queue=False)
         clear.click(lambda: [], None, chatbot, queue=False)

@@ -63,6 +63,21 @@ def tool_result_message(event: dict[str, Any]) -> dict[str, Any]:
                          "log": status}}
 
 
+STOPPED_NOTE = "⏹ Stopped: {what}. Its numbers were not checked; ask again for a complete answer."
+
+
+def stopped_history(msgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chat as the Stop button left it: tool calls still spinning marked stopped, and a note saying the
+    answer is unfinished (or never started)."""
+    out = [{**m, "metadata": {**m["metadata"], "status": "done", "log": "stopped"}}
+           if (m.get("metadata") or {}).get("status") == "pending" else m for m in msgs or []]
+    last = out[-1] if out else {}
+    partial = (last.get("role") == "assistant" and not (last.get("metadata") or {}).get("title")
+               and bool(message_text(last.get("content"))))
+    what = "the answer above is unfinished" if partial else "no answer was written"
+    return [*out, {"role": "assistant", "content": STOPPED_NOTE.format(what=what)}]
+
+
 def sources_markdown(sources: list[dict[str, Any]]) -> str:
     """Cited reviews/products as quotes."""
     parts = []
@@ -117,12 +132,17 @@ def message_text(content: Any) -> str:
 
 
 def chat_history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Plain user/assistant turns (no tool or source panels) for the agent's multi-turn context."""
-    out = []
+    """Plain user/assistant turns (no tool or source panels, no stopped answers) for the agent's multi-turn
+    context."""
+    out: list[dict[str, str]] = []
     for m in messages or []:
         if (m.get("metadata") or {}).get("title"):
             continue
         text = message_text(m.get("content"))
+        if text.startswith(STOPPED_NOTE[:10]):  # the note, and the unfinished answer before it
+            if out and out[-1]["role"] == "assistant":
+                out.pop()
+            continue
         if text and m.get("role") in ("user", "assistant"):
             out.append({"role": m["role"], "content": text})
     return out[-8:]
