@@ -132,6 +132,8 @@ def test_aspect_chart_frame_and_pros_cons(tmp_path: Path) -> None:
     assert (frame["share_pct"] <= 100).all() and len(frame)
     md = pros_cons_markdown(stats)
     assert "4 reviews" in md and "Pros" in md and "Cons" in md
+    quotes = [line for line in md.splitlines() if line.startswith("    - “")]
+    assert quotes and all(re.search(r"” — \*[A-Z]\d+\*$", q) for q in quotes)  # one quote a line, with its id
 
 
 def test_classified_reviews_table(tmp_path: Path) -> None:

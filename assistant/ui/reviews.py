@@ -46,7 +46,7 @@ def pros_cons_markdown(stats: dict[str, Any], top: int = 6) -> str:
             lines.append(f"- **{a['aspect']}** — {round(100 * a['share'])}% of buyers mention it "
                          f"({a['positive']} positive / {a['negative']} negative)")
             for q in [q for q in a.get("quotes", []) if q.get("polarity") == pol][:2]:
-                lines.append(f"  > {render._md(str(q['sentence']))} — *{q['review_id']}*")
+                lines.append(f"    - “{render._md(str(q['sentence']).strip())}” — *{q['review_id']}*")  # one each
         return "\n".join(lines)
 
     return "\n\n".join([head, block("👍 Pros", pros, "positive"), block("👎 Cons", cons, "negative")])
