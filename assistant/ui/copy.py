@@ -93,7 +93,8 @@ def build_copy_tab(svc: MerchAssistant) -> None:
         flagged = gr.HTML(elem_id="copy-flags")
         table = gr.Dataframe(headers=COLUMNS, datatype=["bool", "number", "str", "str", "str", "str", "str", "str"],
                              interactive=True, wrap=True, label="Variants (edit cells, tick approved)",
-                             elem_id="copy-table", static_columns=[1, 7])
+                             elem_id="copy-table", static_columns=[1, 7],
+                             column_widths=["8%", "6%", "7%", "13%", "28%", "12%", "10%", "16%"])
         with gr.Row():
             approve = gr.Button("Approve unflagged")
             to_csv = gr.Button("Export CSV")
