@@ -2,14 +2,17 @@
 the question (:func:`assistant.numbers.check_numbers`), a number written beside one product must come
 from that product's result, not another's (:func:`assistant.numbers.check_attribution`), and a number
 that only a forecast's past sales hold must not be written as a forecast, nor one week's forecast as the
-total (:func:`assistant.agent.labels.label_flags`), and a score or price must not be written as units
-(:func:`assistant.agent.labels.unit_flags`)."""
+total (:func:`assistant.agent.labels.label_flags`), a score or price must not be written as units
+(:func:`assistant.agent.labels.unit_flags`), and a review count must not be written as another aspect's or
+the other opinion's, nor a share of mentions as a share of complaints
+(:func:`assistant.agent.aspect_labels.aspect_flags`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from assistant.agent.aspect_labels import aspect_flags
 from assistant.agent.labels import label_flags, unit_flags
 from assistant.agent.result import AgentFlag, AgentStep, result_entity
 from assistant.numbers import check_attribution, check_numbers
@@ -43,7 +46,7 @@ def number_flags(answer: str, question: str, steps: Sequence[AgentStep]) -> list
             detail.update(path=wrong.path, expected=wrong.expected, expected_path=wrong.path)
             message += f" (its {wrong.path}); {wrong.entity}'s {wrong.path} is {wrong.expected:.12g}"
         flags.append(AgentFlag("misattributed_number", message + ".", detail))
-    for judge in (label_flags, unit_flags):  # each skips the numbers already flagged
+    for judge in (label_flags, unit_flags, aspect_flags):  # each skips the numbers already flagged
         flags += judge(answer, question, steps, skip={f.detail["start"] for f in flags if "start" in f.detail})
     return flags
 
