@@ -320,10 +320,14 @@ class MerchAssistant(LaunchAnalytics):
         tool, arguments, result, error, artifacts}, ``token`` {text}, ``answer_reset`` {reason} (the answer text
         so far is taken back; the next tokens write its replacement), ``final`` {answer, citations, sources,
         tool_calls, artifacts, flags, stopped}. Setting ``cancel`` stops the model."""
+        from assistant.streaming import in_own_thread
+
         if not question.strip():
             raise AssistantError("The question is empty: type a question about your products or reviews.")
-        for event in self.agent.stream(question, history=history, cancel=cancel):
-            yield self._event_dict(event)
+        cancel = cancel if cancel is not None else threading.Event()
+        # the model stream runs on one thread of its own: servers resume this generator on any pool thread
+        events = (self._event_dict(event) for event in self.agent.stream(question, history=history, cancel=cancel))
+        yield from in_own_thread(events, cancel, name="assistant-ask")
 
     def _event_dict(self, event: Any) -> dict[str, Any]:
         from assistant.agent import normalise_event

@@ -133,6 +133,20 @@ def test_plan_forecasts_catalog_and_draft_products(client: TestClient) -> None:
     assert "YYYY-MM-DD" in _error(client.post("/v1/plan", json={"products": [month13], "budget": 300}), 400)
 
 
+def test_a_candidates_plan_forecast_does_not_depend_on_the_other_candidates(client: TestClient) -> None:
+    """Each candidate is forecast on its own (forecast_each; tests/test_forecast_demand.py shows grouped selection
+    changing a series' model), so a plan's numbers match the demand endpoint's whatever else is listed."""
+    def forecast(ids: list[str]) -> dict:
+        r = client.post("/v1/plan", json={"products": ids, "budget": 1000, "horizon": 4})
+        assert r.status_code == 200, r.text
+        return r.json()["forecasts"]["K1"]
+
+    alone, among = forecast(["K1"]), forecast(["K1", "K2", "K3", "K4", "K5", "K6", "P1", "R1"])
+    assert (alone["units"], alone["units_low"]) == (among["units"], among["units_low"])
+    demand = client.post("/v1/forecast/demand", json={"unique_ids": ["K1"], "h": 4, "level": [80]}).json()
+    assert round(demand["series"][0]["total"], 1) == alone["units"]
+
+
 def test_service_plan_reads_a_candidates_csv(service: MerchAssistant, tmp_path: Path) -> None:
     path = tmp_path / "cands.csv"
     path.write_text("product_id,forecast_mean,forecast_low,unit_cost,price\nA,10,8,2,5\nB,10,9,1,x\n")

@@ -120,6 +120,7 @@ def test_stop_button_cancels_the_model(page: Any) -> None:
         time.sleep(0.1)
     assert STOPPED == [True]
     page.locator("#chat-bot", has_text="Stopped: no answer was written").wait_for()
+    assert "I was stopped" not in (page.locator("#chat-bot").text_content() or "")
     page.click("#chat-clear")
 
 

@@ -62,7 +62,7 @@ class LlamaCppLLM(LLM):
         self.temperature = temperature
         self.seed = seed
         self.max_tokens = max_tokens
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()  # not an RLock: a stream may end on another thread than it began
         self.prompt_cache: PromptCache | None = None
         if prompt_cache_dir is not None:
             size = path.stat().st_size

@@ -136,15 +136,15 @@ def plan_products(ctx: ToolContext, products: list[dict[str, Any]], budget: floa
 def _candidate_forecasts(ctx: ToolContext, products: list[dict[str, Any]],
                          horizon: int) -> dict[str, tuple[float, float, str]]:
     """(total units, total lower-80% units, source) per product over ``horizon`` weeks."""
-    from assistant.forecast.demand import forecast_demand
+    from assistant.forecast.demand import forecast_each
     from assistant.tools.forecast_tools import new_product_forecast
 
     ids = [str(p["product_id"]).strip() for p in products]
     sales = ctx.get_catalog().sales(ids)
     out: dict[str, tuple[float, float, str]] = {}
-    if not sales.empty:
-        res = forecast_demand(sales[["unique_id", "ds", "y"]], horizon, level=(80,), fill_gaps="zero",
-                              on_short="naive")
+    if not sales.empty:  # each on its own: a product's forecast must not depend on the other candidates
+        res = forecast_each(sales[["unique_id", "ds", "y"]], horizon, level=(80,), fill_gaps="zero",
+                            on_short="naive")
         tot = res.totals()
         for uid, total, low in zip(tot["unique_id"], tot["total"], tot["total_lo_80"], strict=True):
             out[str(uid)] = (round(float(total), 1), round(float(low), 1), "sales history")

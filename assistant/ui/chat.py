@@ -79,6 +79,14 @@ def stream_answer(svc: MerchAssistant, message: str, history: list[dict[str, Any
                 msgs[answer_at]["content"] += ev.get("text", "")
             elif kind == "answer_reset" and answer_at is not None:  # its replacement streams next
                 msgs[answer_at]["content"] = ""
+            elif kind == "final" and ev.get("stopped") == "cancelled":  # Stop: the same note as on_stop's
+                if answer_at is not None:  # without the agent's "I was stopped..." streamed after the model's part
+                    part = str(msgs[answer_at]["content"]).removesuffix(str(ev.get("answer") or ""))
+                    if part.strip():
+                        msgs[answer_at]["content"] = part
+                    else:
+                        del msgs[answer_at]
+                msgs = render.stopped_history(msgs)
             elif kind == "final":
                 if answer_at is None:
                     msgs.append({"role": "assistant", "content": ""})
@@ -114,17 +122,17 @@ def build_chat_tab(svc: MerchAssistant, cancels: CancelRegistry) -> None:
                 yield history, ""
                 return
             cancel = cancels.new(_session(request))
-            try:
-                for msgs in stream_answer(svc, message, history, cancel):
-                    yield msgs, ""
-            finally:
-                cancels.finish(_session(request), cancel)
+            for msgs in stream_answer(svc, message, history, cancel):
+                if cancel.is_set():  # Stop: on_stop has written the chat's last state; the agent winds down
+                    continue
+                yield msgs, ""
+            cancels.finish(_session(request), cancel)
 
         def on_stop(history: list[dict[str, Any]], request: gr.Request) -> Any:
             # the stream is cut where it was: say so, and close the tool calls left spinning
             return render.stopped_history(history) if cancels.cancel(_session(request)) else gr.update()
 
-        ev1 = box.submit(respond, [box, chatbot], [chatbot, box])
-        ev2 = send.click(respond, [box, chatbot], [chatbot, box])
-        stop.click(on_stop, chatbot, chatbot, cancels=[ev1, ev2], queue=False)
+        box.submit(respond, [box, chatbot], [chatbot, box])
+        send.click(respond, [box, chatbot], [chatbot, box])
+        stop.click(on_stop, chatbot, chatbot, queue=False)  # no Gradio cancel: it left an Error badge
         clear.click(lambda: [], None, chatbot, queue=False)
