@@ -56,7 +56,7 @@ def test_ingest_skip_bad_rows_reports_counts(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     text = " ".join(res.output.split())
     assert re.search(r"loaded\W+1 rows", text) and re.search(r"rejected\W+1 rows", text)
-    assert "latin-1 (fallback" in text and "not valid UTF-8" in text
+    assert "cp1252 (fallback" in text and "not valid UTF-8" in text
     assert str(rejects) in text and rejects.is_file()
     assert "1 product ids not in the catalog" in text
 

@@ -82,12 +82,20 @@ def test_default_rejects_path_is_in_store(tmp_path: Path, isolated_home: Path) -
     assert res.rejects_path.is_file()
 
 
-def test_latin1_fallback_is_reported(tmp_path: Path) -> None:
-    path = write(tmp_path / "p.csv", "product_id,title\nP1,Café crème\n", encoding="latin-1")
+def test_windows_and_latin1_fallbacks_are_reported(tmp_path: Path) -> None:
+    """Excel on Windows writes Windows-1252: its smart quotes and dashes are letters there, control
+    characters in latin-1; bytes Windows-1252 leaves undefined fall back to latin-1."""
+    path = write(tmp_path / "p.csv", "product_id,title\nP1,Café crème\nP2,Kids’ “star” lamp – 20€\n",
+                 encoding="cp1252")
     res = load_table(path, "products")
-    assert res.encoding == "latin-1"
-    assert res.frame.loc[0, "title"] == "Café crème"
+    assert res.encoding == "cp1252"
+    assert res.frame["title"].tolist() == ["Café crème", "Kids’ “star” lamp – 20€"]
     assert res.warnings and "not valid UTF-8" in res.warnings[0] and "line 2" in res.warnings[0]
+    assert "Windows-1252" in res.warnings[0]
+    odd = tmp_path / "q.csv"
+    odd.write_bytes("product_id,title\nP1,Caf\xe9 \x81\n".encode("latin-1"))
+    res = load_table(odd, "products")
+    assert res.encoding == "latin-1" and res.frame.loc[0, "title"] == "Café \x81"
 
 
 def test_utf8_bom_and_semicolons(tmp_path: Path) -> None:

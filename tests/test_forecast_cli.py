@@ -35,6 +35,24 @@ def test_demand_by_category_table_output() -> None:
     assert "Toys" in res.output and "models used" in res.output
 
 
+def test_demand_by_category_reads_products_files_like_ingest(tmp_path: Path) -> None:
+    """A Windows-1252, semicolon-separated products export with its own header spelling (was a traceback)."""
+    cats = pd.read_csv(FIX / "categories.csv")
+    path = tmp_path / "products.csv"
+    text = "Product_ID;Titel – Name;Department\n" + "".join(
+        f"{p};Jouet “{p}”;{c}\n" for p, c in zip(cats["product_id"], cats["category"], strict=True))
+    path.write_bytes(text.encode("cp1252"))
+    args = ["forecast", "demand", "--sales", str(FIX / "weekly_sales.csv"), "--h", "3", "--by", "category",
+            "--products", str(path), "--json"]
+    res = runner.invoke(app, args)
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "missing category" in said and "--products-map" in said
+    assert "Traceback" not in said and "Titel – Name" in said  # decoded as Windows-1252
+    res = runner.invoke(app, [*args, "--products-map", "Department=category"])
+    assert res.exit_code == 0, res.output
+    assert {s["unique_id"] for s in json.loads(res.stdout)["series"]} == set(cats["category"])
+
+
 def test_demand_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     sales = pd.read_csv(FIX / "weekly_sales.csv").drop(index=[3, 4])
     path = tmp_path / "gappy.csv"
@@ -126,3 +144,5 @@ def test_demand_takes_column_maps_and_can_skip_bad_rows(tmp_path: Path) -> None:
     res = runner.invoke(app, ["forecast", "demand", "--sales", str(path), "--h", "2", "--json", "--skip-bad-rows",
                               *mapped])
     assert res.exit_code == 0, res.output
+    notes = json.loads(res.stdout)["notes"]  # the row left out is said, with where it went
+    assert notes[0].startswith(f"loaded {len(sales) - 1} rows of {path}; left out 1 bad rows (written to ")

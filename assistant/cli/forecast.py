@@ -27,23 +27,13 @@ class Short(StrEnum):
     drop = "drop"
 
 
-def _read_any(path: Path) -> Any:
-    import pandas as pd
-
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        return pd.read_parquet(path)
-    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
-        return pd.read_json(path, lines=True)
-    return pd.read_csv(path)
-
-
 def _load_sales(path: Path, sum_duplicates: bool, column_map: list[str] | None = None,
-                skip_bad_rows: bool = False) -> Any:
+                skip_bad_rows: bool = False) -> tuple[Any, list[str]]:
     """The data layer's validated loader (file/line/column errors; ``--map`` and ``--skip-bad-rows`` as in
-    ``assistant ingest``); raw pandas (columns renamed) when duplicates are to be summed (the loader rejects
-    duplicate (unique_id, ds) rows)."""
-    from assistant.data.loaders import load_table
+    ``assistant ingest``) and what to tell the user about the load (rows left out, rejects file, encoding);
+    the unvalidated rows (columns renamed) when duplicates are to be summed (the loader rejects duplicate
+    (unique_id, ds) rows): the forecaster validates those itself."""
+    from assistant.data.loaders import load_table, read_raw
     from assistant.data.schema import ColumnMap
 
     if not path.is_file():
@@ -51,9 +41,15 @@ def _load_sales(path: Path, sum_duplicates: bool, column_map: list[str] | None =
 
         raise DataValidationError(f"Sales file {path} does not exist.")
     cmap = ColumnMap.from_pairs(column_map)
-    if not sum_duplicates:
-        return load_table(path, "sales", column_map=cmap, skip_bad_rows=skip_bad_rows).frame
-    return _read_any(path).rename(columns=cmap.as_dict())
+    if sum_duplicates:
+        raw = read_raw(path)
+        return raw.frame.rename(columns=cmap.as_dict()), list(raw.warnings)
+    res = load_table(path, "sales", column_map=cmap, skip_bad_rows=skip_bad_rows)
+    notes = list(res.warnings)
+    if res.rejected:
+        notes.insert(0, f"loaded {res.loaded} rows of {path}; left out {res.rejected} bad rows (written to "
+                        f"{res.rejects_path}): their periods count as missing")
+    return res.frame, notes
 
 
 @app.command("demand")
@@ -68,6 +64,8 @@ def demand(
     mode: str = typer.Option("fast", "--mode", help="fast (ETS/SeasonalNaive/Naive/ADIDA) or full (+ARIMA, Theta)."),
     by: Level = typer.Option(Level.series, "--by", help="Forecast per series, per category or the total."),
     products: Path | None = typer.Option(None, "--products", help="Products file (product_id, category) for --by category."),
+    products_map: list[str] = typer.Option([], "--products-map", help="their_column=our_column for the --products "
+                                           "file (repeatable), e.g. 'Department=category'."),
     fill_gaps: bool = typer.Option(False, "--fill-gaps", help="Treat missing periods as zero sales."),
     sum_duplicates: bool = typer.Option(False, "--sum-duplicates", help="Add up rows with the same series and date."),
     column_map: list[str] = typer.Option([], "--map", help="their_column=our_column (repeatable), e.g. 'week=ds'."),
@@ -85,14 +83,17 @@ def demand(
     from assistant.forecast import forecast_demand, plot_forecast
 
     with friendly_errors():
-        df = _load_sales(sales, sum_duplicates, column_map, skip_bad_rows)
+        df, load_notes = _load_sales(sales, sum_duplicates, column_map, skip_bad_rows)
         hierarchy = None
         if by is Level.category:
             if products is None:
                 from assistant.errors import DataValidationError
 
                 raise DataValidationError("--by category needs --products FILE with product_id and category columns.")
-            hierarchy = _read_any(products)
+            from assistant.data.loaders import read_categories
+            from assistant.data.schema import ColumnMap
+
+            hierarchy = read_categories(products, column_map=ColumnMap.from_pairs(products_map))
         res = forecast_demand(
             df, h, level=level, freq=freq, models=models or None, mode=mode,  # type: ignore[arg-type]
             fill_gaps="zero" if fill_gaps else "error", duplicates="sum" if sum_duplicates else "error",
@@ -108,6 +109,7 @@ def demand(
             plot.parent.mkdir(parents=True, exist_ok=True)
             plot.write_bytes(plot_forecast(res.history, res.frame))
         summary = res.to_dict(max_series=10)
+        summary["notes"] = [*load_notes, *summary["notes"]]
         if as_json:
             print_json(summary)
             return
@@ -119,7 +121,7 @@ def demand(
         print_table(rows, ["series", "model", "cv", "total", span, "first"],
                     title=f"{summary['n_series']} series, h={h} ({res.freq}); CV {res.metric} per series")
         console.print(f"models used: {summary['models_used']}")
-        for note in res.notes:
+        for note in summary["notes"]:
             console.print(f"note: {note}")
         if out:
             console.print(f"forecast table written to {out}")
@@ -187,7 +189,7 @@ def new_product(
 
             # validated like `assistant ingest` (file, line and column of a bad value)
             hist = NewProductHistory.from_sales(load_table(history_products, "products").frame,
-                                                _load_sales(history_sales, False), horizon=weeks, config=cfg,
+                                                _load_sales(history_sales, False)[0], horizon=weeks, config=cfg,
                                                 trends=trend_df)
             model = hist.model()
         else:

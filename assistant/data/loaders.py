@@ -76,7 +76,8 @@ def _read_bytes(path: Path, gz: bool) -> bytes:
 
 def _decode(data: bytes, source: str) -> tuple[str, str, list[str]]:
     """UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text"), else UTF-8 (BOM ok) first,
-    then latin-1, which always decodes; the fallback is reported."""
+    then Windows-1252 (Excel's "CSV" on Windows: ’ “ ” – € as single bytes), then latin-1, which always decodes;
+    the fallback is reported."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16", []
@@ -88,9 +89,16 @@ def _decode(data: bytes, source: str) -> tuple[str, str, list[str]]:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        note = (f"{source} is not valid UTF-8 (first bad byte 0x{data[exc.start]:02x} on line {line}); "
-                "read it as latin-1. Check accented characters, or re-save the file as UTF-8.")
-        return data.decode("latin-1"), "latin-1", [note]
+        for encoding in ("cp1252", "latin-1"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            note = (f"{source} is not valid UTF-8 (first bad byte 0x{data[exc.start]:02x} on line {line}); read it "
+                    f"as {'Windows-1252' if encoding == 'cp1252' else 'latin-1'}. Check accented characters and "
+                    "quotes, or re-save the file as UTF-8.")
+            return text, encoding, [note]
+        raise AssertionError("latin-1 decodes any bytes") from exc  # pragma: no cover
 
 
 def _sniff_delimiter(header_line: str, default: str) -> str:
@@ -308,3 +316,30 @@ def validate_frame(df: pd.DataFrame, kind: str, *, source: str = "<dataframe>", 
     ``skip_bad_rows``; then they are only counted and listed in ``problems``."""
     checked = check_frame(df, kind, source=source, column_map=column_map)
     return _finish(checked, kind, source, skip_bad_rows)
+
+
+def read_categories(path: str | Path, *, column_map: ColumnMap | None = None) -> pd.DataFrame:
+    """``product_id`` and ``category`` of every product in a products file (any format ``ingest`` reads: its
+    encodings, delimiters, header spellings and ``--map`` pairs), for summing sales by category. Only these
+    two columns are needed; rows without a category are left out."""
+    from assistant.data.columns import _norm
+
+    raw = read_raw(path)
+    frame, source = raw.frame, str(path)
+    found: dict[str, str] = {}
+    for src, dst in (column_map.as_dict() if column_map else {}).items():
+        if src not in frame.columns:
+            raise DataValidationError(f"--products-map {src}={dst}: {source} has no column {src!r}. Its columns "
+                                      f"are: {', '.join(map(str, frame.columns))}.")
+        found[dst] = src
+    for want in ("product_id", "category"):
+        found.setdefault(want, next((str(c) for c in frame.columns if _norm(str(c)) == want), ""))
+    missing = [k for k, v in found.items() if k in ("product_id", "category") and not v]
+    if missing:
+        raise DataValidationError(
+            f"{source} needs the columns product_id and category to sum sales by category; missing "
+            f"{', '.join(missing)}. Its columns are: {', '.join(map(str, frame.columns))}. Map yours, e.g. "
+            f"--products-map 'YOUR_COLUMN={missing[0]}'.")
+    out = pd.DataFrame({"product_id": frame[found["product_id"]].astype(str).str.strip(),
+                        "category": frame[found["category"]].fillna("").astype(str).str.strip()})
+    return out[(out["product_id"] != "") & (out["category"] != "")].reset_index(drop=True)
