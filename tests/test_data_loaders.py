@@ -280,3 +280,13 @@ def test_json_array_errors_name_the_line_of_the_object(tmp_path: Path) -> None:
     assert where(exc) == {(3, "product_id"), (3, "title")}
     ok = load_table(write(tmp_path / "q.json", '[{"product_id": "P1", "title": "Mug"}]'), "products")
     assert ok.frame["title"].tolist() == ["Mug"]
+
+
+def test_excel_blank_rows_and_sep_line(tmp_path: Path) -> None:
+    """Rows of only delimiters (Excel's trailing ",,,,") are no rows; a "sep=;" first line names the delimiter."""
+    path = write(tmp_path / "p.csv", "product_id,title,price\nP1,Mug,3.5\n,,\n , ,\nP2,Jar,2\n,,\n")
+    res = load_table(path, "products")
+    assert res.frame["product_id"].tolist() == ["P1", "P2"] and res.rejected == 0
+    path = write(tmp_path / "q.csv", "sep=;\nproduct_id;title;price\nP1;Mug, blue;3.5\n")
+    res = load_table(path, "products")
+    assert res.frame.loc[0, "title"] == "Mug, blue" and res.frame.loc[0, "price"] == 3.5

@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import os
+import re
 import tempfile
 import zlib
 from dataclasses import dataclass, field
@@ -109,7 +110,8 @@ def _sniff_delimiter(header_line: str, default: str) -> str:
 
 def _read_csv_text(text: str, source: str, delimiter: str) -> RawTable:
     first = text.split("\n", 1)[0]
-    delimiter = _sniff_delimiter(first, delimiter)
+    said = re.fullmatch(r"sep=(.)\r?", first)  # Excel's "sep=;" line names the delimiter
+    delimiter = said.group(1) if said else _sniff_delimiter(first, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
@@ -120,8 +122,8 @@ def _read_csv_text(text: str, source: str, delimiter: str) -> RawTable:
     try:
         for rec in reader:
             start, prev = prev + 1, reader.line_num
-            if not rec or (len(rec) == 1 and not rec[0].strip()):
-                continue  # blank line: not a row
+            if not any(field.strip() for field in rec) or (said and start == 1):
+                continue  # a blank line, or one of only delimiters (Excel's ",,,,"), or the "sep=" line: no row
             if header is None:
                 header = _clean_header(rec, source, start)
                 continue
