@@ -45,6 +45,7 @@ class RawTable:
     problems: dict[int, list[RowProblem]] = field(default_factory=dict)  # structural (field counts, JSON)
     raw_text: dict[int, str] = field(default_factory=dict)  # rows that could not be split into columns
     warnings: list[str] = field(default_factory=list)
+    delimiter: str = ","
 
 
 def _format_of(path: Path) -> tuple[str, bool]:
@@ -143,7 +144,7 @@ def _read_csv_text(text: str, source: str, delimiter: str) -> RawTable:
     if header is None:
         raise DataValidationError(f"{source} is empty: expected a header line with column names.")
     frame = pd.DataFrame(rows, columns=header, dtype=object)
-    return RawTable(frame=frame, lines=lines, problems=problems, raw_text=raw_text)
+    return RawTable(frame=frame, lines=lines, problems=problems, raw_text=raw_text, delimiter=delimiter)
 
 
 def _clean_header(rec: list[str], source: str, line: int) -> list[str]:
@@ -295,7 +296,7 @@ def load_table(path: str | Path, kind: Kind, *, column_map: ColumnMap | None = N
     path = Path(path)
     raw = read_raw(path)
     checked = check_frame(raw.frame, kind, source=str(path), lines=raw.lines, column_map=column_map,
-                          pre_problems=raw.problems)
+                          pre_problems=raw.problems, decimal_comma=raw.delimiter == ";")
     res = _finish(checked, kind, str(path), skip_bad_rows)
     res.encoding = raw.encoding
     res.warnings = raw.warnings + res.warnings

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from assistant.data.columns import ATTR_PREFIXES, map_columns
+from assistant.data.numformat import read_number_texts
 from assistant.data.schema import ColumnMap
 from assistant.errors import DataValidationError, RowProblem
 
@@ -103,8 +104,12 @@ def as_text(s: pd.Series) -> pd.Series:
     return s.map(_to_str).astype(object)
 
 
-def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Return (float values with NaN for missing, mask of non-missing values that are not finite numbers)."""
+def parse_numbers(s: pd.Series, *, decimal_comma: bool = False, notes: list[str] | None = None,
+                  column: str = "") -> tuple[pd.Series, pd.Series]:
+    """Return (float values with NaN for missing, mask of non-missing values that are not finite numbers).
+    Text pandas cannot read ("1,234.5", "12,50 €", "1 234") and, in a semicolon-separated file
+    (``decimal_comma``), grouped values such as "1.104" are read as spreadsheets write them
+    (:mod:`assistant.data.numformat`); a column read with a decimal comma is reported in ``notes``."""
     na = s.isna() if pd.api.types.is_numeric_dtype(s) else _is_na(s)
     if pd.api.types.is_bool_dtype(s):
         vals = s.astype(float)
@@ -113,6 +118,15 @@ def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     else:
         txt = s.map(lambda v: v.strip() if isinstance(v, str) else v).where(~na, np.nan)
         vals = pd.to_numeric(txt, errors="coerce").astype(float)
+        texts = txt[~na].map(str)
+        grouped = texts.str.contains(_GROUPED_DOT, regex=True) if decimal_comma else texts.eq("")
+        if bool((vals[~na].isna() | grouped).any()):
+            read, note = read_number_texts(texts, decimal_comma=decimal_comma)
+            unseparated = ~texts.str.contains(r"[.,]", regex=True)  # "1e5", "12": pandas read them already
+            vals = vals.copy()
+            vals[~na] = read.where(read.notna() | ~unseparated, vals[~na])
+            if note and notes is not None:
+                notes.append(f"column {column!r}: {note}")
     bad = ~na & (vals.isna() | np.isinf(vals))
     return vals.where(~bad, np.nan), bad
 
@@ -148,6 +162,7 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
+_GROUPED_DOT = r"^[+-]?\d{1,3}(?:\.\d{3})+$"  # 1.104: a thousand and 104 in a semicolon file
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?=$|[\sT])(.*)$")
 
 
@@ -199,10 +214,15 @@ def _parse_attr_object(v: Any) -> dict[str, str] | None:
 
 
 class _Problems:
-    def __init__(self, source: str, lines: Sequence[int | None]) -> None:
+    def __init__(self, source: str, lines: Sequence[int | None], decimal_comma: bool = False) -> None:
         self.source = source
         self.lines = lines
         self.by_row: dict[int, list[RowProblem]] = {}
+        self.decimal_comma = decimal_comma  # the file is separated by semicolons (see parse_numbers)
+        self.notes: list[str] = []  # how columns were read, for LoadResult.warnings
+
+    def numbers(self, raw: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
+        return parse_numbers(raw, decimal_comma=self.decimal_comma, notes=self.notes, column=column)
 
     def add(self, pos: int, column: str | None, value: object, expected: str) -> None:
         prob = RowProblem(self.source, self.lines[pos], column, value, expected)
@@ -226,15 +246,16 @@ class _Problems:
 
 
 def check_frame(raw: pd.DataFrame, kind: str, *, source: str, lines: Sequence[int | None] | None = None,
-                column_map: ColumnMap | None = None,
-                pre_problems: dict[int, list[RowProblem]] | None = None) -> Checked:
-    """Validate ``raw`` and return the canonical good rows plus the problems of each bad row."""
+                column_map: ColumnMap | None = None, pre_problems: dict[int, list[RowProblem]] | None = None,
+                decimal_comma: bool = False) -> Checked:
+    """Validate ``raw`` and return the canonical good rows plus the problems of each bad row
+    (``decimal_comma``: the file is separated by semicolons, see :func:`parse_numbers`)."""
     raw = raw.reset_index(drop=True)
     raw.columns = [str(c) for c in raw.columns]
     n = len(raw)
     line_list: Sequence[int | None] = lines if lines is not None else list(range(1, n + 1))
     cols = map_columns(raw, kind, column_map, source)
-    probs = _Problems(source, line_list)
+    probs = _Problems(source, line_list, decimal_comma)
 
     def col(name: str) -> pd.Series:
         return raw[cols[name]] if name in cols else pd.Series([None] * n, dtype=object)
@@ -259,7 +280,7 @@ def check_frame(raw: pd.DataFrame, kind: str, *, source: str, lines: Sequence[in
     problems = [p for pos in bad_pos for p in probs.by_row[pos]]
     given = list(dict.fromkeys("attributes" if k.startswith(ATTR_PREFIXES) else k for k in cols))
     result = LoadResult(frame=frame, loaded=len(frame), rejected=len(bad_pos), problems=problems,
-                        source=source, kind=kind, ignored_columns=ignored, columns=given)
+                        source=source, kind=kind, ignored_columns=ignored, columns=given, warnings=probs.notes)
     return Checked(result=result, bad_reasons={pos: probs.by_row[pos] for pos in bad_pos})
 
 
@@ -286,8 +307,8 @@ def _check_products(raw: pd.DataFrame, cols: dict[str, str], col: Any, probs: _P
     probs.add_duplicates(pid, pid.eq(""), cols["product_id"], "product_id")
     title = _required_text(col, cols, probs, "title", "a non-empty title")
     price_raw = col("price")
-    price, bad = parse_numbers(price_raw)
-    probs.add_mask(bad, price_raw, cols.get("price", "price"), "a number like 19.99 (no currency sign), or empty")
+    price, bad = probs.numbers(price_raw, cols.get("price", "price"))
+    probs.add_mask(bad, price_raw, cols.get("price", "price"), "a number like 19.99, 1,299.00 or 1.299,00 (or empty)")
     probs.add_mask(~bad & (price < 0), price_raw, cols.get("price", "price"), "a price >= 0")
     attrs: list[dict[str, str]] = []
     attr_cols = {k[5:]: v for k, v in cols.items() if k.startswith(ATTR_PREFIXES)}
@@ -319,7 +340,7 @@ def _check_reviews(col: Any, cols: dict[str, str], probs: _Problems) -> pd.DataF
     pid = _required_text(col, cols, probs, "product_id", "the product_id the review is about")
     text = _required_text(col, cols, probs, "text", "a non-empty review text")
     rating_raw = col("rating")
-    rating, bad = parse_numbers(rating_raw)
+    rating, bad = probs.numbers(rating_raw, cols.get("rating", "rating"))
     rcol = cols.get("rating", "rating")
     probs.add_mask(bad, rating_raw, rcol, "a rating from 1 to 5 (or empty)")
     probs.add_mask(~bad & rating.notna() & ((rating < 1) | (rating > 5)), rating_raw, rcol,
@@ -340,7 +361,7 @@ def _check_sales(raw: pd.DataFrame, cols: dict[str, str], col: Any, probs: _Prob
     probs.add_mask(bad, ds_raw, dcol, "a date like 2024-03-04")
     probs.add_mask(~bad & ds.isna(), ds_raw, dcol, "a date like 2024-03-04 (ds is required)")
     y_raw = col("y")
-    y, ybad = parse_numbers(y_raw)
+    y, ybad = probs.numbers(y_raw, cols["y"])
     probs.add_mask(ybad | y.isna(), y_raw, cols["y"], "a number (units sold in the period)")
     key = uid + " / " + ds.astype(str)  # shown as is in the duplicate's message
     probs.add_duplicates(key, uid.eq("") | ds.isna(), dcol, "(unique_id, ds) pair")
@@ -350,7 +371,7 @@ def _check_sales(raw: pd.DataFrame, cols: dict[str, str], col: Any, probs: _Prob
     exog.update({c: c for c in raw.columns if c not in used and not c.startswith("unnamed_")
                  and c not in ("unique_id", "ds", "y")})
     for name, src in exog.items():
-        vals, xbad = parse_numbers(raw[src])
+        vals, xbad = probs.numbers(raw[src], src)
         filled = int((~_is_na(raw[src])).sum())
         if src not in cols.values() and (filled == 0 or xbad.sum() > 0.1 * filled):
             ignored.append(src)  # mostly text: not an exogenous regressor
