@@ -171,6 +171,10 @@ def new_product(
         if price is not None:
             product["price"] = price
         if launch:
+            from assistant.data.dates import ambiguous_date
+
+            if ambiguous_date(launch):
+                raise ConfigError(f"--launch {launch} could be day/month or month/day; write it as YYYY-MM-DD.")
             product["launch_date"] = launch
         cfg = NewProductConfig(use_text=not no_text)
         trend_df = pd.read_csv(trends) if trends else None

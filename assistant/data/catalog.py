@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from assistant.data.dates import parse_dates
 from assistant.data.schema import PRODUCT_COLUMNS, REVIEW_COLUMNS, SALES_COLUMNS
-from assistant.data.validate import LoadResult, as_text, parse_dates, parse_numbers, validate_frame_checked
+from assistant.data.validate import LoadResult, as_text, parse_numbers, validate_frame_checked
 from assistant.errors import AssistantError, DataValidationError
 
 if TYPE_CHECKING:

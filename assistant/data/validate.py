@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +18,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from assistant.data.cells import is_na as _is_na
+from assistant.data.cells import to_str as _to_str
 from assistant.data.columns import ATTR_PREFIXES, map_columns
+from assistant.data.dates import parse_dates
 from assistant.data.numformat import read_number_texts
 from assistant.data.schema import ColumnMap
 from assistant.errors import DataValidationError, RowProblem
 
 Kind = Literal["products", "reviews", "sales"]
-_NA_TOKENS = {"", "na", "n/a", "nan", "nat", "null", "none"}
+
 
 
 @dataclass
@@ -72,31 +74,6 @@ class Checked:
 # value helpers
 
 
-def _is_na(s: pd.Series) -> pd.Series:
-    """Blank or an NA token ("NaN", "null", "N/A", ...) — used for optional numbers and dates."""
-    def na(v: Any) -> bool:
-        if v is None or v is pd.NaT or v is pd.NA:
-            return True
-        if isinstance(v, float) and math.isnan(v):
-            return True
-        return isinstance(v, str) and v.strip().lower() in _NA_TOKENS
-    return s.map(na).astype(bool)
-
-
-def _to_str(v: Any) -> str:
-    if v is None or v is pd.NaT or v is pd.NA:
-        return ""
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        return str(int(v)) if v.is_integer() else repr(v)
-    if isinstance(v, np.floating):
-        return _to_str(float(v))
-    if isinstance(v, (dict, list)):
-        return json.dumps(v, ensure_ascii=False)
-    return str(v).strip()
-
-
 def as_text(s: pd.Series) -> pd.Series:
     """Any column as stripped strings ('' for missing; 767.0 -> '767')."""
     if pd.api.types.infer_dtype(s, skipna=False) in ("string", "empty"):
@@ -131,57 +108,8 @@ def parse_numbers(s: pd.Series, *, decimal_comma: bool = False, notes: list[str]
     return vals.where(~bad, np.nan), bad
 
 
-def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Return (datetime64[ns] values, NaT when missing; mask of non-missing values that are not dates).
-
-    ISO dates are parsed vectorised. Numeric dates such as 04/03/2024 are read in ONE order for the whole
-    column: day first when some value has a first number above 12 (18/03/2024), else month first; a column
-    that has both (18/03/2024 and 03/18/2024) cannot be read and its numeric dates are reported. Anything else
-    ("4 March 2024") is parsed per value. Time zones are converted to UTC and dropped.
-    """
-    if pd.api.types.is_datetime64_any_dtype(s):
-        out = pd.Series(s)
-        if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-        return out.astype("datetime64[ns]"), pd.Series(False, index=s.index)
-    na = _is_na(s)
-    txt = s.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else _to_str(v)).where(~na, None)
-    out = pd.to_datetime(txt, errors="coerce", format="ISO8601", utc=True)
-    retry = out.isna() & ~na
-    if retry.any():
-        numeric = txt[retry].map(lambda v: _NUMERIC_DATE.match(str(v)))
-        has = numeric.notna()
-        if has.any():
-            out.loc[numeric[has].index] = pd.to_datetime(_as_iso(numeric[has]), errors="coerce",
-                                                         format="ISO8601", utc=True)
-        rest = retry & ~txt.index.isin(numeric[has].index)
-        if rest.any():
-            out.loc[rest] = pd.to_datetime(txt[rest], errors="coerce", format="mixed", utc=True)
-    out = out.dt.tz_localize(None).astype("datetime64[ns]")
-    bad = out.isna() & ~na
-    return out, bad
-
-
 _GROUPED_DOT = r"^[+-]?\d{1,3}(?:\.\d{3})+$"  # 1.104: a thousand and 104 in a semicolon file
-_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?=$|[\sT])(.*)$")
 
-
-def _as_iso(matches: pd.Series) -> pd.Series:
-    """Numeric dates (regex matches) as ISO text, all in the column's one order (see parse_dates); "" when
-    the column mixes both orders, so every such value is reported."""
-    first = matches.map(lambda m: int(m.group(1)))
-    second = matches.map(lambda m: int(m.group(2)))
-    day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
-    if day_first and month_first:
-        return matches.map(lambda m: "")
-
-    def iso(m: re.Match[str]) -> str:
-        a, b, y = int(m.group(1)), int(m.group(2)), m.group(3)
-        year = int(y) if len(y) == 4 else 2000 + int(y) if int(y) < 69 else 1900 + int(y)
-        day, month = (a, b) if day_first else (b, a)
-        return f"{year:04d}-{month:02d}-{day:02d}{m.group(4)}"
-
-    return matches.map(iso)
 
 
 def _attr_value(v: Any) -> str | None:
@@ -297,7 +225,7 @@ def _optional_text(col: Any, name: str) -> pd.Series:
 
 def _dates(col: Any, cols: dict[str, str], probs: _Problems, name: str) -> pd.Series:
     raw = col(name)
-    vals, bad = parse_dates(raw)
+    vals, bad = parse_dates(raw, day_first=probs.decimal_comma, notes=probs.notes, column=cols.get(name, name))
     probs.add_mask(bad, raw, cols.get(name, name), "a date like 2024-03-01 (or empty)")
     return vals
 
@@ -356,7 +284,7 @@ def _check_sales(raw: pd.DataFrame, cols: dict[str, str], col: Any, probs: _Prob
                  used: set[str]) -> tuple[pd.DataFrame, list[str]]:
     uid = _required_text(col, cols, probs, "unique_id", "a non-empty series id (unique_id)")
     ds_raw = col("ds")
-    ds, bad = parse_dates(ds_raw)
+    ds, bad = parse_dates(ds_raw, day_first=probs.decimal_comma, notes=probs.notes, column=cols["ds"])
     dcol = cols["ds"]
     probs.add_mask(bad, ds_raw, dcol, "a date like 2024-03-04")
     probs.add_mask(~bad & ds.isna(), ds_raw, dcol, "a date like 2024-03-04 (ds is required)")

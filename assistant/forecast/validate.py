@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from assistant.data.validate import parse_dates
+from assistant.data.dates import parse_dates
 from assistant.errors import DataValidationError, ForecastError, RowProblem
 
 FillGaps = Literal["error", "zero"]
