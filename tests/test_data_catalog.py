@@ -71,6 +71,10 @@ def test_a_file_with_some_columns_keeps_the_others(cat: Catalog, tmp_path: Path)
     assert out.loc["P0", "category"] == "Home > Kitchen" and out.loc["P0", "attributes"] == {"color": "red"}
     assert out.loc["P0", "launch_date"] == pd.Timestamp("2024-01-01")  # what it leaves out stays
     assert out.loc["P9", "title"] == "New lamp" and out.loc["P9", "category"] == ""  # a new product: as given
+    (tmp_path / "blank.csv").write_text("product_id,title,price,category\nP0,Item 0,,\n")  # an export's blanks
+    cat.upsert("products", load_table(tmp_path / "blank.csv", "products"))
+    out = cat.products().set_index("product_id")
+    assert out.loc["P0", "price"] == 9.5 and out.loc["P0", "category"] == "Home > Kitchen"  # kept, not erased
     (tmp_path / "colors.csv").write_text("product_id,title,attr.color\nP2,Item 2,green\n")
     cat.upsert("products", load_table(tmp_path / "colors.csv", "products"))
     assert cat.products(["P2"]).iloc[0]["attributes"] == {"color": "green"}  # attr.* columns are the attributes

@@ -137,7 +137,8 @@ class Catalog:
     def upsert_products(self, df: pd.DataFrame, columns: Collection[str] | None = None) -> int:
         """Insert or update products by ``product_id``; returns the number of rows written. ``columns``: the
         columns the input really had (``LoadResult.columns``): a stored product keeps the others, so a file of
-        ``product_id,title,price`` changes prices without erasing descriptions or categories."""
+        ``product_id,title,price`` changes prices without erasing descriptions or categories; a blank cell keeps
+        the stored value too."""
         frame = validate_frame_checked(df, "products")
         rows = [(r.product_id, r.title, r.description, r.category,
                  json.dumps(r.attributes, ensure_ascii=False, sort_keys=True), _num(r.price), d)
@@ -297,9 +298,12 @@ REVIEW_FIELDS = ("product_id", "rating", "title", "text", "date")
 
 
 def _updates(fields: Sequence[str], columns: Collection[str] | None) -> str:
-    """The SET clause of an upsert: every field, or only those in ``columns`` (required ones always are)."""
+    """The SET clause of an upsert: every field, or only those in ``columns`` (required ones always are); a
+    blank cell (empty text, no number, no attributes) keeps the stored value: re-loading an export whose
+    price column is empty for some products must not erase their prices."""
     chosen = [f for f in fields if columns is None or f in columns]
-    return ", ".join(f"{f}=excluded.{f}" for f in chosen)
+    blank = {"attributes": "'{}'"}
+    return ", ".join(f"{f}=COALESCE(NULLIF(excluded.{f}, {blank.get(f, chr(39) * 2)}), {f})" for f in chosen)
 
 
 def match_product_id(product_id: str, ids: list[str]) -> tuple[str | None, list[str]]:
