@@ -79,3 +79,22 @@ def test_the_agent_rewrites_praise_given_as_complaints() -> None:
     res = Agent(llm, ToolRegistry([review_stats])).run("How many buyers complain about the size of C1078?")
     assert res.answer == fixed and [f.kind for f in res.flags] == ["answer_revised"]
     assert "'159' reads as reviews that complain about size" in llm.calls[-1].messages[-1]["content"]
+
+
+@pytest.mark.parametrize(("question", "answer", "bad"), [
+    # the 1.5B model on C1081 (over the API): colour has 6 complaints in 212 mentions
+    ("What do customers complain about most for C1078?", "Buyers complain about the fit, fabric, and color.",
+     ["color"]),
+    ("What do customers complain about most for C1078?", "Fit, size and colour.", ["color"]),  # the question's
+    (ASKED, "Buyers love the style and the colour but complain about the size.", []),
+    (ASKED, "Buyers complain about size and fit, and love the fabric.", []),
+    (ASKED, "Buyers praise the size.", []),  # 159 of 529 positive: not rare enough to flag
+    (ASKED, "Buyers love the style, but some complain about colour and fabric.", []),  # some: true
+    (ASKED, "Buyers love the style but complain about the colour.", ["color"]),
+])
+def test_aspects_named_as_complaints_few_buyers_have_are_flagged(question: str, answer: str, bad: list[str]) -> None:
+    flags = [f for f in aspect_flags(answer, question, STEPS) if f.kind == "unsupported_claim"]
+    assert [f.detail["aspect"] for f in flags] == bad
+    for f in flags:
+        assert answer[f.detail["start"]:f.detail["end"]].lower().startswith(("color", "colour"))
+        assert "16 of the 358 reviews that mention color are negative" in f.message

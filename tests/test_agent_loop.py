@@ -233,7 +233,7 @@ def test_a_long_list_of_problems_is_capped_and_a_rewrite_that_cannot_fit_is_skip
     llm = ScriptedLLM([tool_call("review_stats", product_id="P1"), many, "P1 has 2 reviews."])
     agent(llm, ctx).run("Tell me about P1")
     note = llm.calls[-1].messages[-1]["content"]
-    assert note.count("does not appear in any tool result") == 5 and "- and 4 more number(s) like these." in note
+    assert note.count("does not appear in any tool result") == 5 and "- and 4 more like these." in note
 
     tight = ScriptedLLM([tool_call("review_stats", product_id="P1"), many], context_length=1900)
     res = agent(tight, ctx).run("Tell me about P1")  # the note would not fit beside the answer: no rewrite call

@@ -9,6 +9,10 @@ writes as another is flagged ``mislabelled_number``:
   reviews positive about size);
 - one aspect's number written beside another aspect ("174 reviews praise the fabric", 174 being size's).
 
+An aspect named as a complaint (praise) that few buyers complain about (praise) is flagged
+``unsupported_claim`` ("buyers complain about the colour" when 6 of the 212 reviews that mention it are
+negative and size, fit and length hold the most complaints), numbers or not.
+
 What a clause says comes from its words: "complain", "dislike", "negative", "problem" (complaints); "like",
 "love", "praise", "positive" (praise); "mention", "discuss", "talk about" (mentions, which a share may
 always be); the aspect names it holds. A clause without such words takes those earlier in its sentence, else
@@ -30,6 +34,7 @@ from assistant.numbers import NumberMention, clauses, extract_numbers, sentences
 COUNT_KEYS = ("positive", "negative", "neutral")  # reviews with that opinion of the aspect
 MENTION_KEYS = ("n_reviews", "share")  # reviews that mention the aspect (count, part of all reviews)
 NEG, POS, BOTH = "negative", "positive", "both"
+CLAIM_SHARE = 0.1  # an aspect under this share of negative (positive) mentions is no complaint (praise) of buyers
 
 _NEG = re.compile(r"\b(?:complain\w*|dislik\w*|negative(?:ly)?|issues?|problems?|unhappy|disappoint\w*|"
                   r"criticis\w*|criticiz\w*|grumbl\w*|cons)\b", re.IGNORECASE)
@@ -37,6 +42,10 @@ _POS = re.compile(r"\b(?:likes?|liked|lov(?:e|es|ed|ing)|prais\w*|positive(?:ly)
                   r"enjoy\w*|compliment\w*|appreciat\w*|pros)\b", re.IGNORECASE)
 _MENTION = re.compile(r"\b(?:mention\w*|discuss\w*|talk\w* about|bring up|brought up|comes? up|comment\w* on|"
                       r"refer\w* to|rais\w*|cit(?:e|es|ed|ing))\b", re.IGNORECASE)
+_CLAIM_NEG = re.compile(r"\b(?:complain\w*|dislik\w*|unhappy|disappoint\w*|criticis\w*|criticiz\w*|grumbl\w*)\b",
+                        re.IGNORECASE)
+_CLAIM_POS = re.compile(r"\b(?:likes?|liked|lov(?:e|es|ed|ing)|prais\w*|enjoy\w*|appreciat\w*)\b", re.IGNORECASE)
+_HEDGE = re.compile(r"\b(?:few|only|rarely|seldom|some|occasional\w*|handful|minor|little|not|no)\b", re.IGNORECASE)
 _SPELLINGS = {"color": "colou?r", "colour": "colou?r"}
 
 
@@ -75,6 +84,42 @@ def aspect_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: C
                 flag = _flag(m, found[0], pol, named)
                 flag.detail.update(start=start, end=s_off + c_off + m.end)
                 flags.append(flag)
+            claim = _claim(clause) or _claim(lead) or _claim(question)
+            if len(judged) == 1 and claim and not re.search(r"\d", clause) and not _HEDGE.search(clause):
+                flags += _claims(clause, s_off + c_off, claim, names, judged[0])
+    return flags
+
+
+def _claim(text: str) -> str | None:
+    """NEG / POS when ``text`` says buyers complain about (praise) something, else None (both or neither)."""
+    neg, pos = bool(_CLAIM_NEG.search(text)), bool(_CLAIM_POS.search(text))
+    return None if neg == pos else NEG if neg else POS
+
+
+def _claims(clause: str, offset: int, pol: str, names: Sequence[str],
+            judged: tuple[AgentStep, list[dict[str, Any]]]) -> list[AgentFlag]:
+    """``unsupported_claim`` flags for the aspects a complaining (praising) clause names that buyers seldom
+    complain about (praise): under ``CLAIM_SHARE`` of the reviews that mention it, and not among the three
+    aspects with the most such reviews ("buyers complain about the colour", 6 of 212 negative)."""
+    step, aspects = judged
+    entity = result_entity(step) or step.tool
+    top = sorted(aspects, key=lambda a: -float(a.get(pol) or 0))[:3]
+    flags = []
+    for a in aspects:
+        name = str(a["aspect"])
+        count, n = a.get(pol), a.get("n_reviews")
+        if name not in _named(clause, names) or a in top or not isinstance(count, int | float) \
+                or not isinstance(n, int | float) or n <= 0 or count >= CLAIM_SHARE * n:
+            continue
+        pattern = _SPELLINGS.get(name.lower(), re.escape(name))
+        at = re.search(rf"\b{pattern}", clause, re.IGNORECASE)
+        verb = "complain about" if pol == NEG else "praise"
+        most = ", ".join(f"{t['aspect']} {t.get(pol)}" for t in top)
+        flags.append(AgentFlag("unsupported_claim", (
+            f"The answer says buyers {verb} {name}, but few do in the result for {entity}: {count:.12g} of the "
+            f"{n:.12g} reviews that mention {name} are {pol} about it (most {pol}: {most})."),
+            {"text": name, "entity": entity, "aspect": name, "polarity": pol,
+             **({"start": offset + at.start(), "end": offset + at.end()} if at else {})}))
     return flags
 
 
