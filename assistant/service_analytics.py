@@ -45,6 +45,9 @@ class LaunchAnalytics:
         if unique_ids:
             rank = {u: i for i, u in enumerate(dict.fromkeys(unique_ids))}
             out["series"] = sorted(out["series"], key=lambda e: rank.get(str(e["unique_id"]), len(rank)))
+            twice = [u for u in rank if unique_ids.count(u) > 1]
+            if twice:
+                out["notes"] = [*out.get("notes", []), f"asked more than once, forecast once: {', '.join(twice[:10])}"]
         if plot:
             from assistant.forecast.plot import plot_forecast
 

@@ -149,6 +149,8 @@ def test_forecast_demand(client: TestClient) -> None:
     # (grouped selection gave R5 Naive with the other five, AutoETS alone)
     alone = client.post("/v1/forecast/demand", json={"unique_ids": ["R5"], "h": 2, "level": [80]}).json()["series"][0]
     assert {k: alone[k] for k in ("model", "yhat", "hi_80")} == {k: body["series"][4][k] for k in ("model", "yhat", "hi_80")}
+    body = client.post("/v1/forecast/demand", json={"unique_ids": ["R2", "R1", "R2"], "h": 2}).json()
+    assert [s["unique_id"] for s in body["series"]] == ["R2", "R1"] and "forecast once: R2" in body["notes"][-1]
     r = client.post("/v1/forecast/demand", json={"unique_ids": ["R1"], "h": 0})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "h"
 
