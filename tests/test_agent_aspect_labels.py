@@ -98,3 +98,17 @@ def test_aspects_named_as_complaints_few_buyers_have_are_flagged(question: str, 
     for f in flags:
         assert answer[f.detail["start"]:f.detail["end"]].lower().startswith(("color", "colour"))
         assert "16 of the 358 reviews that mention color are negative" in f.message
+
+
+@pytest.mark.parametrize(("answer", "bad"), [
+    # the 1.5B model on C1081: size has the most complaints (95), fit 62
+    ("The most complained about aspect is 'fit', with 282 positive reviews and 152 negative reviews.", ["fit"]),
+    ("The most complained about aspect is size, with 174 negative reviews.", []),
+    ("Buyers mostly love the style; the top complaint is size.", []),
+    ("The biggest complaint is the colour.", ["color"]),
+])
+def test_the_aspect_called_most_complained_about_must_be_it(answer: str, bad: list[str]) -> None:
+    flags = [f for f in aspect_flags(answer, "What do customers complain about most for C1078?", STEPS)
+             if f.kind == "unsupported_claim"]
+    assert [f.detail["aspect"] for f in flags] == bad
+    assert all("size has more negative reviews (174)" in f.message for f in flags)

@@ -46,6 +46,7 @@ _CLAIM_NEG = re.compile(r"\b(?:complain\w*|dislik\w*|unhappy|disappoint\w*|criti
                         re.IGNORECASE)
 _CLAIM_POS = re.compile(r"\b(?:likes?|liked|lov(?:e|es|ed|ing)|prais\w*|enjoy\w*|appreciat\w*)\b", re.IGNORECASE)
 _HEDGE = re.compile(r"\b(?:few|only|rarely|seldom|some|occasional\w*|handful|minor|little|not|no)\b", re.IGNORECASE)
+_MOST = re.compile(r"\b(?:most|top|biggest|main|chief|primary|leading|number one)\b", re.IGNORECASE)
 _SPELLINGS = {"color": "colou?r", "colour": "colou?r"}
 
 
@@ -85,9 +86,34 @@ def aspect_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: C
                 flag.detail.update(start=start, end=s_off + c_off + m.end)
                 flags.append(flag)
             claim = _claim(clause) or _claim(lead) or _claim(question)
-            if len(judged) == 1 and claim and not re.search(r"\d", clause) and not _HEDGE.search(clause):
+            if len(judged) == 1 and claim and _MOST.search(clause):
+                flags += _not_the_most(clause, s_off + c_off, claim, names, judged[0])
+            elif len(judged) == 1 and claim and not re.search(r"\d", clause) and not _HEDGE.search(clause):
                 flags += _claims(clause, s_off + c_off, claim, names, judged[0])
     return flags
+
+
+def _not_the_most(clause: str, offset: int, pol: str, names: Sequence[str],
+                  judged: tuple[AgentStep, list[dict[str, Any]]]) -> list[AgentFlag]:
+    """An ``unsupported_claim`` flag when a clause calls one aspect the most complained about (praised) and
+    another has more such reviews ("the most complained about aspect is fit": size has 95, fit 62)."""
+    step, aspects = judged
+    named = _named(clause, names)
+    if len(named) != 1 or not aspects:
+        return []
+    name = next(iter(named))
+    top = max(aspects, key=lambda a: float(a.get(pol) or 0))
+    it = next(a for a in aspects if a["aspect"] == name)
+    if top["aspect"] == name or float(top.get(pol) or 0) <= float(it.get(pol) or 0):
+        return []
+    entity = result_entity(step) or step.tool
+    at = re.search(rf"\b{_SPELLINGS.get(name.lower(), re.escape(name))}", clause, re.IGNORECASE)
+    verb = "complained about" if pol == NEG else "praised"
+    return [AgentFlag("unsupported_claim", (
+        f"The answer calls {name} the most {verb}, but in the result for {entity} {top['aspect']} has more "
+        f"{pol} reviews ({top.get(pol)}) than {name} ({it.get(pol)})."),
+        {"text": name, "entity": entity, "aspect": name, "polarity": pol,
+         **({"start": offset + at.start(), "end": offset + at.end()} if at else {})})]
 
 
 def _claim(text: str) -> str | None:
