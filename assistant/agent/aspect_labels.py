@@ -73,7 +73,8 @@ def aspect_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: C
         for c_off, clause in clauses(sentence):
             lead = sentence[:c_off]
             pol = _polarity(clause) or _polarity(lead) or q_pol
-            named = _named(clause, names) or _named(lead, names) or q_aspects
+            own = _named(clause, names)  # the aspects the clause itself names (claims are judged on these)
+            named = own or _named(lead, names) or q_aspects
             mention = bool(_MENTION.search(clause))
             for m in extract_numbers(clause):
                 start = s_off + c_off + m.start
@@ -87,19 +88,18 @@ def aspect_flags(answer: str, question: str, steps: Sequence[AgentStep], skip: C
                 flags.append(flag)
             claim = _claim(clause) or _claim(lead) or _claim(question)
             if len(judged) == 1 and claim and _MOST.search(clause):
-                flags += _not_the_most(clause, s_off + c_off, claim, names, judged[0])
+                flags += _not_the_most(clause, s_off + c_off, claim, own, judged[0])
             elif len(judged) == 1 and claim and not re.search(r"\d", clause) and not _HEDGE.search(clause):
-                flags += _claims(clause, s_off + c_off, claim, names, judged[0])
+                flags += _claims(clause, s_off + c_off, claim, own, judged[0])
     return flags
 
 
-def _not_the_most(clause: str, offset: int, pol: str, names: Sequence[str],
+def _not_the_most(clause: str, offset: int, pol: str, named: set[str],
                   judged: tuple[AgentStep, list[dict[str, Any]]]) -> list[AgentFlag]:
-    """An ``unsupported_claim`` flag when a clause calls one aspect the most complained about (praised) and
-    another has more such reviews ("the most complained about aspect is fit": size has 95, fit 62)."""
+    """An ``unsupported_claim`` flag when a clause calls one aspect (``named``) the most complained about
+    (praised) and another has more such reviews ("the most complained about aspect is fit": size 95, fit 62)."""
     step, aspects = judged
-    named = _named(clause, names)
-    if len(named) != 1 or not aspects:
+    if len(named) != 1:
         return []
     name = next(iter(named))
     top = max(aspects, key=lambda a: float(a.get(pol) or 0))
@@ -107,13 +107,18 @@ def _not_the_most(clause: str, offset: int, pol: str, names: Sequence[str],
     if top["aspect"] == name or float(top.get(pol) or 0) <= float(it.get(pol) or 0):
         return []
     entity = result_entity(step) or step.tool
-    at = re.search(rf"\b{_SPELLINGS.get(name.lower(), re.escape(name))}", clause, re.IGNORECASE)
     verb = "complained about" if pol == NEG else "praised"
-    return [AgentFlag("unsupported_claim", (
-        f"The answer calls {name} the most {verb}, but in the result for {entity} {top['aspect']} has more "
-        f"{pol} reviews ({top.get(pol)}) than {name} ({it.get(pol)})."),
-        {"text": name, "entity": entity, "aspect": name, "polarity": pol,
-         **({"start": offset + at.start(), "end": offset + at.end()} if at else {})})]
+    return [_claim_flag(f"The answer calls {name} the most {verb}, but in the result for {entity} {top['aspect']} "
+                        f"has more {pol} reviews ({top.get(pol)}) than {name} ({it.get(pol)}).",
+                        name, entity, pol, clause, offset)]
+
+
+def _claim_flag(message: str, name: str, entity: str, pol: str, clause: str, offset: int) -> AgentFlag:
+    """An ``unsupported_claim`` flag about aspect ``name``, placed on its word in the clause (at ``offset``)."""
+    at = re.search(rf"\b{_pattern(name)}", clause, re.IGNORECASE)
+    return AgentFlag("unsupported_claim", message, {"text": name, "entity": entity, "aspect": name, "polarity": pol,
+                                                    **({"start": offset + at.start(), "end": offset + at.end()}
+                                                       if at else {})})
 
 
 def _claim(text: str) -> str | None:
@@ -122,10 +127,10 @@ def _claim(text: str) -> str | None:
     return None if neg == pos else NEG if neg else POS
 
 
-def _claims(clause: str, offset: int, pol: str, names: Sequence[str],
+def _claims(clause: str, offset: int, pol: str, named: set[str],
             judged: tuple[AgentStep, list[dict[str, Any]]]) -> list[AgentFlag]:
-    """``unsupported_claim`` flags for the aspects a complaining (praising) clause names that buyers seldom
-    complain about (praise): under ``CLAIM_SHARE`` of the reviews that mention it, and not among the three
+    """``unsupported_claim`` flags for the aspects a complaining (praising) clause names (``named``) that buyers
+    seldom complain about (praise): under ``CLAIM_SHARE`` of the reviews that mention it, and not among the three
     aspects with the most such reviews ("buyers complain about the colour", 6 of 212 negative)."""
     step, aspects = judged
     entity = result_entity(step) or step.tool
@@ -134,18 +139,14 @@ def _claims(clause: str, offset: int, pol: str, names: Sequence[str],
     for a in aspects:
         name = str(a["aspect"])
         count, n = a.get(pol), a.get("n_reviews")
-        if name not in _named(clause, names) or a in top or not isinstance(count, int | float) \
+        if name not in named or a in top or not isinstance(count, int | float) \
                 or not isinstance(n, int | float) or n <= 0 or count >= CLAIM_SHARE * n:
             continue
-        pattern = _SPELLINGS.get(name.lower(), re.escape(name))
-        at = re.search(rf"\b{pattern}", clause, re.IGNORECASE)
         verb = "complain about" if pol == NEG else "praise"
         most = ", ".join(f"{t['aspect']} {t.get(pol)}" for t in top)
-        flags.append(AgentFlag("unsupported_claim", (
-            f"The answer says buyers {verb} {name}, but few do in the result for {entity}: {count:.12g} of the "
-            f"{n:.12g} reviews that mention {name} are {pol} about it (most {pol}: {most})."),
-            {"text": name, "entity": entity, "aspect": name, "polarity": pol,
-             **({"start": offset + at.start(), "end": offset + at.end()} if at else {})}))
+        flags.append(_claim_flag(f"The answer says buyers {verb} {name}, but few do in the result for {entity}: "
+                                 f"{count:.12g} of the {n:.12g} reviews that mention {name} are {pol} about it "
+                                 f"(most {pol}: {most}).", name, entity, pol, clause, offset))
     return flags
 
 
@@ -173,12 +174,12 @@ def _polarity(text: str) -> str | None:
 
 def _named(text: str, names: Sequence[str]) -> set[str]:
     """The aspect names ``text`` holds ("fit", "colour" for color, "sizes" for size)."""
-    out = set()
-    for name in names:
-        pattern = _SPELLINGS.get(name.lower(), re.escape(name))
-        if re.search(rf"\b{pattern}(?:s|ing)?\b", text, re.IGNORECASE):
-            out.add(name)
-    return out
+    return {name for name in names if re.search(rf"\b{_pattern(name)}(?:s|ing)?\b", text, re.IGNORECASE)}
+
+
+def _pattern(name: str) -> str:
+    """A regex for an aspect's name, with its other spellings ("colou?r")."""
+    return _SPELLINGS.get(name.lower(), re.escape(name))
 
 
 def _find(m: NumberMention, judged: list[tuple[AgentStep, list[dict[str, Any]]]]) -> list[_Reading]:
