@@ -96,8 +96,10 @@ def parse_numbers(s: pd.Series, *, decimal_comma: bool = False, notes: list[str]
         txt = s.map(lambda v: v.strip() if isinstance(v, str) else v).where(~na, np.nan)
         vals = pd.to_numeric(txt, errors="coerce").astype(float)
         texts = txt[~na].map(str)
-        grouped = texts.str.contains(_GROUPED_DOT, regex=True) if decimal_comma else texts.eq("")
-        if bool((vals[~na].isna() | grouped).any()):
+        retry = vals[~na].isna()  # text pandas cannot read, and a semicolon file's "1.104"
+        if decimal_comma:
+            retry |= texts.str.contains(_GROUPED_DOT, regex=True)
+        if bool(retry.any()):
             read, note = read_number_texts(texts, decimal_comma=decimal_comma)
             unseparated = ~texts.str.contains(r"[.,]", regex=True)  # "1e5", "12": pandas read them already
             vals = vals.copy()

@@ -29,6 +29,12 @@ def _name(model: ModelSpec) -> str:
     return model if isinstance(model, str) else str(getattr(model, "alias", type(model).__name__))
 
 
+def _min_length(models: Sequence[ModelSpec] | None) -> int:
+    """Shortest series the models can fit: 1 for Naive / HistoricAverage only, else 4."""
+    simple_only = models is not None and all(_name(s) in ("Naive", "HistoricAverage") for s in models)
+    return 1 if simple_only else 4
+
+
 def _instances(specs: Sequence[ModelSpec], m: int) -> list[Any]:
     return [M.make_model(s, m) if isinstance(s, str) else s for s in specs]
 
@@ -213,9 +219,8 @@ def forecast_demand(
         if fill_gaps == "error":
             fill_gaps = "zero"
             notes.append("aggregated series: periods without sales counted as 0")
-    simple_only = models is not None and all(_name(s) in ("Naive", "HistoricAverage") for s in models)
     prep = prepare_sales(sales, freq=freq, fill_gaps=fill_gaps, duplicates=duplicates, clip_negative=clip_negative,
-                         min_length=1 if simple_only else 4, on_short=on_short, source=source)
+                         min_length=_min_length(models), on_short=on_short, source=source)
     notes += prep.notes
     df, m_full = prep.df, prep.season_length
     X_df = None
@@ -315,11 +320,9 @@ def forecast_each(sales: pd.DataFrame, h: int, **options: Any) -> ForecastResult
     catalog prefer ``forecast_demand``: one grouped selection is ~20x faster than ~0.05 s a series."""
     if options.get("agg_level", "series") != "series":
         return forecast_demand(sales, h, **options)
-    models = options.get("models")
-    simple_only = models is not None and all(_name(s) in ("Naive", "HistoricAverage") for s in models)
     prep = prepare_sales(sales, freq=options.get("freq"), fill_gaps=options.get("fill_gaps", "error"),
                          duplicates=options.get("duplicates", "error"), clip_negative=options.get("clip_negative", False),
-                         min_length=1 if simple_only else 4, on_short=options.get("on_short", "error"),
+                         min_length=_min_length(options.get("models")), on_short=options.get("on_short", "error"),
                          source=options.get("source", "<sales>"))
     each = {**options, "freq": prep.freq, "fill_gaps": "error", "duplicates": "error", "clip_negative": False}
     parts = [forecast_demand(part, h, **each) for _, part in prep.df.groupby("unique_id", sort=False)]
