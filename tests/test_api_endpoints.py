@@ -216,7 +216,10 @@ def test_forecast_new_product(client: TestClient) -> None:
     assert body["past_launches"] >= 5
     later = client.post("/v1/forecast/new-product", json={"product": {**product, "launch_date": "2024-06-03"},
                                                           "horizon": 8}).json()
-    assert later["launch_date"] == "2024-06-03"
+    assert later["launch_date"] == "2024-06-03" and later["notes"] == []
+    early = client.post("/v1/forecast/new-product", json={"product": {**product, "launch_date": "1999-01-04"},
+                                                          "horizon": 8}).json()
+    assert early["analogues"] == [] and "No past launch is earlier than 1999-01-04" in early["notes"][0]
     # a shorter horizon is the same forecast cut short: week n does not depend on how many weeks are asked for
     for h in (1, 4, 12):
         short = client.post("/v1/forecast/new-product", json={"product": product, "horizon": h}).json()

@@ -93,6 +93,10 @@ def test_new_product_from_history_files(tmp_path: Path) -> None:
                                 "--json"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["yhat"] == out["yhat"]
+    early = runner.invoke(app, ["forecast", "new-product", "--title", "candle red", "--category", "candle",
+                                "--launch", "2020-01-06", "--weeks", "6", "--model", str(model)])
+    assert early.exit_code == 0, early.output
+    assert "note: No past launch is earlier than 2020-01-06" in " ".join(early.output.split())
     missing = runner.invoke(app, ["forecast", "new-product", "--title", "x"])
     assert missing.exit_code == 2 and "--history-products" in missing.output
 

@@ -188,3 +188,33 @@ def test_launch_date_unknown_or_malformed(fitted: NewProductModel) -> None:
     for bad in ("2024-13-45", "soon", 20240304):
         with pytest.raises(ForecastError, match="YYYY-MM-DD"):
             forecast_new_product({**NEW, "launch_date": bad}, fitted, horizon=4)
+
+
+def test_caveats_weak_analogues_and_launch_dates_outside_the_history(fitted: NewProductModel) -> None:
+    """A forecast that rests on little says so: a product unlike any past launch, a launch date before every
+    past launch (no analogues can be used), a launch years after the history. An ordinary one has no notes."""
+    assert "notes" not in forecast_new_product(NEW, fitted, horizon=4)
+    typical = fitted.typical_top_similarity()
+    assert 0.5 < typical <= 1.0  # in the fixture every launch has same-category, same-colour earlier ones
+
+    odd = {"title": "hydraulic excavator pump", "category": "industrial", "attributes": {"color": "yellow"},
+           "price": 900.0, "launch_date": "2024-03-04"}
+    out = forecast_new_product(odd, fitted, horizon=4)
+    top = max(a["similarity"] for a in out["analogues"])
+    assert top < 0.5 * typical
+    assert len(out["notes"]) == 1 and "weak match" in out["notes"][0] and f"{top:.2f}" in out["notes"][0]
+
+    early = forecast_new_product({**NEW, "launch_date": "1990-01-01"}, fitted, horizon=4)
+    assert early["analogues"] == []
+    assert any("No past launch is earlier than 1990-01-01" in n and "2023-01-02" in n for n in early["notes"])
+
+    late = forecast_new_product({**NEW, "launch_date": "2030-06-01"}, fitted, horizon=4)
+    assert any("years after the latest past launch" in n for n in late["notes"])
+
+
+def test_typical_similarity_of_a_model_saved_before_it_existed(fitted: NewProductModel, tmp_path: Path) -> None:
+    """Models saved by an earlier version lack the stored figure: it is worked out from the saved history."""
+    path = fitted.save(tmp_path / "m.joblib")
+    loaded = NewProductModel.load(path, embedder=FakeEmbedder())
+    expected = loaded.__dict__.pop("top_sim_median_")
+    assert loaded.typical_top_similarity() == pytest.approx(expected)

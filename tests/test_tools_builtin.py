@@ -152,6 +152,10 @@ def test_forecast_new_product_uses_similar_launches_and_plots(ctx: ToolContext) 
     assert d["product"]["launch_date"] == "2023-10-09" and d["product"]["attributes"] == {"material": "enamel"}
     assert d["analogues"] and {a["product_id"] for a in d["analogues"]} <= {"K1", "K2", "K3", "K4", "K5", "K6", "R1", "P1"}
     assert out.artifacts and out.artifacts[0].data[:4] == b"\x89PNG"
+    assert "notes" not in d
+    early = run(ctx, "forecast_new_product", title="Enamel milk jug", category="Home > Kitchen",
+                launch_date="1999-01-04", horizon=6).data
+    assert early["analogues"] == [] and "No past launch is earlier than 1999-01-04" in early["notes"][0]
     with pytest.raises(ToolError, match="launch_date must look like"):
         run(ctx, "forecast_new_product", title="Jug", launch_date="next spring", horizon=6)
     with pytest.raises(ToolArgumentError, match="missing required argument 'title'"):

@@ -282,6 +282,8 @@ class NewProductResponse(_Open):
     model: str
     launch_date: str | None = None
     past_launches: int | None = Field(default=None, description="Past launches the curves were learned from.")
+    notes: list[str] = Field(default_factory=list, description="Caveats: weak analogues, a launch date outside "
+                             "the history.")
 
 
 # ---------------------------------------------------------------------------- launch analytics

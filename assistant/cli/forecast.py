@@ -216,3 +216,5 @@ def new_product(
         print_table(rows, ["week", "yhat", "lo", "hi"], title=res["model"])
         console.print(f"total {res['total']} ({res['level']}% interval {res['total_lo']} – {res['total_hi']})")
         console.print("analogues: " + ", ".join(f"{a['product_id']} ({a['similarity']})" for a in res["analogues"]))
+        for note in res.get("notes", []):
+            console.print(f"note: {note}")

@@ -109,6 +109,33 @@ def _launch_date(value: Any) -> pd.Timestamp | None:
     raise ForecastError(f"launch_date {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2024-05-01.")
 
 
+WEAK_MATCH = 0.5  # closest analogue below this share of the typical closest similarity: a weak match
+FAR_AHEAD = pd.Timedelta(days=730)  # launch this long after the latest past launch: extrapolated timing
+
+
+def caveats(model: NewProductModel, launch: pd.Timestamp | None, analogues: list[dict[str, Any]]) -> list[str]:
+    """What makes this forecast less trustworthy than usual, said plainly: no past launch before the launch
+    date, a launch far after the history, or a closest analogue much less similar than past launches'."""
+    notes = []
+    dates = pd.to_datetime(model.hist_["launch_date"], errors="coerce").dropna()
+    if launch is not None and len(dates):
+        first, last = dates.min(), dates.max()
+        if launch <= first:
+            notes.append(f"No past launch is earlier than {launch.date()} (the first is {first.date()}), so no "
+                         "analogues could be used and the forecast rests on the product's attributes alone. Check "
+                         "the launch date.")
+        elif launch - last > FAR_AHEAD:
+            notes.append(f"The launch date {launch.date()} is {(launch - last).days / 365.25:.1f} years after the "
+                         f"latest past launch ({last.date()}); sales levels and timing are extrapolated.")
+    typical = model.typical_top_similarity()
+    top = max((float(a.get("similarity", 0.0)) for a in analogues), default=None)
+    if top is not None and np.isfinite(typical) and top < WEAK_MATCH * typical:
+        notes.append(f"The closest past launch is a weak match (similarity {top:.2f}; past launches typically "
+                     f"have one at {typical:.2f}): nothing like this product has been sold before, so treat the "
+                     "forecast as a rough guide.")
+    return notes
+
+
 def forecast_new_product(product: dict[str, Any], history: NewProductHistory | NewProductModel, *,
                          horizon: int = 12, n_analogues: int = 5, start: str | None = None) -> dict[str, Any]:
     """Forecast the first ``horizon`` periods of a product with no sales history.
@@ -116,7 +143,8 @@ def forecast_new_product(product: dict[str, Any], history: NewProductHistory | N
     ``product`` holds its attributes and text, e.g. {"title": ..., "category": ..., "color": ...,
     "price": 4.95, "launch_date": "2024-03-04"} (an ``attributes`` dict is expanded too). Returns
     {"weeks", "yhat", "lo", "hi", "total", "total_lo", "total_hi", "level", "analogues": [{"product_id",
-    "similarity", "weight"}], "model"}. Deterministic for a fixed config seed."""
+    "similarity", "weight"}], "model", "notes" (only when there are caveats: weak analogues, a launch date
+    outside the history)}. Deterministic for a fixed config seed."""
     if not isinstance(product, dict) or not product:
         raise ForecastError("Describe the product as a dict of attributes, e.g. {'title': ..., 'category': ...}.")
     model = history.model() if isinstance(history, NewProductHistory) else history
@@ -141,6 +169,9 @@ def forecast_new_product(product: dict[str, Any], history: NewProductHistory | N
     }
     if row.get("launch_date"):
         out["launch_date"] = str(pd.Timestamp(row["launch_date"]).date())
+    notes = caveats(model, row.get("launch_date"), pred.analogues[0])
+    if notes:
+        out["notes"] = notes
     if not np.isfinite(float(y.sum())):
         raise ForecastError("The forecast is not a finite number; check the product's price and attributes.")
     return out

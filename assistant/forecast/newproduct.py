@@ -201,6 +201,8 @@ class NewProductModel:
             a = (1 - self.config.level / 100) / 2
             self.ratio_q_ = (float(np.quantile(ratio, a)), float(np.quantile(ratio, 1 - a)))
         self.gbm_ = self._gbm().fit(long, y, categorical_feature=self._cat_cols(long))
+        top = X["knn_sim_top"].to_numpy(dtype=float)
+        self.top_sim_median_ = float(np.nanmedian(top)) if np.isfinite(top).any() else float("nan")
         self.fallback_curve_ = self.ncurves_.mean(axis=0)
         self._fitted = True
         return self
@@ -243,6 +245,17 @@ class NewProductModel:
             analog.append([{"product_id": str(pids[j]), "similarity": round(float(s_), 4), "weight": round(float(wt), 4)}
                            for j, s_, wt in zip(keep, sim, row_w[row_i >= 0], strict=True)])
         return NewProductPrediction(q["product_id"].tolist(), yhat, lo, hi, knn, analog)
+
+    def typical_top_similarity(self) -> float:
+        """Median similarity of each past launch to its closest earlier launch: what a good analogue looks
+        like in this history (computed once; models saved before it existed compute it on first use)."""
+        cached = getattr(self, "top_sim_median_", None)
+        if cached is None:
+            X, *_ = self._features(self.hist_, self.attr_, self.emb_, is_history=True)
+            top = X["knn_sim_top"].to_numpy(dtype=float)
+            cached = float(np.nanmedian(top)) if np.isfinite(top).any() else float("nan")
+            self.top_sim_median_ = cached
+        return float(cached)
 
     def save(self, path: str | Path) -> Path:
         """Atomic joblib dump (embeddings of the history included; the embedder itself is not)."""

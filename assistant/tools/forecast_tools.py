@@ -172,6 +172,8 @@ def forecast_new_product(ctx: ToolContext, title: str, category: str | None = No
         "model": out.get("model"),
         "past_launches": out.get("past_launches"),
     }
+    if out.get("notes"):
+        data["notes"] = out["notes"]
     artifacts = []
     try:
         from assistant.forecast.plot import plot_curve

@@ -106,6 +106,7 @@ def build_forecast_tab(svc: MerchAssistant) -> None:
             msg = (f"Total {out['total']:.0f} units ({out['level']}% interval {out['total_lo']:.0f}–"
                    f"{out['total_hi']:.0f}), learned from {out.get('past_launches', '?')} past launches; "
                    f"analogues: {analogues}")
+            msg += "".join(f"\n\n⚠️ {note}" for note in out.get("notes", []))
             return str(png), df, str(csv), msg
 
         after_failure(run_demand.click(on_demand, [series, horizon, levels], [plot, table, download, status]),
