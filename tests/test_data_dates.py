@@ -55,3 +55,14 @@ def test_an_ambiguous_launch_date_is_refused(tmp_path: Path) -> None:
     assert ambiguous_date("07/11/2011") and not ambiguous_date("18/11/2011") and not ambiguous_date("2011-07-11")
     res = CliRunner().invoke(app, ["forecast", "new-product", "--title", "Star lamp", "--launch", "07/11/2011"])
     assert res.exit_code == 2 and "YYYY-MM-DD" in " ".join(res.output.split())
+
+
+def test_iso_weeks_read_as_their_monday_or_given_weekday() -> None:
+    notes: list[str] = []
+    out, bad = parse_dates(pd.Series(["2024-W01", "2024W02", "2024-w03-5", "2024-W53", "2020-W53"]), notes=notes,
+                           column="week")
+    assert [None if pd.isna(d) else str(d.date()) for d in out] == \
+        ["2024-01-01", "2024-01-08", "2024-01-19", None, "2020-12-28"]
+    assert bad.tolist() == [False, False, False, True, False]  # 2024 has no week 53
+    assert notes == ["column 'week': ISO weeks such as '2024-W01' read as the Monday of the week (2024-01-01) "
+                     "unless a weekday is given"]

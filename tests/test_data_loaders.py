@@ -190,7 +190,7 @@ def test_parquet_good_and_bad(tmp_path: Path) -> None:
 
 def test_unsupported_and_missing_files(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError, match="unsupported file type"):
-        load_table(write(tmp_path / "p.xlsx", "x"), "products")
+        load_table(write(tmp_path / "p.docx", "x"), "products")
     with pytest.raises(DataValidationError, match="file not found"):
         load_table(tmp_path / "nope.csv", "products")
     with pytest.raises(DataValidationError, match="empty"):
@@ -290,3 +290,17 @@ def test_excel_blank_rows_and_sep_line(tmp_path: Path) -> None:
     path = write(tmp_path / "q.csv", "sep=;\nproduct_id;title;price\nP1;Mug, blue;3.5\n")
     res = load_table(path, "products")
     assert res.frame.loc[0, "title"] == "Mug, blue" and res.frame.loc[0, "price"] == 3.5
+
+
+def test_two_columns_for_one_field_are_refused_unless_mapped(tmp_path: Path) -> None:
+    """"price" and "Price" both read as price: which one counts is the user's call, not a silent pick."""
+    path = write(tmp_path / "p.csv", "product_id,title,price,Price\nP1,Mug,3.5,4.0\n")
+    with pytest.raises(DataValidationError, match="two columns for price: 'price' and 'Price'.*--map 'Price=price'"):
+        load_table(path, "products")
+    res = load_table(path, "products", column_map=ColumnMap.from_pairs(["Price=price"]))
+    assert res.frame.loc[0, "price"] == 4.0
+
+
+def test_a_header_without_rows_says_nothing_was_loaded(tmp_path: Path) -> None:
+    res = load_table(write(tmp_path / "p.csv", "product_id,title\n"), "products")
+    assert res.loaded == 0 and any("no rows under it: nothing was loaded" in w for w in res.warnings)

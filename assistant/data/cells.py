@@ -1,4 +1,4 @@
-"""Cells of a user's file: blank / NA tokens and any value as text (shared by the validators)."""
+"""Cells of a user's file: blank / NA tokens, any value as text, header names (shared by the readers and validators)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from assistant.errors import DataValidationError
 
 _NA_TOKENS = {"", "na", "n/a", "nan", "nat", "null", "none"}
 
@@ -35,3 +37,16 @@ def to_str(v: Any) -> str:
     if isinstance(v, (dict, list)):
         return json.dumps(v, ensure_ascii=False)
     return str(v).strip()
+
+
+def clean_header(rec: list[str], source: str, line: int) -> list[str]:
+    """Header names stripped (a blank one becomes unnamed_<i>); repeated names are refused."""
+    header = []
+    for i, name in enumerate(rec):
+        name = name.strip()
+        header.append(name or f"unnamed_{i}")
+    dups = sorted({h for h in header if header.count(h) > 1})
+    if dups:
+        raise DataValidationError(f"{source}, line {line}: column name(s) {', '.join(map(repr, dups))} appear "
+                                  "more than once in the header. Rename them so every column is unique.")
+    return header

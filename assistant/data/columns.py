@@ -74,6 +74,12 @@ def map_columns(raw: pd.DataFrame, kind: str, column_map: ColumnMap | None, sour
         if col not in used and n in canonical and n not in out:
             out[n] = col
             used.add(col)
+    for col in cols:  # "Price" beside "price": which one is meant is the user's call, not a silent pick
+        n = _norm(col)
+        if col not in used and n in out and n not in mapping.values():
+            raise DataValidationError(
+                f"{source} has two columns for {n}: {out[n]!r} and {col!r}. Delete or rename one, or say which "
+                f"to use, e.g. --map '{col}={n}'.")
     missing = [c for c in REQUIRED[kind] if c not in out]
     if missing:
         free = [c for c in cols if c not in used]

@@ -4,6 +4,7 @@ every value could be read either way), words ("4 March 2024"); time zones droppe
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pandas as pd
 
@@ -11,6 +12,7 @@ from assistant.data.cells import is_na, to_str
 
 _ZONE = re.compile(r"(\d:\d\d(?::\d\d(?:\.\d+)?)?)\s*(?:Z|UTC|[+-]\d\d:?\d\d)$")  # a time's zone: 10:00+01:00
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?=$|[\sT])(.*)$")
+_ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})(?:-?([1-7]))?\s*$", re.IGNORECASE)  # 2024-W05, 2024W05-1
 
 
 def ambiguous_date(text: str) -> bool:
@@ -49,6 +51,15 @@ def _as_iso(matches: pd.Series, prefer_day_first: bool = False) -> tuple[pd.Seri
     return matches.map(iso), note
 
 
+def _iso_week(m: re.Match[str]) -> str:
+    """An ISO week (2024-W05, optionally with its weekday 1-7) as the ISO date of that day (Monday if none);
+    "" for a week the year does not have (W54)."""
+    try:
+        return date.fromisocalendar(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)).isoformat()
+    except ValueError:
+        return ""
+
+
 def parse_dates(s: pd.Series, *, day_first: bool = False, notes: list[str] | None = None,
                 column: str = "") -> tuple[pd.Series, pd.Series]:
     """Return (datetime64[ns] values, NaT when missing; mask of non-missing values that are not dates).
@@ -59,7 +70,7 @@ def parse_dates(s: pd.Series, *, day_first: bool = False, notes: list[str] | Non
     dates are reported. When every value could be read either way, the part that never changes is the day
     (monthly data dated 01/02/2009, 01/03/2009, ...), else ``day_first`` decides (a semicolon-separated file,
     as European Excel writes them), else month first; that choice is said in ``notes``. Anything else
-    ("4 March 2024") is parsed per value. Time zones are dropped, keeping the local date and time (a
+    ("4 March 2024") is parsed per value, ISO weeks (2024-W05) as their Monday. Time zones are dropped, keeping the local date and time (a
     Berlin Monday stays a Monday).
     """
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -81,6 +92,14 @@ def parse_dates(s: pd.Series, *, day_first: bool = False, notes: list[str] | Non
             if note and notes is not None:
                 notes.append(f"column {column!r}: {note}")
         rest = retry & ~txt.index.isin(numeric[has].index)
+        weeks = txt[rest].map(lambda v: _ISO_WEEK.match(str(v)))
+        if weeks.notna().any():
+            weeks = weeks[weeks.notna()]
+            out.loc[weeks.index] = pd.to_datetime(weeks.map(_iso_week), errors="coerce", format="ISO8601", utc=True)
+            rest &= ~txt.index.isin(weeks.index)
+            if notes is not None:
+                notes.append(f"column {column!r}: ISO weeks such as {weeks.iloc[0].group(0).strip()!r} read as "
+                             f"the Monday of the week ({_iso_week(weeks.iloc[0])}) unless a weekday is given")
         if rest.any():
             out.loc[rest] = pd.to_datetime(txt[rest], errors="coerce", format="mixed", utc=True)
     out = out.dt.tz_localize(None).astype("datetime64[ns]")

@@ -1,4 +1,4 @@
-"""Load products / reviews / sales from CSV, TSV, Parquet or JSONL files (optionally ``.gz``).
+"""Load products / reviews / sales from CSV, TSV, Excel (.xlsx), Parquet or JSONL files (optionally ``.gz``).
 
 Every row keeps the line number a user sees in an editor (header = line 1; a quoted field spanning
 several lines counts all of them), so a bad value is reported as file, line, column and what was
@@ -22,7 +22,9 @@ from typing import Literal
 
 import pandas as pd
 
+from assistant.data.cells import clean_header
 from assistant.data.columns import KINDS
+from assistant.data.excel import EXCEL_SUFFIXES, OLD_SPREADSHEETS, read_sheet
 from assistant.data.schema import ColumnMap
 from assistant.data.validate import Checked, LoadResult, check_frame
 from assistant.errors import DataValidationError, RowProblem
@@ -58,9 +60,13 @@ def _format_of(path: Path) -> tuple[str, bool]:
         return "jsonl", gz
     if ext in _PARQUET_SUFFIXES:
         return "parquet", gz
+    if ext in EXCEL_SUFFIXES and not gz:
+        return "xlsx", False
+    hint = (" Open it in its spreadsheet program and save it as .xlsx or as CSV UTF-8."
+            if ext in OLD_SPREADSHEETS else "")
     raise DataValidationError(
-        f"{path}: unsupported file type {''.join(path.suffixes) or '(no extension)'!r}. "
-        "Use .csv, .tsv, .parquet or .jsonl (optionally compressed as .gz).")
+        f"{path}: unsupported file type {''.join(path.suffixes) or '(no extension)'!r}.{hint} "
+        "Use .csv, .tsv, .xlsx, .parquet or .jsonl (all but .xlsx optionally compressed as .gz).")
 
 
 def _read_bytes(path: Path, gz: bool) -> bytes:
@@ -126,7 +132,7 @@ def _read_csv_text(text: str, source: str, delimiter: str) -> RawTable:
             if not any(field.strip() for field in rec) or (said and start == 1):
                 continue  # a blank line, or one of only delimiters (Excel's ",,,,"), or the "sep=" line: no row
             if header is None:
-                header = _clean_header(rec, source, start)
+                header = clean_header(rec, source, start)
                 continue
             pos = len(rows)
             if len(rec) != len(header):
@@ -145,18 +151,6 @@ def _read_csv_text(text: str, source: str, delimiter: str) -> RawTable:
         raise DataValidationError(f"{source} is empty: expected a header line with column names.")
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     return RawTable(frame=frame, lines=lines, problems=problems, raw_text=raw_text, delimiter=delimiter)
-
-
-def _clean_header(rec: list[str], source: str, line: int) -> list[str]:
-    header = []
-    for i, name in enumerate(rec):
-        name = name.strip()
-        header.append(name or f"unnamed_{i}")
-    dups = sorted({h for h in header if header.count(h) > 1})
-    if dups:
-        raise DataValidationError(f"{source}, line {line}: column name(s) {', '.join(map(repr, dups))} appear "
-                                  "more than once in the header. Rename them so every column is unique.")
-    return header
 
 
 def _array_lines(text: str, n: int) -> list[int | None]:
@@ -222,6 +216,10 @@ def read_raw(path: str | Path) -> RawTable:
         except Exception as exc:  # pyarrow raises several types for corrupt files
             raise DataValidationError(f"{source}: not a readable Parquet file ({exc}).") from exc
         return RawTable(frame=frame.reset_index(drop=True), lines=list(range(1, len(frame) + 1)))
+    if fmt == "xlsx":
+        sheet = read_sheet(_read_bytes(path, False), source)
+        return RawTable(frame=pd.DataFrame(sheet.rows, columns=sheet.header, dtype=object),
+                        lines=list(sheet.lines), warnings=sheet.warnings)
     text, encoding, warnings = _decode(_read_bytes(path, gz), source)
     if "\x00" in text:
         raise DataValidationError(f"{source} contains NUL bytes: it looks like a binary file, not "
@@ -238,7 +236,7 @@ def default_rejects_path(path: Path) -> Path:
     from assistant.config import get_settings
 
     name = path.name
-    for suffix in (".gz", ".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet", ".pq"):
+    for suffix in (".gz", ".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet", ".pq", ".xlsx", ".xlsm"):
         name = name.removesuffix(suffix)
     return get_settings().store_path / "rejects" / f"{name}.rejects.csv"
 
@@ -300,6 +298,8 @@ def load_table(path: str | Path, kind: Kind, *, column_map: ColumnMap | None = N
     res = _finish(checked, kind, str(path), skip_bad_rows)
     res.encoding = raw.encoding
     res.warnings = raw.warnings + res.warnings
+    if raw.frame.empty:
+        res.warnings.append(f"{path} has a header line but no rows under it: nothing was loaded.")
     if res.rejected:
         dest = Path(rejects_path) if rejects_path else default_rejects_path(path)
         if dest.resolve() == path.resolve():

@@ -48,7 +48,7 @@ def build_batch_tab(svc: MerchAssistant) -> None:
     with gr.Tab("Batch", id="batch"):
         gr.Markdown("Upload a catalog file (CSV/JSONL/Parquet with `product_id`, `title`, optional `category`, "
                     "`description`, `attributes` as JSON) and draft copy for every product.")
-        upload = gr.File(label="Catalog file", file_types=[".csv", ".jsonl", ".parquet", ".gz", ".tsv"],
+        upload = gr.File(label="Catalog file", file_types=[".csv", ".jsonl", ".parquet", ".gz", ".tsv", ".xlsx"],
                          elem_id="batch-file")
         with gr.Row():
             tone = gr.Dropdown(TONES, value="friendly", label="Tone")
