@@ -63,6 +63,9 @@ def test_build_again_after_the_catalog_grew(cli, tmp_path: Path) -> None:  # typ
     text = cli("index", "build")["text"]  # as the README says after ingesting: builds, no --force needed
     assert "The index holds 5 products and 8 reviews, the catalog 10 and 8: building it again." in text
     assert cli("index", "stats", "--json")["n_products"] == 10
+    forced = cli("index", "build", "--force", "--json")  # texts the index holds keep their vectors
+    assert (forced["embedded"], forced["reused"]) == (0, forced["n_chunks"])
+    assert cli("index", "build", "--force", "--reembed", "--json")["reused"] == 0
 
 
 def test_add_and_delete_update_catalog_and_index(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

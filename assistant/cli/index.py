@@ -20,10 +20,13 @@ _TYPES = ("auto", "flat", "hnsw", "ivfpq")
 def build(
     index_type: str = typer.Option("", "--type", help="auto|flat|hnsw|ivfpq (default: Settings.index_type)."),
     force: bool = typer.Option(False, "--force", help="Rebuild even if the index holds every product and review."),
+    reembed: bool = typer.Option(False, "--reembed", help="Embed every text again (by default texts the current "
+                                 "index already holds keep their vectors)."),
     as_json: bool = typer.Option(False, "--json", help="Print stats as JSON."),
 ) -> None:
-    """Embed every product and review in the catalog and (re)build the index atomically. An index that already
-    holds as many products and reviews as the catalog is kept (--force rebuilds it, e.g. after texts changed)."""
+    """(Re)build the index of every product and review in the catalog atomically; texts the current index
+    already holds keep their vectors, the rest are embedded. An index that already holds as many products and
+    reviews as the catalog is kept (--force rebuilds it, e.g. after texts changed)."""
     from assistant.data.catalog import Catalog
     from assistant.index import build_from_catalog, open_index
 
@@ -45,7 +48,8 @@ def build(
             return
         if stale and not as_json:
             console.print(f"{stale}: building it again.", soft_wrap=True)
-        stats = build_from_catalog(settings, catalog, index_type=index_type or None, show_progress=not as_json)
+        stats = build_from_catalog(settings, catalog, index_type=index_type or None, show_progress=not as_json,
+                                   reembed=reembed)
         _print_stats({**stats, "rebuilt": True} if as_json else stats, as_json)
 
 

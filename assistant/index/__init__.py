@@ -47,8 +47,10 @@ def open_index(settings: Settings | None = None) -> HybridIndex:
 
 
 def build_from_catalog(settings: Settings | None = None, catalog: Catalog | None = None, *,
-                       index_type: str | None = None, show_progress: bool = False) -> dict[str, Any]:
-    """(Re)build the index from every product and review in the catalog; returns ``stats()``."""
+                       index_type: str | None = None, show_progress: bool = False,
+                       reembed: bool = False) -> dict[str, Any]:
+    """(Re)build the index from every product and review in the catalog; returns ``stats()`` plus how many
+    texts were ``embedded`` and how many kept the live index's vectors (``reused``; none with ``reembed``)."""
     from assistant.index.embedder import get_embedder
     from assistant.index.hybrid import HybridIndex
 
@@ -59,11 +61,11 @@ def build_from_catalog(settings: Settings | None = None, catalog: Catalog | None
         catalog = Catalog.open(s)
     path: Path = s.current_index()
     idx = HybridIndex.build(path, catalog.products(), catalog.reviews(), get_embedder(s),
-                            index_type or s.index_type, show_progress=show_progress)
+                            index_type or s.index_type, show_progress=show_progress, reuse=not reembed)
     _single_query_threads(s)
     with _OPEN_LOCK:
         _OPEN[(str(path.resolve()), s.embedding_model)] = idx
-    return idx.stats()
+    return {**idx.stats(), "embedded": idx.manifest["embedded"], "reused": idx.manifest["reused"]}
 
 
 def _single_query_threads(settings: Settings) -> None:

@@ -7,6 +7,7 @@ atomic writes, ``vectors.py`` for index types, ``lexical.py`` for BM25.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from assistant.errors import DataValidationError, IndexMismatchError
+from assistant.errors import AssistantError, DataValidationError, IndexMismatchError
 from assistant.index import store, vectors
 from assistant.index.chunking import CHUNK_COLUMNS, product_chunks, review_chunks
 from assistant.index.embedder import Embedder
@@ -37,6 +38,8 @@ RRF_K = 60
 DEFAULT_FUSION: Fusion = "cc"
 DEFAULT_WEIGHTS: tuple[float, float] = (0.2, 0.8)
 TOMBSTONE_COMPACT_SHARE = 0.2
+
+log = logging.getLogger(__name__)
 
 
 class HybridIndex:
@@ -59,15 +62,24 @@ class HybridIndex:
     # ------------------------------------------------------------------ build / load
     @classmethod
     def build(cls, path: Path, products: pd.DataFrame | None, reviews: pd.DataFrame | None,
-              embedder: Embedder, index_type: str = "auto", *, show_progress: bool = False) -> HybridIndex:
-        """Embed everything and write a fresh index at ``path`` atomically (the old one stays live
-        until the new one is complete)."""
+              embedder: Embedder, index_type: str = "auto", *, show_progress: bool = False,
+              reuse: bool = True) -> HybridIndex:
+        """Write a fresh index at ``path`` atomically (the old one stays live until the new one is complete).
+        With ``reuse``, texts the live index already holds keep their stored vectors (same embedding model,
+        exact flat/hnsw vectors) and only new or changed texts are embedded."""
         path = Path(path)
         pchunks = product_chunks(products)
         rchunks = review_chunks(reviews, _product_info(pchunks))
         meta = pd.concat([pchunks, rchunks], ignore_index=True)
         meta.insert(0, "faiss_id", np.arange(len(meta), dtype=np.int64))
-        vecs = _encode(embedder, meta["text"].tolist(), show_progress)
+        texts = meta["text"].tolist()
+        vecs = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+        known = _stored_vectors(path, embedder) if reuse else {}
+        rows = [i for i, t in enumerate(texts) if t in known]
+        if rows:
+            vecs[rows] = np.stack([known[texts[i]] for i in rows])
+        todo = np.setdiff1d(np.arange(len(texts)), rows)
+        vecs[todo] = _encode(embedder, [texts[i] for i in todo], show_progress)
         itype = vectors.choose_type(index_type, len(meta))
         index = vectors.create(itype, embedder.dim, vecs if itype == "ivfpq" else None)
         vectors.add(index, vecs, meta["faiss_id"].to_numpy())
@@ -75,7 +87,7 @@ class HybridIndex:
         manifest = {
             "format": store.FORMAT_VERSION, "embedding_model": embedder.name, "dim": int(embedder.dim),
             "index_type": itype, "requested_type": index_type, "next_id": int(len(meta)),
-            "created_at": now, "updated_at": now,
+            "created_at": now, "updated_at": now, "embedded": int(len(todo)), "reused": int(len(rows)),
         }
         with store.write_lock(path):
             obj = cls(path, embedder, manifest, meta, index, Lexical.build(meta["text"].tolist()),
@@ -293,6 +305,25 @@ class HybridIndex:
 
     def __len__(self) -> int:
         return len(self.meta)
+
+
+def _stored_vectors(path: Path, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Text -> vector of the live index at ``path`` when it was built with ``embedder``'s model and keeps exact
+    vectors (flat, hnsw); {} otherwise, or when it cannot be read (then everything is embedded again)."""
+    try:
+        old = HybridIndex.load(path, embedder)
+    except AssistantError:
+        return {}
+    except Exception as exc:  # a damaged old index must not stop a rebuild: it is what a rebuild replaces
+        log.warning("not reusing vectors of the index at %s: %s", path, exc)
+        return {}
+    if old._itype not in ("flat", "hnsw"):
+        return {}
+    live = old.meta[~old.meta["faiss_id"].isin(old.tombstones)].drop_duplicates("text")
+    if live.empty:
+        return {}
+    stored = vectors.reconstruct(old.faiss, live["faiss_id"].to_numpy(dtype=np.int64))
+    return dict(zip(live["text"].tolist(), stored, strict=True))
 
 
 def _encode(embedder: Embedder, texts: list[str], show_progress: bool) -> np.ndarray:

@@ -108,7 +108,7 @@ def build_data_tab(svc: MerchAssistant) -> None:
         with gr.Row():
             kind = gr.Radio(["products", "reviews", "sales"], value="products", label="File holds")
             skip = gr.Checkbox(label="Skip bad rows (load the rest, report them)", value=False)
-        upload = gr.File(label="File to ingest (CSV/TSV/JSONL/Parquet, .gz ok)", elem_id="data-file")
+        upload = gr.File(label="File to ingest (CSV/TSV/Excel .xlsx/JSONL/Parquet, .gz ok)", elem_id="data-file")
         mapping = gr.Textbox(label="Column map, one per line: their_column=our_column", lines=2,
                              placeholder="Clothing ID=product_id\nReview Text=text")
         with gr.Row():
