@@ -64,7 +64,8 @@ def test_demand_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
 
 
-def test_new_product_from_history_files(tmp_path: Path) -> None:
+def _history(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """30 past launches (candles sell 30 a week, mugs 10, lamps 3) written to products.csv / sales.csv."""
     rng = np.random.default_rng(0)
     prods, sales = [], []
     for i in range(30):
@@ -78,6 +79,11 @@ def test_new_product_from_history_files(tmp_path: Path) -> None:
                           "y": float(rng.poisson(base))})
     pd.DataFrame(prods).to_csv(tmp_path / "products.csv", index=False)
     pd.DataFrame(sales).to_csv(tmp_path / "sales.csv", index=False)
+    return pd.DataFrame(prods), pd.DataFrame(sales)
+
+
+def test_new_product_from_history_files(tmp_path: Path) -> None:
+    _history(tmp_path)
     model = tmp_path / "np.joblib"
     args = ["forecast", "new-product", "--title", "candle red", "--category", "candle", "--price", "2.5",
             "--launch", "2024-02-05", "--weeks", "6", "--history-products", str(tmp_path / "products.csv"),
@@ -99,6 +105,30 @@ def test_new_product_from_history_files(tmp_path: Path) -> None:
     assert "note: No past launch is earlier than 2020-01-06" in " ".join(early.output.split())
     missing = runner.invoke(app, ["forecast", "new-product", "--title", "x"])
     assert missing.exit_code == 2 and "--history-products" in missing.output
+
+
+def test_new_product_history_files_take_column_maps_and_can_skip_bad_rows(tmp_path: Path) -> None:
+    """The history files load like `assistant ingest`: their own column names through --products-map /
+    --sales-map (hints name those options, not --map), bad rows left out and counted with --skip-bad-rows."""
+    prods, sales = _history(tmp_path)
+    prods.rename(columns={"product_id": "SKU", "title": "Name"}).to_csv(tmp_path / "p.csv", index=False)
+    theirs = sales.rename(columns={"unique_id": "SKU", "ds": "Week", "y": "Units"}).astype({"Units": object})
+    theirs.loc[3, "Units"] = "lots"
+    theirs.to_csv(tmp_path / "s.csv", index=False)
+    base = ["forecast", "new-product", "--title", "candle red", "--category", "candle", "--launch", "2024-02-05",
+            "--weeks", "6", "--no-text", "--history-products", str(tmp_path / "p.csv"),
+            "--history-sales", str(tmp_path / "s.csv")]
+    unmapped = runner.invoke(app, base)
+    assert unmapped.exit_code == 2 and "--products-map 'SKU=product_id'" in unmapped.output, unmapped.output
+    maps = ["--products-map", "SKU=product_id", "--products-map", "Name=title", "--sales-map", "SKU=unique_id",
+            "--sales-map", "Week=ds", "--sales-map", "Units=y"]
+    bad = runner.invoke(app, base + maps)
+    assert bad.exit_code == 2 and "line 5, column 'Units'" in " ".join(bad.output.split())
+    res = runner.invoke(app, base + maps + ["--skip-bad-rows", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert 0.3 * 30 * 6 < out["total"] < 2 * 30 * 6
+    assert any("left out 1 bad rows" in n for n in out["notes"])
 
 
 def test_new_product_bad_input_exits_2_with_a_message_not_a_traceback(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ class Short(StrEnum):
 
 
 def _load_sales(path: Path, sum_duplicates: bool, column_map: list[str] | None = None,
-                skip_bad_rows: bool = False) -> tuple[Any, list[str]]:
+                skip_bad_rows: bool = False, map_flag: str = "--map") -> tuple[Any, list[str]]:
     """The data layer's validated loader (file/line/column errors; ``--map`` and ``--skip-bad-rows`` as in
     ``assistant ingest``) and what to tell the user about the load (rows left out, rejects file, encoding);
     the unvalidated rows (columns renamed) when duplicates are to be summed (the loader rejects duplicate
@@ -40,7 +40,7 @@ def _load_sales(path: Path, sum_duplicates: bool, column_map: list[str] | None =
         from assistant.errors import DataValidationError
 
         raise DataValidationError(f"Sales file {path} does not exist.")
-    cmap = ColumnMap.from_pairs(column_map)
+    cmap = ColumnMap.from_pairs(column_map, map_flag)
     if sum_duplicates:
         raw = read_raw(path)
         return raw.frame.rename(columns=cmap.as_dict()), list(raw.warnings)
@@ -142,6 +142,12 @@ def new_product(
                                                  help="Past products file (product_id, title, category, ...)."),
     history_sales: Path | None = typer.Option(None, "--history-sales", exists=True, dir_okay=False,
                                               help="Weekly sales of the past products (unique_id, ds, y)."),
+    products_map: list[str] = typer.Option([], "--products-map", help="their_column=our_column for the "
+                                           "--history-products file (repeatable), e.g. 'SKU=product_id'."),
+    sales_map: list[str] = typer.Option([], "--sales-map", help="their_column=our_column for the --history-sales "
+                                        "file (repeatable), e.g. 'week=ds'."),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Leave out bad rows of the history files "
+                                       "(written to rejects files) instead of stopping."),
     visuelle: Path | None = typer.Option(None, "--visuelle", exists=True, dir_okay=False,
                                          help="Learn from a VISUELLE-format csv instead."),
     trends: Path | None = typer.Option(None, "--trends", exists=True, dir_okay=False,
@@ -179,6 +185,7 @@ def new_product(
         cfg = NewProductConfig(use_text=not no_text)
         trend_df = pd.read_csv(trends) if trends else None
         model: NewProductModel
+        load_notes: list[str] = []
         if model_path and model_path.is_file() and not save:
             model = NewProductModel.load(model_path)
         elif visuelle:
@@ -190,11 +197,16 @@ def new_product(
                 prods, vis[VISUELLE_WEEKS].to_numpy(), trends=trend_df)
         elif history_products and history_sales:
             from assistant.data.loaders import load_table
+            from assistant.data.schema import ColumnMap
 
             # validated like `assistant ingest` (file, line and column of a bad value)
-            hist = NewProductHistory.from_sales(load_table(history_products, "products").frame,
-                                                _load_sales(history_sales, False)[0], horizon=weeks, config=cfg,
-                                                trends=trend_df)
+            past = load_table(history_products, "products", skip_bad_rows=skip_bad_rows,
+                              column_map=ColumnMap.from_pairs(products_map, "--products-map"))
+            sold, load_notes = _load_sales(history_sales, False, sales_map, skip_bad_rows, "--sales-map")
+            if past.rejected:
+                load_notes.insert(0, f"loaded {past.loaded} products of {history_products}; left out "
+                                     f"{past.rejected} bad rows (written to {past.rejects_path})")
+            hist = NewProductHistory.from_sales(past.frame, sold, horizon=weeks, config=cfg, trends=trend_df)
             model = hist.model()
         else:
             raise ConfigError("Give past launches to learn from: --history-products + --history-sales, "
@@ -204,6 +216,8 @@ def new_product(
                 raise ConfigError("--save needs --model PATH.")
             model.save(model_path)
         res = forecast_new_product(product, model, horizon=min(weeks, model.curves_.shape[1]))
+        if load_notes:
+            res["notes"] = [*load_notes, *res.get("notes", [])]
         if plot:
             plot.parent.mkdir(parents=True, exist_ok=True)
             plot.write_bytes(plot_curve(res["weeks"], res["yhat"], res["lo"], res["hi"],

@@ -51,17 +51,18 @@ def map_columns(raw: pd.DataFrame, kind: str, column_map: ColumnMap | None, sour
     cols = [str(c) for c in raw.columns]
     canonical = COLUMNS[kind]
     mapping = column_map.as_dict() if column_map else {}
+    flag = column_map.flag if column_map else "--map"
     out: dict[str, str] = {}
     for src, dst in mapping.items():
         if src not in cols:
             near = difflib.get_close_matches(src, cols, n=1)
             hint = f" Did you mean {near[0]!r}?" if near else ""
             raise DataValidationError(
-                f"--map {src}={dst}: {source} has no column {src!r}.{hint} Its columns are: {', '.join(cols)}.")
+                f"{flag} {src}={dst}: {source} has no column {src!r}.{hint} Its columns are: {', '.join(cols)}.")
         is_attr = kind == "products" and dst.startswith(ATTR_PREFIXES)
         if dst not in canonical and not is_attr and kind != "sales":
             raise DataValidationError(
-                f"--map {src}={dst}: {dst!r} is not a {kind} column. Use one of: {', '.join(canonical)}"
+                f"{flag} {src}={dst}: {dst!r} is not a {kind} column. Use one of: {', '.join(canonical)}"
                 + (" (or attr.<name> for an attribute)." if kind == "products" else "."))
         out[dst] = src
     used = set(out.values())
@@ -79,7 +80,7 @@ def map_columns(raw: pd.DataFrame, kind: str, column_map: ColumnMap | None, sour
         if col not in used and n in out and n not in mapping.values():
             raise DataValidationError(
                 f"{source} has two columns for {n}: {out[n]!r} and {col!r}. Delete or rename one, or say which "
-                f"to use, e.g. --map '{col}={n}'.")
+                f"to use, e.g. {flag} '{col}={n}'.")
     missing = [c for c in REQUIRED[kind] if c not in out]
     if missing:
         free = [c for c in cols if c not in used]
@@ -88,7 +89,7 @@ def map_columns(raw: pd.DataFrame, kind: str, column_map: ColumnMap | None, sour
             guess = _guess_column(m, free)
             if guess:
                 free.remove(guess)
-            hints.append(f"--map '{guess or 'YOUR_COLUMN'}={m}'")
+            hints.append(f"{flag} '{guess or 'YOUR_COLUMN'}={m}'")
         raise DataValidationError(
             f"{source} is missing the required {kind} column(s) {', '.join(missing)}. "
             f"Its columns are: {', '.join(cols) or '(none)'}. "

@@ -57,9 +57,10 @@ class ColumnMap:
     """
 
     mapping: tuple[tuple[str, str], ...] = ()
+    flag: str = "--map"  # the option a user gives the pairs with, named in hints and errors
 
     @classmethod
-    def from_pairs(cls, pairs: list[str] | None) -> ColumnMap:
+    def from_pairs(cls, pairs: list[str] | None, flag: str = "--map") -> ColumnMap:
         """``["sku=product_id", ...]`` -> ColumnMap; a column named on one side twice (``a=b`` and ``a=c``, or
         ``a=b`` and ``x=b``) is a ConfigError rather than a silent choice."""
         from assistant.errors import ConfigError
@@ -76,9 +77,9 @@ class ColumnMap:
                 this = f"{src}={dst}"
                 other = seen.setdefault((src, dst)[side], this)
                 if other != this:
-                    raise ConfigError(f"--map {other!r} and {this!r} give the {name} {(src, dst)[side]!r} twice; "
+                    raise ConfigError(f"{flag} {other!r} and {this!r} give the {name} {(src, dst)[side]!r} twice; "
                                       "keep one.")
-        return cls(tuple(dict.fromkeys(out)))
+        return cls(tuple(dict.fromkeys(out)), flag)
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.mapping)
