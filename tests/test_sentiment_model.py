@@ -138,6 +138,12 @@ def test_cli_train_eval_predict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert '"rating_accuracy"' in res.output
     res = runner.invoke(app, ["sentiment", "predict", "terrible quality, returned it", "--json"])
     assert res.exit_code == 0 and '"label": "negative"' in res.output
+    # text the model cannot read: its label is the model's default guess, and the output says so
+    res = runner.invoke(app, ["sentiment", "predict", "これは素晴らしいドレスです", "asdkj qwe zxcv", "fits well", "--json"])
+    notes = [p.get("note") for p in json.loads(res.stdout)["predictions"]]
+    assert notes[0] == notes[1] and "default guess" in notes[0] and notes[2] is None
+    res = runner.invoke(app, ["sentiment", "predict", "asdkj qwe zxcv"])
+    assert "note on 'asdkj qwe zxcv': No word of this text" in " ".join(res.output.split())
     res = runner.invoke(app, ["sentiment", "train", "--data", str(f), *maps, "--recommend-column", "Nope"])
     assert res.exit_code == 2 and "no column 'Nope'" in res.output
     get_settings.cache_clear()

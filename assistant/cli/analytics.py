@@ -114,6 +114,9 @@ def sentiment_predict(
     console.print(f"[dim]{out['source']}[/]")
     print_table(out["predictions"], [c for c in ("label", "rating", "recommend_proba", "text")
                                      if c in out["predictions"][0]])
+    for p in out["predictions"]:
+        if p.get("note"):
+            console.print(f"note on {p['text'][:40]!r}: {p['note']}", markup=False)
 
 
 @sentiment_app.command("aspects")

@@ -21,6 +21,8 @@ from assistant.sentiment.model import (
     train_sentiment_model,
     validate_training,
 )
+from assistant.sentiment.readable import NOTE as UNREADABLE
+from assistant.sentiment.readable import readable
 from assistant.sentiment.student import STUDENT, StudentConfig, train_student_model
 
 
@@ -143,17 +145,22 @@ def evaluate(model: AnyModel, df: pd.DataFrame) -> dict[str, Any]:
 
 
 def predict_texts(texts: list[str], settings: Settings | None = None) -> dict[str, Any]:
-    """Predictions from the stored model, or the lexicon fallback (labels only) when none is trained."""
+    """Predictions from the stored model, or the lexicon fallback (labels only) when none is trained. A text
+    with no English word the model can read gets a ``note`` saying its label is only the model's default."""
     if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
         raise DataValidationError("Give one or more non-empty review texts.")
     model = load_sentiment_model(settings)
     if model is None:
         return {"source": "lexicon fallback (no trained model; run `assistant sentiment train`)",
-                "predictions": [{"text": t[:200], "label": lexicon_polarity(t)} for t in texts]}
-    preds = model.predict(texts)
+                "predictions": [_noted(t, {"text": t[:200], "label": lexicon_polarity(t)}) for t in texts]}
+    preds = [_noted(t, p) for t, p in zip(texts, model.predict(texts), strict=True)]
     uses_emb = "emb" in model.features
     return {"source": f"trained model ({model.features}{', ' + model.embedder_name if uses_emb else ''})",
             "predictions": [{"text": t[:200], **p} for t, p in zip(texts, preds, strict=True)]}
+
+
+def _noted(text: str, pred: dict[str, Any]) -> dict[str, Any]:
+    return {**pred, "note": UNREADABLE} if not readable(text) else pred
 
 
 def require_model(settings: Settings | None = None) -> AnyModel:

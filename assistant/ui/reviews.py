@@ -68,7 +68,7 @@ def summary_markdown(svc: MerchAssistant, out: dict[str, Any]) -> str:
 def sentiment_frame(out: dict[str, Any]) -> pd.DataFrame:
     """One row per classified text: label, rating estimate, class probabilities, the text."""
     rows = [{"label": p["label"], "rating": p.get("rating"), **{f"p_{k}": v for k, v in (p.get("proba") or {}).items()},
-             "text": p["text"]} for p in out.get("predictions", [])]
+             "text": p["text"], **({"note": p["note"]} if p.get("note") else {})} for p in out.get("predictions", [])]
     return pd.DataFrame(rows)
 
 
