@@ -39,7 +39,7 @@ class AgentFlag:
 
     kind: Literal["unsupported_number", "step_limit", "unknown_tool", "invalid_arguments", "tool_failure",
                   "llm_error", "cancelled", "context_trimmed", "misattributed_number",
-                  "mislabelled_number", "unsupported_claim", "answer_revised"]
+                  "mislabelled_number", "unsupported_claim", "answer_revised", "planted_call"]
     message: str
     detail: dict[str, Any] = field(default_factory=dict)
 
