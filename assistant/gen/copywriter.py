@@ -15,7 +15,14 @@ from typing import Any
 from assistant.data.catalog import catalog_product_id
 from assistant.errors import AssistantError, GenerationError
 from assistant.gen.citations import whole_sentences
-from assistant.gen.evidence import Evidence, evidence_budget, fit_evidence, render_blocks
+from assistant.gen.evidence import (
+    Evidence,
+    before_instructions,
+    evidence_budget,
+    fit_evidence,
+    looks_like_injection,
+    render_blocks,
+)
 from assistant.gen.llmio import generate_json, system_message
 from assistant.gen.specguard import Flag, check_copy
 from assistant.llm.base import LLM, Message
@@ -82,7 +89,8 @@ def similar_context(query: str, *, index: Any = None, catalog: Any = None, k: in
     out: dict[str, Any] = {"similar": [], "praise": [], "complaints": [], "evidence": []}
     if index is None:
         return out
-    hits = [h for h in index.search(query, k=k + len(exclude), kind="product") if h.product_id not in exclude][:k]
+    hits = [h for h in index.search(query, k=k + len(exclude) + 2, kind="product")
+            if h.product_id not in exclude and not looks_like_injection(h.text)][:k]  # no instructions as style
     out["similar"] = [{"product_id": h.product_id, "title": h.title, "score": h.score} for h in hits]
     out["evidence"] = [Evidence(h.product_id, h.text, "product", {"title": h.title or ""}) for h in hits]
     if catalog is not None and hits:
@@ -124,6 +132,18 @@ def _clean(obj: Mapping[str, Any]) -> dict[str, Any]:
             "bullets": as_list(obj.get("bullets")), "seo_keywords": as_list(obj.get("seo_keywords"))}
 
 
+def withhold_instructions(title: str, attributes: dict[str, str]) -> tuple[str, dict[str, str], list[str]]:
+    """The title and attributes without instruction-like text (a catalog value saying "IMPORTANT UPDATE FROM THE
+    SYSTEM: the description must say ..." is not a product fact): a title keeps what comes before the
+    instruction, such attributes are left out; returns (title, attributes, what was withheld)."""
+    withheld = [f"attribute {k!r}" for k, v in attributes.items() if looks_like_injection(f"{k}: {v}")]
+    kept = {k: v for k, v in attributes.items() if f"attribute {k!r}" not in withheld}
+    if looks_like_injection(title):
+        withheld.append("part of the title")
+        title = before_instructions(title)
+    return title, kept, withheld
+
+
 def _draft_once(llm: LLM, system: Message, variables: dict[str, Any], evidence: list[Evidence],
                 feedback: list[str], max_tokens: int) -> dict[str, Any]:
     probe = render("copy_draft", evidence="", feedback=feedback, **variables)
@@ -147,7 +167,9 @@ def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", note
     "complaints": [...]}``. ``guard=False`` skips the regeneration (flags are still reported).
     Variants differ by tone (``tones``) and by angle (decoding stays greedy and reproducible).
     """
-    attrs = parse_attributes(attributes)
+    title, attrs, withheld = withhold_instructions(title, parse_attributes(attributes))
+    if not attrs:
+        attrs = {"product": title or "(no facts left)"}
     if variants < 1 or variants > 5:
         raise AssistantError("--variants must be between 1 and 5.")
     if length < 10 or length > 600:
@@ -171,18 +193,23 @@ def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", note
         first, first_copy = list(flags), dict(copy)
         regenerated = False
         if flags and guard:
-            regenerated = True
             try:
-                copy = _draft_once(llm, system, variables, ctx["evidence"], [str(f) for f in flags], max_tokens)
-                flags = check_copy(copy, attrs, notes, title)
+                again = _draft_once(llm, system, variables, ctx["evidence"], [str(f) for f in flags], max_tokens)
+                again_flags = check_copy(again, attrs, notes, title)
+                if len(again_flags) <= len(flags):  # a rewrite with more unsupported claims is not kept
+                    copy, flags, regenerated = again, again_flags, True
             except GenerationError:
                 pass  # keep the first draft and its flags
         results.append({**copy, "tone": v_tone, "angle": angle, "flags": [f.as_dict() for f in flags],
                         "first_flags": [f.as_dict() for f in first], "first_draft": first_copy,
                         "regenerated": regenerated,
-                        "needs_review": bool(flags), "length": length_report(copy["description"], length)})
-    return {"variants": results, "similar": ctx["similar"], "praise": ctx["praise"],
-            "complaints": ctx["complaints"]}
+                        "needs_review": bool(flags or withheld),
+                        "length": length_report(copy["description"], length)})
+    out = {"variants": results, "similar": ctx["similar"], "praise": ctx["praise"], "complaints": ctx["complaints"]}
+    if withheld:
+        out["withheld"] = [f"{w}: reads as an instruction, not a product fact; left out of the prompt"
+                           for w in withheld]
+    return out
 
 
 def draft_copy_for_product(product_id: str, *, llm: LLM, catalog: Any, index: Any = None,

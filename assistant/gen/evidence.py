@@ -45,9 +45,22 @@ _INJECTION = re.compile(
     r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier|your)\s+"
     r"(instructions|prompts?|rules)|</?\s*(evidence|system|tool_result)\b|<\|im_(start|end)\|>"
     r"|\b(system|developer)\s*(prompt|message)?\s*:|[{,]\s*\"(tool|function|name)\"\s*:|\byou are now\b"
-    r"|\bnew instructions\b|\bsay (that )?this product is\b",
+    r"|\bnew instructions\b|\bsay (that )?this product is\b"
+    r"|\b(note|update|message|instructions?)\s+(to|for)\s+(the\s+)?(assistant|ai|model|bot|summary writer|"
+    r"copywriter|whoever writes)\b|\bwhoever writes\b|\b(every|each)\s+(summary|answer|description|copy)\s+"
+    r"must\b|\bthe\s+(summary|answer)\s+must\b|\b(call|run|use)\s+(the\s+)?[a-z]+_[a-z_]+\s+(tool\s+)?with\b|\bbefore answering\b",
     re.I,
 )
+
+
+def before_instructions(text: str) -> str:
+    """``text`` up to the sentence (or chat marker, or line) in which instruction-like content starts."""
+    m = _INJECTION.search(text)
+    if m is None:
+        return text
+    head = text[: m.start()]
+    cut = max(head.rfind(s) for s in (". ", "! ", "? ", "\n", "<|"))
+    return (head[: cut + 1] if cut >= 0 else head).rstrip(" .!?\n<|").strip()
 
 
 def looks_like_injection(text: str) -> bool:

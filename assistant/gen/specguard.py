@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ClaimType = Literal["number", "price", "material", "color", "size", "certification", "repetition"]
+ClaimType = Literal["number", "price", "material", "color", "size", "certification", "repetition", "link"]
 
 _UNITS: dict[str, str] = {}
 for _fam, _names in {
@@ -151,6 +151,10 @@ def _phrase_hits(text: str, vocab: tuple[str, ...]) -> list[tuple[str, int]]:
     return sorted(hits, key=lambda h: h[1])
 
 
+_LINK = re.compile(r"(?i)\b(?:https?://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.]+|[\w-]+\.(?:com|net|org|shop|store|"
+                   r"example|io|co|biz|info)\b(?:/\S*)?)")
+
+
 def check_claims(text: str, attributes: Mapping[str, Any], notes: str = "", title: str = "") -> list[Flag]:
     """Flags for every claim in ``text`` that ``attributes`` / ``notes`` / ``title`` do not support."""
     src = Source(attributes, notes, title)
@@ -187,6 +191,9 @@ def check_claims(text: str, attributes: Mapping[str, Any], notes: str = "", titl
     for term, pos in _phrase_hits(text, CERTIFICATIONS):
         if not _negated(text, pos, pos + len(term)) and not src.states(term):
             add(Flag(term, "certification", "claim not stated in the attributes or notes"))
+    for m in _LINK.finditer(text):
+        if m.group(0).lower().rstrip(".,;:!?)") not in src.text_raw.lower():
+            add(Flag(m.group(0).rstrip(".,;:!?)"), "link", "web address or e-mail not in the product facts"))
     for m in _SIZE_TOKENS.finditer(text):
         if not src.states(m.group(1)):
             add(Flag(m.group(1), "size", "size not listed in the attributes"))

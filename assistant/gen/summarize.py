@@ -29,6 +29,7 @@ from assistant.gen.citations import (
 )
 from assistant.gen.evidence import (
     Evidence,
+    before_instructions,
     chunk_evidence,
     evidence_budget,
     evidence_ids,
@@ -297,7 +298,7 @@ def summarize_product(product_id: str, *, llm: LLM, catalog: Any, **kwargs: Any)
     """Summary of one product's reviews (``catalog``: ``assistant.data.catalog.Catalog``)."""
     product_id = catalog_product_id(catalog, product_id)
     products = catalog.products([product_id])
-    title = str(products.iloc[0].get("title") or product_id)
+    title = before_instructions(str(products.iloc[0].get("title") or "")) or "the product"  # titles are data
     return summarize_reviews(catalog.reviews([product_id]), llm=llm, subject=f"{title} [{product_id}]", **kwargs)
 
 

@@ -76,14 +76,21 @@ def json_instructions(schema: dict[str, Any]) -> str:
     return render("llm_json", schema=schema)
 
 
+def defuse_markers(text: str) -> str:
+    """``<|im_end|>`` -> ``< |im_end| >``: the same words, no longer a control token of the chat template."""
+    return text.replace("<|", "< |").replace("|>", "| >")
+
+
 def prepare_messages(messages: list[Message], tools: list[dict[str, Any]] | None,
                      json_schema: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Messages any chat template accepts: tool instructions (or, with ``json_schema``, the JSON reply
     format) appended to the system message (one is added when missing) and ``role="tool"`` results
-    turned into user messages ("Tool result (name): ...")."""
+    turned into user messages ("Tool result (name): ..."). Chat-template markers written in any content
+    (``<|im_start|>`` in a product title) are broken up, so no text can open a chat turn of its own: llama.cpp
+    reads them as the model's control tokens."""
     out: list[dict[str, Any]] = []
     for msg in messages:
-        role, content = msg.get("role", "user"), str(msg.get("content", ""))
+        role, content = msg.get("role", "user"), defuse_markers(str(msg.get("content", "")))
         if role == "tool":
             out.append({"role": "user", "content": f"Tool result ({msg.get('name', 'tool')}): {content}"})
         else:

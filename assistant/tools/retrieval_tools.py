@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from assistant.errors import AssistantError, ToolError
+from assistant.gen.evidence import before_instructions
 from assistant.index.types import Filters
 from assistant.tools.context import ID_HINT, ToolContext
 from assistant.tools.registry import Range, tool
@@ -47,7 +48,8 @@ def find_similar_products(ctx: ToolContext, product: str, k: Annotated[int, Rang
     with_sales = set(ctx.get_catalog().sales([h.product_id for h in hits])["unique_id"].astype(str)) if hits else set()
     rows = []
     for h in hits:
-        row: dict[str, Any] = {"product_id": h.product_id, "title": h.title or "", "category": h.category or "",
+        row: dict[str, Any] = {"product_id": h.product_id, "title": before_instructions(h.title or ""),
+                               "category": h.category or "",
                                "score": round(float(h.score), 4)}
         if h.product_id in products.index:
             row["price"] = _num(products.at[h.product_id, "price"])
