@@ -28,6 +28,7 @@ from assistant.data.excel import EXCEL_SUFFIXES, OLD_SPREADSHEETS, read_sheet
 from assistant.data.schema import ColumnMap
 from assistant.data.validate import Checked, LoadResult, check_frame
 from assistant.errors import DataValidationError, RowProblem
+from assistant.gen.evidence import looks_like_injection
 
 __all__ = ["LoadResult", "load_table", "validate_frame", "read_raw", "RawTable", "default_rejects_path"]
 
@@ -300,6 +301,8 @@ def load_table(path: str | Path, kind: Kind, *, column_map: ColumnMap | None = N
     res.warnings = raw.warnings + res.warnings
     if raw.frame.empty:
         res.warnings.append(f"{path} has a header line but no rows under it: nothing was loaded.")
+    if note := _instruction_like(res.frame, kind):
+        res.warnings.append(note)
     if res.rejected:
         dest = Path(rejects_path) if rejects_path else default_rejects_path(path)
         if dest.resolve() == path.resolve():
@@ -311,6 +314,25 @@ def load_table(path: str | Path, kind: Kind, *, column_map: ColumnMap | None = N
             raise DataValidationError(f"Cannot write the rejects file {dest} ({exc.strerror or exc}); nothing was "
                                       "loaded. Give a writable --rejects file path.") from exc
     return res
+
+
+_TEXT_COLUMNS = {"products": ("title", "description", "attributes"), "reviews": ("title", "text")}
+
+
+def _instruction_like(frame: pd.DataFrame, kind: str) -> str | None:
+    """A warning naming rows whose text reads as instructions to an AI (a poisoned feed: "SYSTEM: ...",
+    chat-template markers). They are loaded: the assistant keeps such text out of its prompts as facts."""
+    cols = [c for c in _TEXT_COLUMNS.get(kind, ()) if c in frame.columns]
+    if not cols or frame.empty:
+        return None
+    text = frame[cols].astype(str).agg(" ".join, axis=1)
+    hit = text.map(looks_like_injection)
+    if not hit.any():
+        return None
+    ids = frame.loc[hit, "product_id" if kind == "products" else "review_id"].astype(str).tolist()
+    return (f"{len(ids)} {kind} have text that reads as instructions to an AI ({', '.join(ids[:5])}"
+            f"{', ...' if len(ids) > 5 else ''}). They were loaded as they are; copy drafts "
+            "and summaries leave such text out of the facts they state. Check where the feed came from.")
 
 
 def validate_frame(df: pd.DataFrame, kind: str, *, source: str = "<dataframe>", skip_bad_rows: bool = False,
