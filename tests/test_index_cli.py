@@ -65,7 +65,7 @@ def test_build_again_after_the_catalog_grew(cli, tmp_path: Path) -> None:  # typ
     assert cli("index", "stats", "--json")["n_products"] == 10
     forced = cli("index", "build", "--force", "--json")  # texts the index holds keep their vectors
     assert (forced["embedded"], forced["reused"]) == (0, forced["n_chunks"])
-    assert cli("index", "build", "--force", "--reembed", "--json")["reused"] == 0
+    assert cli("index", "build", "--reembed", "--json")["reused"] == 0  # --reembed rebuilds, no --force needed
 
 
 def test_add_and_delete_update_catalog_and_index(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +208,28 @@ def test_candidate_files_other_than_csv_and_a_missing_column(tmp_path: Path) -> 
     with pytest.raises(DataValidationError, match=r"missing column\(s\) unit_cost") as exc:
         read_candidates_csv(tmp_path / "no_cost.csv")
     assert exc.value.problems == []  # said once, not once per row
+
+
+def test_solver_chatter_stays_off_stdout(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """HiGHS printed "HighsMipSolverData::..." lines to stdout on larger plans, breaking `assistant plan --json`
+    (docs acceptance, session 20: 151 lines for 1,000 candidates). Stdout holds only what the command prints."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 1000
+    mean = rng.uniform(20, 1200, n)
+    f = tmp_path / "big.csv"
+    pd.DataFrame({"product_id": [f"X{i}" for i in range(n)], "forecast_mean": mean.round(1),
+                  "forecast_low": (mean * rng.uniform(0.3, 0.95, n)).round(1),
+                  "unit_cost": rng.uniform(2, 10, n).round(2), "price": rng.uniform(5, 20, n).round(2),
+                  "category": [f"C{i}" for i in rng.integers(0, 40, n)]}).to_csv(f, index=False)
+    from typer.testing import CliRunner
+
+    from assistant.cli.main import app
+
+    capfd.readouterr()
+    res = CliRunner().invoke(app, ["plan", "--candidates", str(f), "--budget", "60000", "--max-per-category", "5",
+                                   "--slots", "60", "--json"])
+    out, err = capfd.readouterr()
+    assert res.exit_code == 0 and json.loads(res.stdout)["n_candidates"] == n
+    assert "Highs" not in out and "Highs" in err  # the process's own stdout (fd 1) got none of it

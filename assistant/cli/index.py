@@ -36,7 +36,7 @@ def build(
             raise ConfigError(f"--type must be one of {', '.join(_TYPES)}; got {index_type!r}.")
         catalog = Catalog.open(settings)
         stale = index_staleness(settings, catalog)
-        if stale is None and not force:
+        if stale is None and not (force or reembed):  # --reembed asks for a rebuild too
             stats = open_index(settings).stats()
             if not as_json:
                 console.print(f"The index at {settings.current_index()} is up to date with the catalog "

@@ -9,8 +9,12 @@ subject to sum_i cost_i x_i <= budget
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +77,29 @@ class Solution:
     method: str
 
 
+_STDOUT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _native_stdout_to_stderr() -> Iterator[None]:
+    """HiGHS writes debug lines ("HighsMipSolverData::transformNewIntegerFeasibleSolution ...") to the process's
+    stdout even with disp=False; on 100+ candidates they broke `assistant plan --json`. While it solves, file
+    descriptor 1 points at stderr, so stdout keeps only what the command prints."""
+    with _STDOUT_LOCK:
+        sys.stdout.flush()
+        try:
+            saved = os.dup(1)
+            os.dup2(2, 1)
+        except OSError:  # no usable descriptors (embedded interpreters): leave stdout as it is
+            saved = -1
+        try:
+            yield
+        finally:
+            if saved >= 0:
+                os.dup2(saved, 1)
+                os.close(saved)
+
+
 def solve_milp(p: Problem, *, time_limit: float | None = 60.0, fixed: dict[int, int] | None = None) -> Solution:
     """Exact optimum with HiGHS branch-and-bound. ``fixed`` forces some x_i to 0/1 (used to explain
     exclusions: what would forcing this product in cost?)."""
@@ -98,8 +125,9 @@ def solve_milp(p: Problem, *, time_limit: float | None = 60.0, fixed: dict[int, 
     options: dict[str, float | bool] = {"disp": False, "mip_rel_gap": 0.0}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
-    res = milp(c=-p.margin, integrality=np.ones(p.n), bounds=Bounds(lo, hi),
-               constraints=LinearConstraint(np.vstack(rows), -np.inf, np.array(ub)), options=options)
+    with _native_stdout_to_stderr():
+        res = milp(c=-p.margin, integrality=np.ones(p.n), bounds=Bounds(lo, hi),
+                   constraints=LinearConstraint(np.vstack(rows), -np.inf, np.array(ub)), options=options)
     dt = time.perf_counter() - t0
     if res.x is None:
         if fixed:
