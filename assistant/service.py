@@ -164,7 +164,7 @@ class MerchAssistant(LaunchAnalytics):
         with self._lock:
             self._index = built
             self._agent = None
-        return {**built.stats(), "embedded": built.manifest["embedded"], "reused": built.manifest["reused"]}
+        return built.build_report()
 
     # ------------------------------------------------------------------ retrieval and lookups
     def search(self, query: str, k: int = 10, *, kind: str | None = None, category: str | None = None,

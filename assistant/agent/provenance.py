@@ -13,7 +13,7 @@ from typing import Any
 
 #: Arguments that name products (see the tools' signatures).
 PRODUCT_ARGUMENTS = frozenset({"product_id", "product", "product_ids", "candidates"})
-_ID_KEYS = frozenset({"product_id", "unique_id", "review_id", "id", "ids", "product_ids", "products", "candidates"})
+_ID_KEYS = frozenset({"id", "ids", "product_ids", "products", "candidates"})  # and every key ending in _id
 
 
 def _values(obj: Any) -> Iterator[str]:

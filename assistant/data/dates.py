@@ -70,8 +70,8 @@ def parse_dates(s: pd.Series, *, day_first: bool = False, notes: list[str] | Non
     dates are reported. When every value could be read either way, the part that never changes is the day
     (monthly data dated 01/02/2009, 01/03/2009, ...), else ``day_first`` decides (a semicolon-separated file,
     as European Excel writes them), else month first; that choice is said in ``notes``. Anything else
-    ("4 March 2024") is parsed per value, ISO weeks (2024-W05) as their Monday. Time zones are dropped, keeping the local date and time (a
-    Berlin Monday stays a Monday).
+    ("4 March 2024") is parsed per value, ISO weeks (2024-W05) as their Monday. Time zones are dropped, keeping
+    the local date and time (a Berlin Monday stays a Monday).
     """
     if pd.api.types.is_datetime64_any_dtype(s):
         out = pd.Series(s)

@@ -35,13 +35,11 @@ def _blank(v: Any) -> bool:
 
 def _cell(v: Any) -> Any:
     """Excel's date cells come back as datetimes; midnight ones are dates (so they read as YYYY-MM-DD)."""
-    if isinstance(v, dt.datetime) and v.time() == dt.time(0):
-        return v.date().isoformat()
-    if isinstance(v, dt.date | dt.datetime | dt.time):
-        return v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v.isoformat()
-    if isinstance(v, str):
-        return v
-    return None if v is None else v
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat(sep=" ")
+    if isinstance(v, dt.date | dt.time):
+        return v.isoformat()
+    return v
 
 
 def read_sheet(data: bytes, source: str) -> Sheet:

@@ -201,8 +201,7 @@ class NewProductModel:
             a = (1 - self.config.level / 100) / 2
             self.ratio_q_ = (float(np.quantile(ratio, a)), float(np.quantile(ratio, 1 - a)))
         self.gbm_ = self._gbm().fit(long, y, categorical_feature=self._cat_cols(long))
-        top = X["knn_sim_top"].to_numpy(dtype=float)
-        self.top_sim_median_ = float(np.nanmedian(top)) if np.isfinite(top).any() else float("nan")
+        self.top_sim_median_ = _median_top(X)
         self.fallback_curve_ = self.ncurves_.mean(axis=0)
         self._fitted = True
         return self
@@ -249,13 +248,9 @@ class NewProductModel:
     def typical_top_similarity(self) -> float:
         """Median similarity of each past launch to its closest earlier launch: what a good analogue looks
         like in this history (computed once; models saved before it existed compute it on first use)."""
-        cached = getattr(self, "top_sim_median_", None)
-        if cached is None:
-            X, *_ = self._features(self.hist_, self.attr_, self.emb_, is_history=True)
-            top = X["knn_sim_top"].to_numpy(dtype=float)
-            cached = float(np.nanmedian(top)) if np.isfinite(top).any() else float("nan")
-            self.top_sim_median_ = cached
-        return float(cached)
+        if getattr(self, "top_sim_median_", None) is None:
+            self.top_sim_median_ = _median_top(self._features(self.hist_, self.attr_, self.emb_, is_history=True)[0])
+        return float(self.top_sim_median_)
 
     def save(self, path: str | Path) -> Path:
         """Atomic joblib dump (embeddings of the history included; the embedder itself is not)."""
@@ -281,3 +276,9 @@ class NewProductModel:
         if model.emb_ is not None and embedder is not None and getattr(embedder, "dim", model.emb_.shape[1]) != model.emb_.shape[1]:
             raise ForecastError("The saved model was built with another embedder (dimension differs); refit it.")
         return model
+
+
+def _median_top(features: pd.DataFrame) -> float:
+    """Median of the past launches' closest-analogue similarity (``knn_sim_top``); NaN when none has one."""
+    top = features["knn_sim_top"].to_numpy(dtype=float)
+    return float(np.nanmedian(top)) if np.isfinite(top).any() else float("nan")

@@ -65,7 +65,7 @@ def build_from_catalog(settings: Settings | None = None, catalog: Catalog | None
     _single_query_threads(s)
     with _OPEN_LOCK:
         _OPEN[(str(path.resolve()), s.embedding_model)] = idx
-    return {**idx.stats(), "embedded": idx.manifest["embedded"], "reused": idx.manifest["reused"]}
+    return idx.build_report()
 
 
 def _single_query_threads(settings: Settings) -> None:

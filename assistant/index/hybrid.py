@@ -90,7 +90,7 @@ class HybridIndex:
             "created_at": now, "updated_at": now, "embedded": int(len(todo)), "reused": int(len(rows)),
         }
         with store.write_lock(path):
-            obj = cls(path, embedder, manifest, meta, index, Lexical.build(meta["text"].tolist()),
+            obj = cls(path, embedder, manifest, meta, index, Lexical.build(texts),
                       np.zeros(0, np.int64), "")
             obj._commit()
         return obj
@@ -302,6 +302,10 @@ class HybridIndex:
                 "dim": self.manifest["dim"], "index_type": self._itype, "params": self.manifest.get("params", {}),
                 "faiss_ntotal": vectors.ntotal(self.faiss), **self._counts(), "bytes_on_disk": size,
                 "created_at": self.manifest.get("created_at"), "updated_at": self.manifest.get("updated_at")}
+
+    def build_report(self) -> dict[str, Any]:
+        """``stats()`` plus how many texts the build embedded and how many kept the old index's vectors."""
+        return {**self.stats(), "embedded": self.manifest.get("embedded"), "reused": self.manifest.get("reused")}
 
     def __len__(self) -> int:
         return len(self.meta)

@@ -153,10 +153,9 @@ def predict_texts(texts: list[str], settings: Settings | None = None) -> dict[st
     if model is None:
         return {"source": "lexicon fallback (no trained model; run `assistant sentiment train`)",
                 "predictions": [_noted(t, {"text": t[:200], "label": lexicon_polarity(t)}) for t in texts]}
-    preds = [_noted(t, p) for t, p in zip(texts, model.predict(texts), strict=True)]
     uses_emb = "emb" in model.features
     return {"source": f"trained model ({model.features}{', ' + model.embedder_name if uses_emb else ''})",
-            "predictions": [{"text": t[:200], **p} for t, p in zip(texts, preds, strict=True)]}
+            "predictions": [_noted(t, {"text": t[:200], **p}) for t, p in zip(texts, model.predict(texts), strict=True)]}
 
 
 def _noted(text: str, pred: dict[str, Any]) -> dict[str, Any]:
