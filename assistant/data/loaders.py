@@ -283,7 +283,8 @@ def _finish(checked: Checked, kind: str, source: str, skip_bad_rows: bool) -> Lo
 
 
 def load_table(path: str | Path, kind: Kind, *, column_map: ColumnMap | None = None,
-               skip_bad_rows: bool = False, rejects_path: Path | None = None) -> LoadResult:
+               skip_bad_rows: bool = False, rejects_path: Path | None = None,
+               generate_ids: bool = False) -> LoadResult:
     """Read and validate one file of ``kind`` ("products", "reviews" or "sales").
 
     Raises ``DataValidationError`` (with one ``RowProblem`` per bad cell) when any row is bad, unless
@@ -295,7 +296,7 @@ def load_table(path: str | Path, kind: Kind, *, column_map: ColumnMap | None = N
     path = Path(path)
     raw = read_raw(path)
     checked = check_frame(raw.frame, kind, source=str(path), lines=raw.lines, column_map=column_map,
-                          pre_problems=raw.problems, decimal_comma=raw.delimiter == ";")
+                          pre_problems=raw.problems, decimal_comma=raw.delimiter == ";", generate_ids=generate_ids)
     res = _finish(checked, kind, str(path), skip_bad_rows)
     res.encoding = raw.encoding
     res.warnings = raw.warnings + res.warnings

@@ -177,15 +177,19 @@ class _Problems:
 
 def check_frame(raw: pd.DataFrame, kind: str, *, source: str, lines: Sequence[int | None] | None = None,
                 column_map: ColumnMap | None = None, pre_problems: dict[int, list[RowProblem]] | None = None,
-                decimal_comma: bool = False) -> Checked:
+                decimal_comma: bool = False, generate_ids: bool = False) -> Checked:
     """Validate ``raw`` and return the canonical good rows plus the problems of each bad row
-    (``decimal_comma``: the file is separated by semicolons, see :func:`parse_numbers`)."""
+    (``decimal_comma``: the file is separated by semicolons, see :func:`parse_numbers`; ``generate_ids``:
+    reviews without review_id / product_id columns get ids made from their line numbers, for files of
+    labelled text used to train or score a model, never to fill the store)."""
     raw = raw.reset_index(drop=True)
     raw.columns = [str(c) for c in raw.columns]
     n = len(raw)
     line_list: Sequence[int | None] = lines if lines is not None else list(range(1, n + 1))
-    cols = map_columns(raw, kind, column_map, source)
+    optional = frozenset({"review_id", "product_id"}) if generate_ids and kind == "reviews" else frozenset()
+    cols = map_columns(raw, kind, column_map, source, optional)
     probs = _Problems(source, line_list, decimal_comma)
+    generated = _generated_ids(raw, cols, optional, line_list, probs)
 
     def col(name: str) -> pd.Series:
         return raw[cols[name]] if name in cols else pd.Series([None] * n, dtype=object)
@@ -200,7 +204,7 @@ def check_frame(raw: pd.DataFrame, kind: str, *, source: str, lines: Sequence[in
     else:
         out, exog_ignored = _check_sales(raw, cols, col, probs, used)
         ignored.extend(exog_ignored)
-    ignored.extend(c for c in raw.columns if c not in used and c not in ignored)
+    ignored.extend(c for c in raw.columns if c not in used and c not in ignored and c not in generated)
     # a row that could not be split into columns is reported for that alone, not for its empty cells
     probs.by_row.update({pos: list(plist) for pos, plist in (pre_problems or {}).items()})
     bad_pos = sorted(probs.by_row)
@@ -208,7 +212,8 @@ def check_frame(raw: pd.DataFrame, kind: str, *, source: str, lines: Sequence[in
     keep[bad_pos] = False
     frame = out.loc[keep].reset_index(drop=True)
     problems = [p for pos in bad_pos for p in probs.by_row[pos]]
-    given = list(dict.fromkeys("attributes" if k.startswith(ATTR_PREFIXES) else k for k in cols))
+    given = list(dict.fromkeys("attributes" if k.startswith(ATTR_PREFIXES) else k for k in cols
+                               if cols[k] not in generated))
     result = LoadResult(frame=frame, loaded=len(frame), rejected=len(bad_pos), problems=problems,
                         source=source, kind=kind, ignored_columns=ignored, columns=given, warnings=probs.notes)
     return Checked(result=result, bad_reasons={pos: probs.by_row[pos] for pos in bad_pos})
@@ -262,6 +267,26 @@ def _check_products(raw: pd.DataFrame, cols: dict[str, str], col: Any, probs: _P
         "price": price.astype(float),
         "launch_date": _dates(col, cols, probs, "launch_date"),
     })
+
+
+def line_ids(lines: Sequence[int | None]) -> list[str]:
+    """Review ids made from file line numbers ("L2", ...) for a file of labelled text without ids."""
+    return [f"L{line if line is not None else pos + 1}" for pos, line in enumerate(lines)]
+
+
+def _generated_ids(raw: pd.DataFrame, cols: dict[str, str], optional: frozenset[str],
+                   lines: Sequence[int | None], probs: _Problems) -> set[str]:
+    """Fill the ``optional`` id columns the file lacks (review ids "L<line>", one product "unknown"); returns the
+    names of the columns added to ``raw``."""
+    added: set[str] = set()
+    for name in sorted(optional - set(cols)):
+        tmp = f"\x00{name}"
+        raw[tmp] = line_ids(lines) if name == "review_id" else "unknown"
+        cols[name] = tmp
+        added.add(tmp)
+        probs.notes.append(f"No {name} column: " + ("reviews are numbered by their line (L2, L3, ...)."
+                                                     if name == "review_id" else "all reviews count as one product."))
+    return added
 
 
 def _check_reviews(col: Any, cols: dict[str, str], probs: _Problems) -> pd.DataFrame:

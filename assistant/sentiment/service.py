@@ -29,25 +29,29 @@ from assistant.sentiment.student import STUDENT, StudentConfig, train_student_mo
 def load_labelled_reviews(path: str | Path, column_map: list[str] | None = None, *,
                           recommend_column: str | None = None, skip_bad_rows: bool = False) -> pd.DataFrame:
     """Reviews with ratings from a file, validated by the data layer (file/line/column errors).
-    Returns review_id, product_id, rating, title, text[, recommend]; rows without a rating are dropped."""
+    Returns review_id, product_id, rating, title, text[, recommend]; rows without a rating are dropped. A file
+    of just text and rating loads too: its reviews get ids from their line numbers (L2, L3, ...)."""
+    from assistant.data.columns import map_columns
     from assistant.data.loaders import load_table, read_raw
     from assistant.data.schema import ColumnMap
+    from assistant.data.validate import line_ids
 
     cmap = ColumnMap.from_pairs(column_map)
-    res = load_table(path, "reviews", column_map=cmap, skip_bad_rows=skip_bad_rows)
+    res = load_table(path, "reviews", column_map=cmap, skip_bad_rows=skip_bad_rows, generate_ids=True)
     df = res.frame.copy()
     df = df[pd.to_numeric(df["rating"], errors="coerce").notna()].reset_index(drop=True)
     if df.empty:
         raise DataValidationError(f"{path}: no review has a rating; map your rating column, e.g. --map 'Stars=rating'.")
     if recommend_column:
-        raw = read_raw(Path(path)).frame
+        table = read_raw(Path(path))
+        raw = table.frame
         if recommend_column not in raw.columns:
             raise DataValidationError(f"{path} has no column {recommend_column!r} (columns: {list(raw.columns)}).")
-        id_col = next((src for src, dst in cmap.mapping if dst == "review_id"), "review_id")
-        if id_col not in raw.columns:
-            raise DataValidationError(f"{path}: cannot align {recommend_column!r} without a review_id column.")
+        id_col = map_columns(raw, "reviews", cmap, str(path), frozenset({"review_id", "product_id"})).get("review_id")
         rec = pd.to_numeric(raw[recommend_column], errors="coerce")
-        lookup = dict(zip(raw[id_col].astype(str).str.strip(), rec, strict=True))
+        ids = (raw[id_col].astype(str).str.strip() if id_col is not None  # else the ids made from line numbers
+               else pd.Series(line_ids(table.lines)))
+        lookup = dict(zip(ids, rec, strict=True))
         df["recommend"] = df["review_id"].astype(str).map(lookup)
         bad = df["recommend"].isna() | ~df["recommend"].isin([0, 1])
         if bad.any():
