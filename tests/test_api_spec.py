@@ -16,13 +16,25 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from assistant.api.app import create_app
-from assistant.api.openapi import SPEC_PATH, render
+from assistant.api.openapi import SPEC_PATH, main, render
 
 
 def test_committed_spec_is_current() -> None:
     assert SPEC_PATH.is_file(), "docs/openapi.json is missing: run python -m assistant.api.openapi"
     assert json.loads(SPEC_PATH.read_text()) == json.loads(render()), \
         "docs/openapi.json is out of date: run python -m assistant.api.openapi"
+
+
+def test_spec_command_help_and_check_write_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    before = SPEC_PATH.stat().st_mtime_ns
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0 and "--check" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["--chek"])
+    assert exc.value.code == 2
+    assert main(["--check"]) == 0 and "up to date" in capsys.readouterr().out
+    assert SPEC_PATH.stat().st_mtime_ns == before
 
 
 COPY_JSON = json.dumps({"title": "A product", "description": "A product made of what its attributes say.",

@@ -46,6 +46,11 @@ def test_ingest_bad_file_exits_2_with_location(tmp_path: Path) -> None:
     assert "Traceback" not in res.output
     with Catalog.open(get_settings()) as cat:
         assert cat.counts()["reviews"] == 0  # nothing loaded from a failing file
+    res = runner.invoke(app, ["ingest", "reviews", str(path), "--json"])  # a script parsing stdout reads why
+    err = json.loads(res.stdout)
+    assert res.exit_code == 2 and err["type"] == "DataValidationError" and "--skip-bad-rows" in err["error"]
+    assert err["problems"] == [{"file": str(path), "line": 3, "column": "rating", "value": "9",
+                                "expected": "a rating from 1 to 5 (or empty)"}]
 
 
 def test_ingest_skip_bad_rows_reports_counts(tmp_path: Path) -> None:

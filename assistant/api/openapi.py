@@ -28,13 +28,20 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m assistant.api.openapi",
+                                     description="Write the API's OpenAPI spec to docs/openapi.json, or check it.")
+    parser.add_argument("--check", action="store_true",
+                        help="Only compare: exit 1 when docs/openapi.json is out of date; write nothing.")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)  # --help and unknown flags write nothing
     text = render()
-    if "--check" in args:
+    if args.check:
         current = SPEC_PATH.read_text(encoding="utf-8") if SPEC_PATH.is_file() else ""
         if current != text:
             print(f"{SPEC_PATH} is out of date: run python -m assistant.api.openapi", file=sys.stderr)
             return 1
+        print(f"{SPEC_PATH} is up to date")
         return 0
     Path(SPEC_PATH).parent.mkdir(parents=True, exist_ok=True)
     tmp = SPEC_PATH.with_suffix(".json.tmp")

@@ -41,7 +41,7 @@ def batch_cmd(
     from assistant.config import get_settings
     from assistant.service import MerchAssistant
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         settings = get_settings()
         if model:
             settings = settings.model_copy(update={"llm_model": model})

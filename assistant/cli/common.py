@@ -20,12 +20,19 @@ err_console = Console(stderr=True)
 
 
 @contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Turn AssistantError into a one-paragraph message and exit code 2 (no traceback)."""
+def friendly_errors(as_json: bool = False) -> Iterator[None]:
+    """Turn AssistantError into a one-paragraph message and exit code 2 (no traceback). A command run with
+    ``--json`` also writes the error as JSON on stdout (``{"error", "type", "problems"}``), so a script that
+    parses stdout reads why it failed instead of nothing."""
     try:
         yield
     except AssistantError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        if as_json:
+            problems = getattr(exc, "problems", None) or []
+            message = str(exc).split("\n  - ", 1)[0] if problems else str(exc)
+            print_json({"error": message, "type": type(exc).__name__,
+                        "problems": [p.as_dict() for p in problems]})
         raise typer.Exit(code=2) from exc
 
 

@@ -42,7 +42,7 @@ def ingest(
     from assistant.data.loaders import load_table
     from assistant.data.schema import ColumnMap
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         cmap = ColumnMap.from_pairs(column_map)
         result = load_table(file, kind.value, column_map=cmap, skip_bad_rows=skip_bad_rows,
                             rejects_path=rejects)
@@ -109,7 +109,7 @@ def demo_load(as_json: bool = typer.Option(False, "--json", help="Print counts a
     from assistant.data.catalog import Catalog
     from assistant.data.demo import demo_dir, load_demo
 
-    with friendly_errors(), Catalog.open(get_settings()) as catalog:
+    with friendly_errors(as_json), Catalog.open(get_settings()) as catalog:
         written = load_demo(catalog)
         totals = catalog.counts()
         where = str(catalog.path)

@@ -82,7 +82,7 @@ def demand(
     rolling-origin cross-validation, with prediction intervals."""
     from assistant.forecast import forecast_demand, plot_forecast
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         df, load_notes = _load_sales(sales, sum_duplicates, column_map, skip_bad_rows)
         hierarchy = None
         if by is Level.category:
@@ -167,7 +167,7 @@ def new_product(
     from assistant.forecast.newproduct import NewProductConfig, NewProductModel
     from assistant.forecast.plot import plot_curve
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         product: dict[str, Any] = {"title": title, "description": description, "category": category}
         for pair in attr:
             if "=" not in pair:

@@ -49,7 +49,7 @@ def summarize(
     """Summarise reviews with cited review ids; counts and shares are computed over ALL reviews."""
     from assistant.gen.summarize import summarize_category, summarize_product, summarize_query
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         if sum(x is not None for x in (product, category, query)) != 1:
             raise AssistantError("Give exactly one of --product ID, --category C or --query Q.")
         llm, catalog = _llm(model), _catalog()
@@ -95,7 +95,7 @@ def copy_draft(
     """Draft title, description, bullets and SEO keywords; every claim is checked against the specs."""
     from assistant.gen.copywriter import draft_copy, draft_copy_for_product, parse_attributes
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         if (product is None) == (attrs is None):
             raise AssistantError("Give exactly one of --product ID or --attrs JSON.")
         llm, catalog, index = _llm(model), _catalog(), _index(False)
@@ -143,7 +143,7 @@ def ask(
     if tools:
         from assistant.agent import build_default_agent
 
-        with friendly_errors():
+        with friendly_errors(as_json):
             agent = build_default_agent(llm=_llm(model), max_steps=max_steps)
             if as_json:
                 print_json(agent.run(question).as_dict())
@@ -152,7 +152,7 @@ def ask(
         return
     from assistant.gen.qa import answer_question
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         res = answer_question(question, llm=_llm(model), index=_index(True), catalog=_catalog(), k=k)
     if as_json:
         print_json(res)

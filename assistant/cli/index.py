@@ -30,7 +30,7 @@ def build(
     from assistant.data.catalog import Catalog
     from assistant.index import build_from_catalog, open_index
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         settings = get_settings()
         if index_type and index_type not in _TYPES:
             raise ConfigError(f"--type must be one of {', '.join(_TYPES)}; got {index_type!r}.")
@@ -83,7 +83,7 @@ def add(
     from assistant.index import build_from_catalog, open_index
     from assistant.index.store import current_version
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         if kind not in ("products", "reviews"):
             raise ConfigError(f"--kind must be 'products' or 'reviews'; got {kind!r}.")
         settings = get_settings()
@@ -127,7 +127,7 @@ def delete(
     from assistant.data.catalog import Catalog
     from assistant.index import open_index
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         if not product and not review:
             raise ConfigError("Name at least one --product ID or --review ID to delete.")
         settings = get_settings()
@@ -147,7 +147,7 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) 
     """Show what the index holds (counts, model, index type, size)."""
     from assistant.index import open_index
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         _print_stats(open_index(get_settings()).stats(), as_json)
 
 
@@ -176,7 +176,7 @@ def search(
     from assistant.index import open_index
     from assistant.index.types import Filters
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         if kind not in ("", "product", "review"):
             raise ConfigError(f"--kind must be 'product' or 'review'; got {kind!r}.")
         if mode not in ("hybrid", "dense", "bm25"):
@@ -224,7 +224,7 @@ def demo_setup(
     from assistant.index import build_from_catalog, open_index
     from assistant.sentiment.service import ensure_store_model
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         settings = get_settings()
         catalog = Catalog.open(settings)
         loaded = load_demo(catalog) if not any(catalog.counts().values()) else {}

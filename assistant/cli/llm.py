@@ -22,7 +22,7 @@ def models(
     from assistant.config import get_settings
     from assistant.llm.registry import ensure_model, list_models
 
-    with friendly_errors():
+    with friendly_errors(as_json):
         settings = get_settings()
         if verify:
             for row in list_models(settings):

@@ -83,7 +83,8 @@ def train_from_frame(df: pd.DataFrame, *, features: str = "auto", settings: Sett
     among the single-head feature sets (emb, tfidf, emb+tfidf) on a validation split; or one of those;
     "encoder" = fine-tune the packaged MiniLM (more accurate, ~12x slower, ~40 min on 2 cores for 20k
     reviews; ``encoder`` sets its recipe); "distilled" = fine-tune that encoder, then distil it into a small
-    CNN (``student``'s recipe) that runs about as fast as the stack and is more accurate than it, though less
+    CNN (``student``'s recipe) that runs at about half the stack's speed (~700-900 reviews/s on 2 cores) and is
+    more accurate than it, though less
     than the encoder (~70 min on 2 cores for 20k reviews); only the student is saved. ``encoder_model``: the
     encoder to fine-tune (default: the settings' embedding model, the packaged MiniLM); ``student_vocab``: the
     encoder whose tokenizer and embeddings the student starts from (default: the fine-tuned teacher's)."""
