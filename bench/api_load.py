@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from assistant.scripting import nonneg_int, positive_int, require_model, run_script  # noqa: E402
+
 LOGS: dict[int, str] = {}  # server pid -> log file
 QUERIES = ["runs small", "soft fabric", "too short", "great gift", "zipper broke", "true to size", "itchy wool",
            "lovely colour", "cheap material", "fits perfectly", "mug", "lantern", "cotton dress", "pockets"]
@@ -54,8 +57,25 @@ def start_server(home: Path | None, model: str | None, port: int, cmd: list[str]
                   "--log-level", "warning"]
     log = tempfile.NamedTemporaryFile(prefix=f"serve-{port}-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()  # the server writes to its own copy of the handle
     LOGS[proc.pid] = log.name
     return proc
+
+
+def stop_server(proc: subprocess.Popen[bytes], *, keep_log: bool = False) -> None:
+    """Stop a server started by ``start_server`` and delete its log file; with ``keep_log`` (the server
+    failed) the log stays and its path is printed on stderr."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log = LOGS.pop(proc.pid, None)
+    if log and keep_log:
+        print(f"server log kept: {log}", file=sys.stderr)
+    elif log:
+        Path(log).unlink(missing_ok=True)
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes] | None, timeout: float = 120.0) -> None:
@@ -166,25 +186,33 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", help="an already running server (default: start `assistant serve`)")
     ap.add_argument("--token")
-    ap.add_argument("--home", type=Path, default=Path(os.environ.get("ASSISTANT_HOME", "/tmp/merch-bench-home")))
+    ap.add_argument("--home", type=Path, default=Path(os.environ.get("ASSISTANT_HOME", "/tmp/merch-bench-home")),
+                    help="store folder of the started server, built with the demo data if it has no index "
+                         "(default: $ASSISTANT_HOME or %(default)s)")
     ap.add_argument("--model", default="smollm2-135m", help="LLM for /v1/ask on the started server")
-    ap.add_argument("--max-reviews", type=int, default=None,
+    ap.add_argument("--max-reviews", type=positive_int, default=None,
                     help="index only the first N demo reviews when building the bench store (default: all)")
-    ap.add_argument("--max-tokens", type=int, default=160, help="ASSISTANT_LLM_MAX_TOKENS of the started server")
-    ap.add_argument("--duration", type=float, default=60)
-    ap.add_argument("--search-clients", type=int, default=50)
-    ap.add_argument("--ask-clients", type=int, default=5)
+    ap.add_argument("--max-tokens", type=positive_int, default=160,
+                    help="ASSISTANT_LLM_MAX_TOKENS of the started server")
+    ap.add_argument("--duration", type=float, default=60, help="seconds of load")
+    ap.add_argument("--search-clients", type=nonneg_int, default=50)
+    ap.add_argument("--ask-clients", type=nonneg_int, default=5)
     args = ap.parse_args()
+    if not args.duration > 0:
+        ap.error(f"argument --duration: must be more than 0, got {args.duration:g}")
 
     proc = None
     url = args.url
     if not url:
+        require_model(args.model)  # before the demo store is built
         ensure_demo_home(args.home, args.max_reviews)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         proc = start_server(args.home, args.model, port, max_tokens=args.max_tokens)
+    ready = False
     try:
         wait_ready(url, proc)
+        ready = True
         t0 = time.perf_counter()
         run_load(url, duration=0.01, search_clients=1, ask_clients=0, token=args.token)  # loads the embedder
         print(f"warm-up (first /v1/search, loads the embedder and index): {time.perf_counter() - t0:.1f} s")
@@ -210,13 +238,9 @@ def main() -> int:
         print(f"errors: {total_err}")
         return 1 if total_err else 0
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        if proc is not None:  # keep the server's log only when it failed (did not start, or died)
+            stop_server(proc, keep_log=not ready or proc.poll() is not None)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_script(main)

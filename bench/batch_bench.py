@@ -26,6 +26,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from assistant.offline import use_offline_defaults  # noqa: E402
+from assistant.scripting import positive_int, require_model, run_script  # noqa: E402
 
 use_offline_defaults()
 
@@ -91,12 +92,13 @@ def start_llama_server(gguf: Path, threads: int, ctx: int, port: int, parallel: 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--products", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=2, help="llama.cpp threads (in-process and server)")
-    ap.add_argument("--length", type=int, default=60)
+    ap.add_argument("--products", type=positive_int, default=4, help="demo products drafted per run")
+    ap.add_argument("--threads", type=positive_int, default=2, help="llama.cpp threads (in-process and server)")
+    ap.add_argument("--length", type=positive_int, default=60, help="target description length in words")
     ap.add_argument("--model", default=None, help="model key (default: the configured default model)")
     ap.add_argument("--skip-http", action="store_true")
     args = ap.parse_args()
+    require_model(args.model)
 
     from assistant.config import get_settings
     from assistant.llm.registry import ensure_model
@@ -136,4 +138,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_script(main)

@@ -28,11 +28,20 @@ use_offline_defaults()
 warnings.filterwarnings("ignore")
 
 from assistant.forecast import forecast_demand  # noqa: E402
-from assistant.forecast.datasets import VISUELLE_WEEKS, load_online_retail, load_visuelle, retail_weekly  # noqa: E402
+from assistant.forecast.datasets import (  # noqa: E402
+    VISUELLE_COLUMNS,
+    VISUELLE_WEEKS,
+    load_online_retail,
+    load_visuelle,
+    retail_weekly,
+)
 from assistant.forecast.launch import forecast_new_product  # noqa: E402
 from assistant.forecast.newproduct import NewProductConfig, NewProductModel, default_embedder  # noqa: E402
+from assistant.scripting import positive_int, require_columns, require_file, run_script  # noqa: E402
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+RETAIL_DATA = SHARED / "online_retail" / "online_retail.csv.gz"
+VISUELLE_DATA = SHARED / "visuelle_new_product_sales" / "train.csv"
 
 
 def bench_batch(path: Path, n_jobs: int) -> None:
@@ -102,14 +111,23 @@ def bench_new_product(path: Path, requests: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--retail", type=Path, default=SHARED / "online_retail" / "online_retail.csv.gz")
-    ap.add_argument("--visuelle", type=Path, default=SHARED / "visuelle_new_product_sales" / "train.csv")
-    ap.add_argument("--n-jobs", type=int, default=2)
-    ap.add_argument("--requests", type=int, default=50)
+    ap.add_argument("--retail", type=Path, default=RETAIL_DATA,
+                    help="online_retail.csv.gz or the folder holding it (default: %(default)s)")
+    ap.add_argument("--visuelle", type=Path, default=VISUELLE_DATA,
+                    help="VISUELLE train.csv or the folder holding it (default: %(default)s)")
+    ap.add_argument("--n-jobs", type=int, default=2, help="statsforecast worker processes (-1: all cores)")
+    ap.add_argument("--requests", type=positive_int, default=50, help="forecast_new_product requests timed")
     args = ap.parse_args()
-    bench_batch(args.retail, args.n_jobs)
-    bench_new_product(args.visuelle, args.requests)
+    retail = require_file(args.retail, "the Online Retail CSV", f"pass --retail CSV or DIR (default {RETAIL_DATA})",
+                          name=RETAIL_DATA.name)
+    require_columns(retail, ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice"],
+                    "the Online Retail CSV")
+    visuelle = require_file(args.visuelle, "the VISUELLE train.csv",
+                            f"pass --visuelle CSV or DIR (default {VISUELLE_DATA})", name=VISUELLE_DATA.name)
+    require_columns(visuelle, VISUELLE_COLUMNS, "the VISUELLE train.csv")
+    bench_batch(retail, args.n_jobs)
+    bench_new_product(visuelle, args.requests)
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

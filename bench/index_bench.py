@@ -35,8 +35,17 @@ use_offline_defaults()
 from assistant.index import vectors  # noqa: E402
 from assistant.index.chunking import review_chunks, split_sentences  # noqa: E402
 from assistant.index.hybrid import HybridIndex  # noqa: E402
+from assistant.scripting import (  # noqa: E402
+    nonneg_int,
+    positive_int,
+    require_columns,
+    require_dir,
+    require_file,
+    run_script,
+)
 
-DATA = REPO / ".." / "shared" / "data"
+DATA = REPO.parent / "shared" / "data"
+PARTS = ("embed", "demo", "100k", "1m")
 rng = np.random.default_rng(0)
 
 
@@ -221,15 +230,26 @@ def bench_1m(real: np.ndarray, n: int, tmp: Path, ef_values: list[int]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--data", type=Path, default=DATA,
+                    help="the shared data folder, holding womens_clothing_reviews/ and online_retail/ "
+                         "(default: %(default)s)")
     ap.add_argument("--quick", action="store_true", help="Smaller sets (minutes, not tens of minutes).")
-    ap.add_argument("--threads", type=int, default=2, help="torch threads for embedding.")
+    ap.add_argument("--threads", type=positive_int, default=2, help="torch threads for embedding.")
     ap.add_argument("--skip-1m", action="store_true")
-    ap.add_argument("--parts", default="embed,demo,100k,1m", help="Comma list of parts to run.")
-    ap.add_argument("--real", type=int, default=0, help="Real texts embedded for the 100k/1M sets (20000 full).")
-    ap.add_argument("--demo-reviews", type=int, default=0, help="Demo reviews indexed (2000 full).")
-    ap.add_argument("--pipeline-reviews", type=int, default=0, help="Reviews for the throughput test (600 full).")
+    ap.add_argument("--parts", default=",".join(PARTS), help="Comma list of parts to run (default: %(default)s).")
+    ap.add_argument("--real", type=nonneg_int, default=0, help="Real texts embedded for the 100k/1M sets (20000 full).")
+    ap.add_argument("--demo-reviews", type=nonneg_int, default=0, help="Demo reviews indexed (2000 full).")
+    ap.add_argument("--pipeline-reviews", type=nonneg_int, default=0, help="Reviews for the throughput test (600 full).")
     args = ap.parse_args(argv)
+    if unknown := set(args.parts.split(",")) - set(PARTS):
+        ap.error(f"argument --parts: unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
+    hint = f"pass --data DIR, the folder holding womens_clothing_reviews/ and online_retail/ (default {DATA})"
+    require_dir(args.data, "the shared data folder", hint)
+    clothing = require_file(args.data / "womens_clothing_reviews" / "Womens_Clothing_E-Commerce_Reviews.csv",
+                            "the Women's Clothing Reviews CSV", hint)
+    require_columns(clothing, ["Clothing ID", "Title", "Review Text", "Rating"], "the Women's Clothing Reviews CSV")
+    retail = require_file(args.data / "online_retail" / "online_retail.csv.gz", "the Online Retail CSV", hint)
+    require_columns(retail, ["Description"], "the Online Retail CSV")
 
     import torch
 
@@ -266,4 +286,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_script(main)

@@ -30,8 +30,14 @@ from assistant.llm.budget import EVIDENCE, fit_messages  # noqa: E402
 from assistant.llm.llamacpp import LlamaCppLLM  # noqa: E402
 from assistant.llm.registry import MODELS, ensure_model, list_models  # noqa: E402
 from assistant.prompts import render  # noqa: E402
+from assistant.scripting import positive_int, require_columns, require_file, require_model, run_script  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "womens_clothing_reviews" / "Womens_Clothing_E-Commerce_Reviews.csv"
+
+
+def thread_list(text: str) -> list[int]:
+    """argparse ``type=``: comma-separated thread counts, each >= 1 ("": none given)."""
+    return [positive_int(t) for t in text.split(",") if t.strip()]
 
 
 def rag_messages(llm: LlamaCppLLM, data: Path, prompt_tokens: int, clothing_id: str = "1078") -> list[Message]:
@@ -112,20 +118,27 @@ def bench_model(key: str, threads: int, batch_threads: int, args: argparse.Names
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="", help=f"comma-separated keys (default: all installed): {', '.join(MODELS)}")
-    parser.add_argument("--threads", default="", help="comma-separated n_threads to try (default: settings.llm_threads)")
-    parser.add_argument("--batch-threads", default="",
+    parser.add_argument("--threads", type=thread_list, default="",
+                        help="comma-separated n_threads to try (default: settings.llm_threads)")
+    parser.add_argument("--batch-threads", type=thread_list, default="",
                         help="comma-separated prompt-reading threads to try (default: settings.llm_batch_threads)")
-    parser.add_argument("--prompt-tokens", type=int, default=1000)
-    parser.add_argument("--gen-tokens", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--data", default=str(DEFAULT_DATA), help="Women's Clothing Reviews CSV (evidence text)")
+    parser.add_argument("--prompt-tokens", type=positive_int, default=1000)
+    parser.add_argument("--gen-tokens", type=positive_int, default=64)
+    parser.add_argument("--repeats", type=positive_int, default=2)
+    parser.add_argument("--data", default=str(DEFAULT_DATA),
+                        help="the Women's Clothing Reviews CSV, or its folder (evidence text; default: %(default)s)")
     parser.add_argument("--json", default="", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
+    args.data = require_file(args.data, "the Women's Clothing Reviews CSV",
+                             f"pass --data CSV or DIR (default {DEFAULT_DATA})", name=DEFAULT_DATA.name)
+    require_columns(args.data, ["Clothing ID", "Review Text", "Rating"], "the Women's Clothing Reviews CSV")
     settings = get_settings()
     installed = [r["key"] for r in list_models(settings) if r["installed"]]
     keys = [k for k in args.models.split(",") if k] or installed
-    threads = [int(t) for t in args.threads.split(",") if t] or [settings.llm_threads]
-    batch_threads = [int(t) for t in args.batch_threads.split(",") if t] or [settings.llm_batch_threads]
+    for key in keys:  # an unknown or missing model fails now, before the first one is benchmarked
+        require_model(key)
+    threads = args.threads or [settings.llm_threads]
+    batch_threads = args.batch_threads or [settings.llm_batch_threads]
     results = []
     print("thr = generation threads / prompt-reading threads")
     print(f"prompt ~{args.prompt_tokens} tokens of real reviews ({Path(args.data).name}), {args.gen_tokens} new "
@@ -147,4 +160,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_script(main)

@@ -30,6 +30,10 @@ import pandas as pd  # noqa: E402
 from assistant.plan.candidates import Candidate, validate_candidates  # noqa: E402
 from assistant.plan.ga import solve_ga  # noqa: E402
 from assistant.plan.solver import Problem, solve_greedy, solve_milp  # noqa: E402
+from assistant.scripting import require_columns, require_file, run_script  # noqa: E402
+
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "online_retail"
+RETAIL = "the Online Retail CSV"
 
 
 def build_candidates(path: Path, seed: int = 0) -> tuple[list[dict], dict[str, float]]:
@@ -67,9 +71,13 @@ def realised(cands: list[Candidate], x: np.ndarray, actual: dict[str, float]) ->
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "online_retail")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="the Online Retail folder or its online_retail.csv.gz (default: %(default)s)")
     args = ap.parse_args()
-    rows, actual = build_candidates(args.data)
+    data = require_file(args.data, RETAIL, f"pass --data DIR or CSV (default {DEFAULT_DATA})",
+                        name="online_retail.csv.gz")
+    require_columns(data, ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice"], RETAIL)
+    rows, actual = build_candidates(data)
     all_c = validate_candidates(rows)
     print(f"candidates: {len(all_c)} Online Retail products first sold 2011-06-01..2011-10-14, "
           f"{len({c.category for c in all_c})} categories (synthetic forecasts and costs, see docstring)")
@@ -116,4 +124,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -28,6 +28,7 @@ from assistant.llm.base import Generation, Message  # noqa: E402
 from assistant.llm.llamacpp import LlamaCppLLM  # noqa: E402
 from assistant.llm.registry import ensure_model  # noqa: E402
 from assistant.prompts import render  # noqa: E402
+from assistant.scripting import positive_int, require_model, run_script  # noqa: E402
 from assistant.tools.builtin import default_registry  # noqa: E402
 
 QUESTIONS = ["How many units of R85123A will we sell in the next 8 weeks?",
@@ -49,10 +50,10 @@ def first_step(llm: LlamaCppLLM, question: str) -> tuple[float, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="", help="model key (default: settings.llm_model)")
-    parser.add_argument("--repeats", type=int, default=1, help="questions timed (each cold and restored)")
+    parser.add_argument("--repeats", type=positive_int, default=1, help="questions timed (each cold and restored)")
     args = parser.parse_args(argv)
     settings = get_settings()
-    key = args.model or settings.llm_model
+    key = require_model(args.model or settings.llm_model)
     path = ensure_model(key, settings)
 
     def load(cache: Path | None) -> LlamaCppLLM:
@@ -90,4 +91,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_script(main)

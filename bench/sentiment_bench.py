@@ -27,7 +27,12 @@ use_offline_defaults()
 
 import numpy as np  # noqa: E402
 
+from assistant.scripting import positive_int, require_columns, require_dir, require_file, run_script  # noqa: E402
+from assistant.sentiment.datasets import CLOTHING_CSV  # noqa: E402
+
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "womens_clothing_reviews"
+CLOTHING = "the Women's Clothing Reviews CSV"
+CLOTHING_COLUMNS = ["Clothing ID", "Title", "Review Text", "Rating", "Recommended IND"]
 
 
 def _rate(fn: Callable[[list[str]], object], texts: list[str], repeats: int = 3) -> float:
@@ -42,11 +47,16 @@ def _rate(fn: Callable[[list[str]], object], texts: list[str], repeats: int = 3)
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="the Women's Clothing Reviews folder or its CSV (default: %(default)s)")
+    ap.add_argument("--n", type=positive_int, default=2000, help="test reviews timed")
+    ap.add_argument("--threads", type=positive_int, default=2)
     ap.add_argument("--model", type=Path, default=None, help="a saved sentiment model folder to time as well")
     args = ap.parse_args()
+    data = require_file(args.data, CLOTHING, f"pass --data DIR or CSV (default {DEFAULT_DATA})", name=CLOTHING_CSV)
+    require_columns(data, CLOTHING_COLUMNS, CLOTHING)
+    if args.model:
+        require_dir(args.model, "a saved sentiment model folder", "pass --model STORE/models/sentiment")
 
     import torch
     from sklearn.linear_model import LogisticRegression
@@ -60,7 +70,7 @@ def main() -> None:
     from assistant.sentiment.student import StudentConfig, StudentSentimentModel, _cnn
 
     torch.set_num_threads(args.threads)
-    _, df, texts, _ = load_clothing_reviews(args.data)
+    _, df, texts, _ = load_clothing_reviews(data)
     tr, te = clothing_split(df)
     sample = [texts[i] for i in te[:args.n]]
     fit_texts = [texts[i] for i in tr[:5000]]
@@ -96,4 +106,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_questions import load_questions as read_questions  # noqa: E402
 
 from assistant.offline import use_offline_defaults  # noqa: E402
+from assistant.scripting import nonneg_int, require_dir, require_file, require_model, run_script  # noqa: E402
 
 use_offline_defaults()
 
@@ -125,19 +126,23 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="questions JSONL")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="questions JSONL file (default: %(default)s)")
     ap.add_argument("--model", default=None, help="model key (default: the configured model)")
-    ap.add_argument("--home", help="an existing store (default: the demo store, built in a temporary folder)")
-    ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    ap.add_argument("--home", help="an existing store folder (default: the demo store, built in a temporary folder)")
+    ap.add_argument("--limit", type=nonneg_int, default=0, help="only the first N questions (0: all)")
     ap.add_argument("--out", help="write per-question results as JSON here")
     opts = ap.parse_args(argv)
+    data = require_file(opts.data, "a questions JSONL file",
+                        f"pass a questions file as the first argument (default {DEFAULT_DATA})")
+    if opts.home:
+        require_dir(opts.home, "a store folder", "pass --home DIR of an existing store, or leave --home out")
 
-    questions = load_questions(Path(opts.data))[: opts.limit or None]
+    questions = load_questions(data)[: opts.limit or None]
     with tempfile.TemporaryDirectory(prefix="merch-eval-") as tmp:
-        if opts.home:
-            os.environ["ASSISTANT_HOME"] = opts.home
-        else:
+        os.environ["ASSISTANT_HOME"] = opts.home or tmp
+        require_model(opts.model)  # before the demo store is built
+        if not opts.home:
             print("building the demo store…", flush=True)
             demo_store(Path(tmp))
         from assistant.agent import build_default_agent
@@ -160,4 +165,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_script(main)

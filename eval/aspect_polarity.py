@@ -43,7 +43,12 @@ use_offline_defaults()
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from assistant.scripting import require_columns, require_dir, require_file, run_script  # noqa: E402
+from assistant.sentiment.datasets import CLOTHING_CSV  # noqa: E402
+
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "womens_clothing_reviews"
+CLOTHING = "the Women's Clothing Reviews CSV"
+CLOTHING_COLUMNS = ["Clothing ID", "Title", "Review Text", "Rating", "Recommended IND"]
 GOLD = REPO / "eval" / "data" / "aspect_polarity_gold.csv"
 DEV = REPO / "eval" / "data" / "aspect_polarity_dev.csv"
 LABELS = ("negative", "neutral", "positive")
@@ -79,10 +84,15 @@ def detected(labelled: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="the Women's Clothing Reviews folder or its CSV (default: %(default)s)")
     ap.add_argument("--features", default="stack", help="model to train on the train part (see sentiment train)")
     ap.add_argument("--model", type=Path, default=None, help="a saved sentiment model folder to score instead")
     args = ap.parse_args()
+    data = require_file(args.data, CLOTHING, f"pass --data DIR or CSV (default {DEFAULT_DATA})", name=CLOTHING_CSV)
+    require_columns(data, CLOTHING_COLUMNS, CLOTHING)
+    if args.model:
+        require_dir(args.model, "a saved sentiment model folder", "pass --model STORE/models/sentiment")
 
     from assistant.config import Settings
     from assistant.sentiment.aspects import extract_aspects
@@ -90,7 +100,7 @@ def main() -> None:
     from assistant.sentiment.model import load_sentiment_model
     from assistant.sentiment.service import train_from_frame
 
-    path, df, _, _ = load_clothing_reviews(args.data)
+    path, df, _, _ = load_clothing_reviews(data)
     tr, te = clothing_split(df)
     test = df.iloc[te]
     gold = pd.read_csv(GOLD)
@@ -146,4 +156,4 @@ def main() -> None:
     print(f"classifier: {source}; it labels {len(title_clf) / max(dt, 1e-9):.0f} title mentions/s")
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

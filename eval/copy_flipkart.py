@@ -31,9 +31,12 @@ use_offline_defaults()
 
 from assistant.gen.copywriter import draft_copy, length_report  # noqa: E402
 from assistant.gen.specguard import check_copy  # noqa: E402
+from assistant.scripting import positive_int, require_columns, require_file, require_model, run_script  # noqa: E402
 
 DATA = (Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "flipkart_products"
         / "flipkart_com-ecommerce_sample_1050.csv")
+FLIPKART = "the Flipkart products CSV"
+FLIPKART_COLUMNS = ["pid", "product_name", "product_category_tree", "description", "product_specifications"]
 _PAIR = re.compile(r'\{"key"=>"((?:[^"\\]|\\.)*)",\s*"value"=>"((?:[^"\\]|\\.)*)"\}')
 
 
@@ -68,19 +71,24 @@ def template(name: str, attrs: dict[str, str]) -> dict[str, object]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("data", nargs="?", default=str(DATA))
-    ap.add_argument("--model", default="qwen2.5-coder-0.5b")
-    ap.add_argument("--limit", type=int, default=105, help="number of products (15 per category for 105)")
-    ap.add_argument("--words", type=int, default=60, help="target description length in words")
-    ap.add_argument("--out", default="")
+    ap.add_argument("data", nargs="?", default=str(DATA),
+                    help="the Flipkart products CSV, or its folder (default: %(default)s)")
+    ap.add_argument("--model", default="qwen2.5-coder-0.5b", help="LLM key (see `assistant models`)")
+    ap.add_argument("--limit", type=positive_int, default=105, help="number of products (15 per category for 105)")
+    ap.add_argument("--words", type=positive_int, default=60, help="target description length in words")
+    ap.add_argument("--out", default="", help="optional CSV of per-draft scores and descriptions")
     args = ap.parse_args()
+    data = require_file(args.data, FLIPKART, f"pass the CSV or its folder as the first argument (default {DATA})",
+                        name=DATA.name)
+    require_columns(data, FLIPKART_COLUMNS, FLIPKART)
+    require_model(args.model)
 
     from rouge_score import rouge_scorer
 
     from assistant.index.embedder import get_embedder
     from assistant.llm import get_llm
 
-    products = select(pd.read_csv(args.data, dtype=str), args.limit)
+    products = select(pd.read_csv(data, dtype=str), args.limit)
     llm = get_llm(model=args.model)
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
     rows = []
@@ -126,4 +134,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -25,3 +25,15 @@ def load_questions(path: Path, required: Sequence[str]) -> list[dict[str, Any]]:
             raise SystemExit(f"{path}, line {n}: missing key(s) {missing}")
         rows.append(q)
     return rows
+
+
+if __name__ == "__main__":
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__, epilog="Not an eval itself: a helper module of eval/tool_calls.py "
+                            "and eval/agent_answers.py. Run directly, it prints how many questions each "
+                            "eval/data/*.jsonl file holds.").parse_args()
+    data = Path(__file__).resolve().parent / "data"
+    counts = ", ".join(f"{f.name} {len(load_questions(f, ()))}" for f in sorted(data.glob("*.jsonl")))
+    print("eval/eval_questions.py is a helper module: it reads the question files of eval/tool_calls.py and "
+          f"eval/agent_answers.py, so run one of those. Questions in eval/data: {counts}.")

@@ -32,8 +32,11 @@ from assistant.forecast import forecast_demand  # noqa: E402
 from assistant.forecast.datasets import load_online_retail, load_us_retail, retail_weekly  # noqa: E402
 from assistant.forecast.models import make_model  # noqa: E402
 from assistant.forecast.result import ForecastResult  # noqa: E402
+from assistant.scripting import nonneg_int, require_columns, require_file, run_script  # noqa: E402
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+US_DATA = SHARED / "us_retail_sales_monthly" / "example_retail_sales.csv"
+RETAIL_DATA = SHARED / "online_retail" / "online_retail.csv.gz"
 
 
 def scores(train: pd.DataFrame, test: pd.DataFrame, fc: pd.DataFrame, col: str, m: int) -> tuple[float, float]:
@@ -157,19 +160,28 @@ def split_last(df: pd.DataFrame, h: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--us", type=Path, default=SHARED / "us_retail_sales_monthly" / "example_retail_sales.csv")
-    ap.add_argument("--retail", type=Path, default=SHARED / "online_retail" / "online_retail.csv.gz")
-    ap.add_argument("--n-jobs", type=int, default=2)
-    ap.add_argument("--single", type=int, default=150, help="products forecast one at a time (0: skip)")
+    ap.add_argument("--us", type=Path, default=US_DATA,
+                    help="the US retail sales CSV (columns ds, y), or its folder (default: %(default)s)")
+    ap.add_argument("--retail", type=Path, default=RETAIL_DATA,
+                    help="online_retail.csv.gz or the folder holding it (default: %(default)s)")
+    ap.add_argument("--n-jobs", type=int, default=2, help="statsforecast worker processes (-1: all cores)")
+    ap.add_argument("--single", type=nonneg_int, default=150, help="products forecast one at a time (0: skip)")
     args = ap.parse_args()
+    us_csv = require_file(args.us, "the US retail sales CSV", f"pass --us CSV or DIR (default {US_DATA})",
+                          name=US_DATA.name)
+    require_columns(us_csv, ["ds", "y"], "the US retail sales CSV (Prophet's example_retail_sales.csv)")
+    retail_csv = require_file(args.retail, "the Online Retail CSV", f"pass --retail CSV or DIR (default {RETAIL_DATA})",
+                              name=RETAIL_DATA.name)
+    require_columns(retail_csv, ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice"],
+                    "the Online Retail CSV")
 
-    us = load_us_retail(args.us)
+    us = load_us_retail(us_csv)
     tr, te = split_last(us, 24)
     run_models(tr, te, 24, "MS", 12, ["SeasonalNaive", "Naive", "AutoETS", "AutoARIMA", "AutoTheta", "HistoricAverage"],
                1, "US monthly retail sales (hold out 24 months)")
     run_prophet(tr, te, 24, "MS", 12)
 
-    weekly = retail_weekly(load_online_retail(args.retail))
+    weekly = retail_weekly(load_online_retail(retail_csv))
     tr, te = split_last(weekly, 8)
     te = te[te["unique_id"].isin(set(tr["unique_id"]))]
     run_models(tr, te, 8, "W-MON", 52, ["Naive", "HistoricAverage", "AutoETS", "CrostonOptimized", "ADIDA"],
@@ -180,4 +192,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -34,8 +34,10 @@ use_offline_defaults()
 from assistant.forecast.datasets import load_online_retail, retail_products, retail_weekly  # noqa: E402
 from assistant.forecast.launch import launch_curves  # noqa: E402
 from assistant.forecast.newproduct import NewProductConfig, NewProductModel  # noqa: E402
+from assistant.scripting import require_columns, require_file, run_script  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+RETAIL = "the Online Retail CSV"
 H = 8
 RETAIL_CONFIG: dict[str, Any] = {"level_window": 0, "blend": 1.0, "log_target": True}
 INNER = [("2011-01-01", "2011-03-01", "2011-06-01"), ("2011-01-01", "2011-04-01", "2011-06-01")]
@@ -60,12 +62,15 @@ def wape(y: np.ndarray, yhat: np.ndarray) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--no-text", action="store_true")
+    ap.add_argument("--data", type=Path, default=DATA,
+                    help="online_retail.csv.gz or the folder holding it (default: %(default)s)")
+    ap.add_argument("--no-text", action="store_true", help="no MiniLM embedding of product names (attributes only)")
     ap.add_argument("--inner", action="store_true", help="score the inner (tuning) splits, not the held-out one")
     args = ap.parse_args()
+    data = require_file(args.data, RETAIL, f"pass --data CSV or DIR (default {DATA})", name="online_retail.csv.gz")
+    require_columns(data, ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice"], RETAIL)
 
-    lines = load_online_retail(args.data)
+    lines = load_online_retail(data)
     weekly = retail_weekly(lines)
     prods = retail_products(lines)
     prods["category"] = prods["title"].map(keyword_category)
@@ -117,4 +122,4 @@ def evaluate(hist: pd.DataFrame, new: pd.DataFrame, curves: pd.DataFrame, embedd
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -1,6 +1,6 @@
 """New-product (cold-start) sales forecasting on VISUELLE: first 12 weeks of sales of new fashion items.
 
-    .venv/bin/python eval/forecast_visuelle.py [--train TRAIN.csv] [--test TEST.csv] [--trends gtrends.csv]
+    .venv/bin/python eval/forecast_visuelle.py [--train TRAIN.csv] [--test TEST.csv] [--trends gtrends.csv|'']
 
 Without --test the script holds out the latest season by release date (AW19 in train.csv) as the
 validation slice (score it once: the config below was chosen on rolling-origin folds of the earlier
@@ -26,10 +26,12 @@ from assistant.offline import use_offline_defaults  # noqa: E402
 use_offline_defaults()
 
 from assistant.forecast import analogues as A  # noqa: E402
-from assistant.forecast.datasets import VISUELLE_WEEKS, load_visuelle  # noqa: E402
+from assistant.forecast.datasets import VISUELLE_COLUMNS, VISUELLE_WEEKS, load_visuelle  # noqa: E402
 from assistant.forecast.newproduct import NewProductConfig, NewProductModel  # noqa: E402
+from assistant.scripting import require_columns, require_file, run_script  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "visuelle_new_product_sales"
+VISUELLE = "a VISUELLE train.csv / test.csv"
 ATTRS = ["category", "color", "fabric", "extra"]
 # Chosen by rolling-origin validation on SS17..SS19 (4 chunks of 500 products by release date, each
 # forecast from all earlier releases; AW19 untouched): the boosted model alone (blend 1.0) beats any kNN
@@ -102,13 +104,28 @@ def fit_predict(train: pd.DataFrame, test: pd.DataFrame, trends: pd.DataFrame | 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--train", type=Path, default=DATA / "train.csv")
-    ap.add_argument("--test", type=Path, default=None)
-    ap.add_argument("--trends", type=Path, default=DATA / "gtrends.csv")
-    ap.add_argument("--no-text", action="store_true", help="skip the MiniLM text embeddings")
+    ap.add_argument("--train", type=Path, default=DATA / "train.csv",
+                    help="VISUELLE train.csv (a file; default: %(default)s)")
+    ap.add_argument("--test", type=Path, default=None,
+                    help="VISUELLE test.csv (a file; default: hold out the latest season of --train)")
+    ap.add_argument("--trends", default=str(DATA / "gtrends.csv"),
+                    help="VISUELLE gtrends.csv, Google Trends per attribute (a file; '' for none; "
+                         "default: %(default)s)")
+    ap.add_argument("--no-text", action="store_true",
+                    help="no MiniLM text embeddings. The tuned config (VISUELLE_CONFIG) already gives text weight 0, "
+                         "so this changes results only with a config that uses text")
     ap.add_argument("--tune", action="store_true",
                     help="choose among a few configs by rolling-origin validation inside the training part")
     args = ap.parse_args()
+    require_columns(require_file(args.train, VISUELLE, f"pass --train CSV (default {DATA / 'train.csv'})"),
+                    VISUELLE_COLUMNS, VISUELLE)
+    if args.test:
+        require_columns(require_file(args.test, VISUELLE, "pass --test CSV"), VISUELLE_COLUMNS, VISUELLE)
+    trends_csv = None
+    if args.trends:
+        trends_csv = require_file(args.trends, "the VISUELLE gtrends.csv",
+                                  f"pass --trends CSV (default {DATA / 'gtrends.csv'}), or --trends '' for none")
+        require_columns(trends_csv, ["date"], "the VISUELLE gtrends.csv")
 
     train = load_visuelle(args.train)
     if args.test:
@@ -118,7 +135,7 @@ def main() -> None:
         train, test = split_latest_season(train)
         split_note = (f"release-date split of {args.train.name}: train seasons {sorted(train.season.unique())} "
                       f"({len(train)}), validation {sorted(test.season.unique())} ({len(test)})")
-    trends = pd.read_csv(args.trends) if args.trends and args.trends.is_file() else None
+    trends = pd.read_csv(trends_csv) if trends_csv else None
     embedder = None
     if not args.no_text and VISUELLE_CONFIG.get("text_weight", 0.5) > 0:
         import torch
@@ -127,9 +144,10 @@ def main() -> None:
         from assistant.forecast.newproduct import default_embedder
 
         embedder = default_embedder()
-    print(f"VISUELLE new-product forecast, 12 weeks; {split_note}; trends={'yes' if trends is not None else 'no'}")
+    print(f"VISUELLE new-product forecast, 12 weeks; {split_note}; trends={'yes' if trends is not None else 'no'}; "
+          f"text={'on' if embedder is not None else 'off'}")
 
-    base = NewProductConfig(n_threads=1, **VISUELLE_CONFIG)
+    base = NewProductConfig(n_threads=1, **{**VISUELLE_CONFIG, "use_text": not args.no_text})
     best = base
     if args.tune:  # rolling-origin validation inside the training part only (by release date)
         print(f"rolling-origin inner validation: {INNER_FOLDS} chunks of {INNER_SIZE} products by release date")
@@ -166,4 +184,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

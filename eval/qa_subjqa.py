@@ -33,9 +33,19 @@ use_offline_defaults()
 from assistant.gen.citations import strip_citations  # noqa: E402
 from assistant.gen.extractive import best_sentence  # noqa: E402
 from assistant.gen.qa import answer_question  # noqa: E402
+from assistant.scripting import (  # noqa: E402
+    nonneg_int,
+    positive_int,
+    require_columns,
+    require_file,
+    require_model,
+    run_script,
+)
 
 DATA = (Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "subjqa_electronics"
         / "electronics_test.csv")
+SUBJQA = "a SubjQA electronics CSV"
+SUBJQA_COLUMNS = ["item_id", "q_reviews_id", "question", "review_id", "review", "human_ans_spans"]
 
 
 def normalize(text: str) -> list[str]:
@@ -73,20 +83,27 @@ def load(path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("data", nargs="?", default=str(DATA))
-    ap.add_argument("--model", default="qwen2.5-coder-0.5b")
-    ap.add_argument("--limit", type=int, default=120, help="sample this many questions (0 = all 335)")
-    ap.add_argument("--k", type=int, default=6, help="passages retrieved per question")
+    ap.add_argument("data", nargs="?", default=str(DATA),
+                    help="a SubjQA electronics CSV, or its folder for electronics_test.csv (default: %(default)s)")
+    ap.add_argument("--model", default="qwen2.5-coder-0.5b", help="LLM key (see `assistant models`)")
+    ap.add_argument("--limit", type=nonneg_int, default=120,
+                    help="sample this many questions (0 = all; the test split has 335)")
+    ap.add_argument("--k", type=positive_int, default=6, help="passages retrieved per question")
     ap.add_argument("--out", default="")
     ap.add_argument("--index-dir", default="", help="reuse/keep the built index here (default: a temp dir)")
     args = ap.parse_args()
+    data = require_file(args.data, SUBJQA, f"pass the CSV or its folder as the first argument (default {DATA})",
+                        name=DATA.name)
+    require_columns(data, SUBJQA_COLUMNS, SUBJQA)
+    require_model(args.model)  # before the index build (~20 s)
 
     from assistant.index.embedder import get_embedder
     from assistant.index.hybrid import HybridIndex
     from assistant.index.types import Filters
     from assistant.llm import get_llm
 
-    reviews, qs = load(args.data)
+    reviews, qs = load(str(data))
+    n_questions = len(qs)
     if args.limit and args.limit < len(qs):
         qs = qs.sample(n=args.limit, random_state=0).reset_index(drop=True)
     t0 = time.perf_counter()
@@ -115,7 +132,7 @@ def main() -> None:
     if args.out:
         df.to_csv(args.out, index=False)
     a, u = df[df["answerable"]], df[~df["answerable"]]
-    print(f"\nDataset: SubjQA electronics test, {len(df)} questions sampled of 335 "
+    print(f"\nDataset: SubjQA electronics ({data.name}), {len(df)} questions sampled of {n_questions} "
           f"({len(a)} answerable, {len(u)} unanswerable); model {args.model}; hybrid retrieval within the item, k={args.k}.")
     print(f"{'':34}{'assistant':>12}{'extractive baseline':>22}")
     print(f"{'token F1, answerable (all)':34}{a['f1'].mean():12.4f}{a['baseline_f1'].mean():22.4f}")
@@ -128,4 +145,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

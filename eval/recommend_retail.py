@@ -33,7 +33,12 @@ use_offline_defaults(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from assistant.scripting import require_columns, require_file, run_script  # noqa: E402
+
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "online_retail"
+RETAIL = "the Online Retail CSV"
+RETAIL_COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID",
+                  "Country"]
 SPLIT = pd.Timestamp("2011-09-01")
 VAL_SPLIT = pd.Timestamp("2011-07-01")
 MIN_BUYERS = 5
@@ -72,9 +77,14 @@ def cold_eval(model, emb_of, tx_after: pd.DataFrame, first_sale: pd.Series, star
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "merch-assistant-cache")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="the Online Retail folder or its online_retail.csv.gz (default: %(default)s)")
+    ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "merch-assistant-cache",
+                    help="folder for cached item-text embeddings (default: %(default)s)")
     args = ap.parse_args()
+    data = require_file(args.data, RETAIL, f"pass --data DIR or CSV (default {DEFAULT_DATA})",
+                        name="online_retail.csv.gz")
+    require_columns(data, RETAIL_COLUMNS, RETAIL)
 
     import torch
 
@@ -84,7 +94,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    tx = load(args.data)
+    tx = load(data)
     names = (tx.groupby(["product_id", "description"]).size().rename("n").reset_index()
              .sort_values(["product_id", "n"], ascending=[True, False]).drop_duplicates("product_id")
              .set_index("product_id")["description"])
@@ -165,4 +175,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

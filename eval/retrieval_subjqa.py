@@ -32,7 +32,10 @@ use_offline_defaults()
 
 from assistant.index.hybrid import DEFAULT_FUSION, DEFAULT_WEIGHTS, HybridIndex  # noqa: E402
 from assistant.index.types import Filters  # noqa: E402
+from assistant.scripting import positive_int, require_columns, require_dir, require_file, run_script  # noqa: E402
 
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "subjqa_electronics"
+SUBJQA = "a SubjQA electronics split CSV"
 DEPTH = 100  # chunks retrieved per question before collapsing to reviews
 TAG = " ANSWERNOTFOUND"
 
@@ -114,11 +117,17 @@ def tune(data: Path, embedder, workdir: Path) -> tuple[str, Run, pd.DataFrame]: 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=REPO / ".." / "shared" / "data" / "subjqa_electronics")
-    ap.add_argument("--split", default="test")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="the SubjQA electronics folder, holding electronics_<split>.csv (default: %(default)s)")
+    ap.add_argument("--split", default="test", choices=["train", "dev", "test"])
     ap.add_argument("--tune", action="store_true", help="Tune RRF weights on the dev split, report on --split.")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared).")
+    ap.add_argument("--threads", type=positive_int, default=1, help="torch threads (the machine is shared).")
     args = ap.parse_args(argv)
+    hint = f"pass --data DIR (default {DEFAULT_DATA})"
+    require_dir(args.data, "the SubjQA electronics folder", hint)
+    for split in (["dev"] if args.tune else []) + [args.split]:
+        csv = require_file(args.data, SUBJQA, hint, name=f"electronics_{split}.csv")
+        require_columns(csv, ["item_id", "question", "review_id", "review", "human_ans_spans"], SUBJQA)
 
     import torch
 
@@ -160,4 +169,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_script(main)

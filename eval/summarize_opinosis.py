@@ -28,6 +28,14 @@ use_offline_defaults()
 from assistant.gen.citations import strip_citations  # noqa: E402
 from assistant.gen.extractive import centroid_summary  # noqa: E402
 from assistant.gen.summarize import summarize_reviews  # noqa: E402
+from assistant.scripting import (  # noqa: E402
+    ScriptUsageError,
+    nonneg_int,
+    positive_int,
+    require_dir,
+    require_model,
+    run_script,
+)
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "opinosis"
 METRICS = ("rouge1", "rouge2", "rougeL")
@@ -61,19 +69,27 @@ def score(scorer, pred: str, golds: list[str]) -> dict[str, float]:  # type: ign
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("data", nargs="?", default=str(DATA))
+    ap.add_argument("data", nargs="?", default=str(DATA),
+                    help="the Opinosis folder, holding topics/ and summaries-gold/ (default: %(default)s)")
     ap.add_argument("--model", default="qwen2.5-coder-0.5b", help="LLM key (see `assistant models`)")
-    ap.add_argument("--limit", type=int, default=0, help="first N topics only (0 = all 51)")
-    ap.add_argument("--words", type=int, default=40, help="word budget of the summaries (model and baseline)")
+    ap.add_argument("--limit", type=nonneg_int, default=0, help="first N topics only (0 = all 51)")
+    ap.add_argument("--words", type=positive_int, default=40, help="word budget of the summaries (model and baseline)")
     ap.add_argument("--out", default="", help="optional CSV of per-topic scores, word counts and summaries")
     args = ap.parse_args()
+    hint = f"pass the Opinosis folder as the first argument (default {DATA})"
+    data = require_dir(args.data, "the Opinosis folder", hint)
+    topics = load_topics(data)
+    if not topics:
+        raise ScriptUsageError(f"{data} has no topics/*.txt.data (is this the Opinosis folder?); {hint}")
+    if missing := [topic for topic, _, golds in topics if not golds]:
+        raise ScriptUsageError(f"{data} has no gold summaries for {missing[0]} (summaries-gold/{missing[0]}/*.gold)")
+    require_model(args.model)
 
     from rouge_score import rouge_scorer
 
     from assistant.llm import get_llm
 
     scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
-    topics = load_topics(Path(args.data))
     if args.limit:
         topics = topics[: args.limit]
     llm = get_llm(model=args.model)
@@ -110,4 +126,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_questions import load_questions as read_questions  # noqa: E402
 
 from assistant.offline import use_offline_defaults  # noqa: E402
+from assistant.scripting import nonneg_int, positive_int, require_file, require_model, run_script  # noqa: E402
 
 use_offline_defaults()
 
@@ -174,18 +175,23 @@ def summarise(label: str, results: list[dict[str, Any]], n: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="questions JSONL")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="questions JSONL file (default: %(default)s)")
     ap.add_argument("--models", default="qwen2.5-coder-0.5b", help="comma-separated model keys")
-    ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
-    ap.add_argument("--max-tokens", type=int, default=200)
+    ap.add_argument("--limit", type=nonneg_int, default=0, help="only the first N questions (0: all)")
+    ap.add_argument("--max-tokens", type=positive_int, default=200)
     ap.add_argument("--out", help="write per-question results as JSON here")
     opts = ap.parse_args(argv)
+    data = require_file(opts.data, "a questions JSONL file",
+                        f"pass a questions file as the first argument (default {DEFAULT_DATA})")
+    keys = [m.strip() for m in opts.models.split(",") if m.strip()]
+    for key in keys:  # an unknown or missing model fails now, not after the baselines
+        require_model(key)
 
     from assistant.config import get_settings
     from assistant.tools import default_registry
 
-    questions = load_questions(Path(opts.data))
+    questions = load_questions(data)
     if opts.limit:
         questions = questions[: opts.limit]
     n = len(questions)
@@ -206,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             valid = False
         kw.append({**score_call(q, name, args), "valid": valid})
     rows["baseline: keyword rules"] = kw
-    for key in [m.strip() for m in opts.models.split(",") if m.strip()]:
+    for key in keys:
         print(f"model {key}: {n} questions", flush=True)
         rows[key] = run_model(key, questions, registry, settings, opts.max_tokens)
 
@@ -244,4 +250,4 @@ def _demo_categories() -> list[str]:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_script(main)
