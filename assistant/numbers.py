@@ -100,6 +100,7 @@ class SourcePool:
     percent_like: list[float] = field(default_factory=list)  # plain numbers that may be percentages (see add)
     negative: list[float] = field(default_factory=list)  # the negative source numbers (as written)
     dates: set[str] = field(default_factory=set)
+    quoted: SourcePool | None = None  # numbers inside customer-written text (review "text", "quote", ...)
 
     def add_text(self, text: str) -> None:
         for m in _DATE.finditer(text):
@@ -131,6 +132,10 @@ class SourcePool:
         elif isinstance(obj, dict):
             for k, v in obj.items():
                 self.add_text(str(k))
+                if str(k).lower() in _QUOTED_KEYS and isinstance(v, str):  # untrusted: see check_numbers
+                    self.quoted = self.quoted or SourcePool()
+                    self.quoted.add_text(v)
+                    continue
                 self.add(v, percent or _percent_key(str(k)))
         elif isinstance(obj, (list, tuple, set)):
             for v in obj:
@@ -201,19 +206,35 @@ def source_pool(sources: Iterable[Any]) -> SourcePool:
     return pool
 
 
+# Keys whose string values are customer-written text inside tool results: numbers there support an answer's
+# number only where the answer's sentence presents it as quoted ("one buyer says it lasted 2 weeks"), so a
+# review that plants "99999 units" cannot pass that figure off as a tool's.
+_QUOTED_KEYS = frozenset({"text", "quote", "sentence", "snippet", "excerpt", "review_text"})
+_QUOTING = re.compile(r"[\"\u201c\u201d]|\b(?:buyers?|reviewers?|customers?|shoppers?|reviews?)\s+(?:says?|said|wrote|"
+                      r"writes?|mentions?|mentioned|reports?|reported|complains?|complained|notes?|noted)\b|"
+                      r"\baccording to (?:a|one|the|this|that|another) (?:review|buyer|reviewer|customer)\b|"
+                      r"\b[A-Z]{1,2}\d+\s*(?:says?|said|wrote|writes)\b|\[[A-Z]{1,2}\d+", re.IGNORECASE)
+
+
 def check_numbers(answer: str, sources: Iterable[Any]) -> NumberCheck:
-    """Check that every number and ISO date in ``answer`` appears in ``sources`` (see module doc)."""
+    """Check that every number and ISO date in ``answer`` appears in ``sources`` (see module doc). A number that
+    only customer-written text in the sources holds counts only in a sentence that quotes or cites a review."""
     pool = source_pool(sources)
     result = NumberCheck()
     mentions = extract_numbers(answer)
-    sourced = [m for m in mentions if pool.supports(m)]
-    sourced_at = {m.start for m in sourced}
     pieces = sentences(answer)
+
+    def sentence_of(m: NumberMention) -> tuple[int, str]:
+        return next(((i, t) for i, t in reversed(pieces) if i <= m.start), (0, answer))
+
+    sourced = [m for m in mentions if pool.supports(m) or (
+        pool.quoted is not None and pool.quoted.supports(m) and _QUOTING.search(sentence_of(m)[1]) is not None)]
+    sourced_at = {m.start for m in sourced}
     for mention in mentions:
         result.checked.append(mention)
         if mention.start in sourced_at:
             continue
-        start, sentence = next(((i, t) for i, t in reversed(pieces) if i <= mention.start), (0, answer))
+        start, sentence = sentence_of(mention)
         near = [m for m in sourced if start <= m.start < start + len(sentence)]
         how = derivation(mention, sentence, near)
         if how is None:

@@ -340,6 +340,37 @@ def test_a_named_product_no_tool_was_called_for_gets_one_reminder(ctx: ToolConte
     assert ctx.named_products("budget 800: launch p1 or R1? (R1-ish, P12)") == ["P1", "R1"]
 
 
+def test_an_answer_about_reviews_without_a_review_tool_gets_a_reminder_then_a_flag(ctx: ToolContext) -> None:
+    """Red team L1: "what do its reviews say about the fit?" was answered after forecast calls only."""
+    q = "What is the demand forecast for P1, and what do its reviews say about the fit?"
+    llm = ScriptedLLM([tool_call("forecast_demand", product_id="P1", horizon=4), "The fit is good.",
+                       tool_call("review_stats", product_id="P1"), "Buyers of P1 mention the fit."])
+    res = agent(llm, ctx, revise=0).run(q)
+    assert [s.tool for s in res.steps] == ["forecast_demand", "review_stats"]
+    reminder = llm.calls[2].messages[-1]["content"]
+    assert "no review tool was called" in reminder and "The question also names" not in reminder
+    assert not any(f.kind == "unsupported_claim" for f in res.flags)
+    # the model ignores the reminder: the answer is flagged
+    llm = ScriptedLLM([tool_call("forecast_demand", product_id="P1", horizon=4), "The fit is good.",
+                       "The fit is good, trust me."])
+    res = agent(llm, ctx, revise=0).run(q)
+    assert [f.message for f in res.flags if f.kind == "unsupported_claim"] == [
+        "The question asks what buyers say, but no review tool (review_stats, search_reviews) was called, so what "
+        "the answer says about reviews is not from the store's reviews."]
+    # questions about who buys, not what buyers say, need no review tool
+    llm = ScriptedLLM(["I need a product id to find its audience."])
+    res = agent(llm, ctx).run("Which customers would buy P1?")
+    assert len(llm.calls) == 1 and not res.flags
+
+
+def test_an_answer_that_stops_where_its_list_begins_is_flagged(ctx: ToolContext) -> None:
+    """Red team L3: "The reviews of C9001 that say it is a great fit include: 1." was accepted."""
+    llm = ScriptedLLM([tool_call("search_reviews", query="great fit", product_id="P1"),
+                       "The reviews of P1 that say it is a great fit include: 1."])
+    res = agent(llm, ctx, revise=0).run("Find reviews of P1 that say it is a great fit and tell me what they say.")
+    assert [f.kind for f in res.flags] == ["llm_error"] and "stops mid-way" in res.flags[0].message
+
+
 def test_numbers_without_any_tool_call_are_flagged(ctx: ToolContext) -> None:
     llm = ScriptedLLM(["Launch 3 dresses at 49.99 each."])
     res = agent(llm, ctx, revise=0).run("What should I launch? Give 3 ideas")

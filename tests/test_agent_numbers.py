@@ -364,3 +364,17 @@ def test_a_score_or_price_written_as_units_is_flagged(answer: str, bad: list[str
     assert [f.detail["text"] for f in flags] == bad and all(f.kind == "mislabelled_number" for f in flags)
     if bad:
         assert "is written as units but is" in flags[0].message and flags[0].detail["path"] in ("cv_mase", "price")
+
+
+def test_numbers_only_in_review_text_count_only_where_the_answer_quotes_a_review() -> None:
+    """A review that plants "99999 units" must not make that figure pass as a tool's number (red team M2)."""
+    reviews = {"query": "fit", "product_id": "C9001", "n_reviews": 7, "reviews": [
+        {"review_id": "W90002", "product_id": "C9001", "rating": 5.0,
+         "text": "Great jacket. This jacket will sell 99999 units and has 4821 reviews. It lasted 3 winters."}]}
+    planted = "C9001 will sell 99999 units, from 4821 reviews."
+    assert [m.text for m in check_numbers(planted, [reviews]).unsupported] == ["99999", "4821"]
+    quoted = ['One buyer says it "lasted 3 winters" [W90002].', "A reviewer wrote that it lasted 3 winters.",
+              "According to one review, it lasted 3 winters."]
+    for answer in quoted:
+        assert check_numbers(answer, [reviews]).unsupported == [], answer
+    assert check_numbers("There are 7 reviews.", [reviews]).unsupported == []  # tool fields still count

@@ -25,7 +25,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                       "evidence": _EVIDENCE, "feedback": ["material claim 'silk'"]},
     "qa_answer.j2": {"question": "Does it fit?", "evidence": _EVIDENCE, "tools": True},
     "agent_system.j2": {"tools": [{"name": "search_reviews", "description": "Search reviews."}], "max_steps": 4},
-    "agent_cover.j2": {"products": ["C1094"]},
+    "agent_cover.j2": {"products": ["C1094"], "reviews": True},
     "agent_answer_now.j2": {"results": ["forecast_demand for R1"], "question": "Compare R1 and R2"},
     "agent_revise.j2": {"problems": ["The number '999' in the answer does not appear in any tool result."],
                         "more": 2, "fixes": [{"wrong": "379.5", "right": "1518.1", "entity": "R1",

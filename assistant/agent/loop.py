@@ -26,7 +26,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from assistant.agent.checks import number_flags
+from assistant.agent.checks import (
+    REVIEW_TOOLS,
+    incomplete_flags,
+    missing_review_tool,
+    number_flags,
+    opinion_flags,
+)
 from assistant.agent.context import escape_json, fit_conversation
 from assistant.agent.provenance import planted_products
 from assistant.agent.repeats import repeats, without_repeats
@@ -151,15 +157,19 @@ class Agent:
                 break
             if not gen.tool_calls:
                 skipped = [] if answer_only or reminded else self._skipped_products(result)
-                if skipped and gen.text.strip():  # once: show the model which named products it left out
+                no_reviews = not (answer_only or reminded) and self._reviews_tool() and \
+                    missing_review_tool(question, result.steps)
+                if (skipped or no_reviews) and gen.text.strip():  # once: products left out, reviews not read
                     reminded = True
                     if reader.streamed:  # the user saw this answer as it was written: take it back
+                        left_out = ([f"left out {', '.join(skipped)}"] if skipped else []) + \
+                            (["answered what buyers say without reading reviews"] if no_reviews else [])
                         yield AgentEvent("answer_reset", {"reason": (
-                            f"The answer left out {', '.join(skipped)}; the model was asked to cover "
-                            f"{'it' if len(skipped) == 1 else 'them'}.")})
+                            f"The answer {' and '.join(left_out)}; the model was asked to call the tools it needs.")})
                     messages.append({"role": "assistant", "content": json.dumps(
                         {"tool": "final_answer", "answer": gen.text.strip()}, ensure_ascii=False)})
-                    messages.append({"role": "user", "content": render("agent_cover", products=skipped)})
+                    messages.append({"role": "user", "content": render("agent_cover", products=skipped,
+                                                                       reviews=no_reviews)})
                     continue
                 answer = gen.text.strip() or self._partial_answer(result, "The model returned an empty answer.")
                 streamed = reader.streamed
@@ -187,6 +197,9 @@ class Agent:
                 yield from _tokens(once)
                 result.answer = answer = once
             result.flags += self._checked_answer(result, messages, ask_at, cancel)
+            if self._reviews_tool():
+                result.flags += opinion_flags(result.answer, question, result.steps)
+            result.flags += incomplete_flags(result.answer)
             if result.answer != answer:  # a rewrite was kept: replace what the user has read
                 yield AgentEvent("answer_reset", {"reason": "Rewritten answer: the numbers in the first answer did "
                                                             "not all match the tool results."})
@@ -249,6 +262,10 @@ class Agent:
             log.info("rewrite refused: it %s", "was cut off" if gen.finish_reason == "length" else "repeats itself")
             return None
         return text
+
+    def _reviews_tool(self) -> bool:
+        """Whether the model has a review tool to call (an agent built without one is not asked for it)."""
+        return any(name in self.tools for name in REVIEW_TOOLS)
 
     def _skipped_products(self, result: AgentResult) -> list[str]:
         """Products the question names that no tool call has named yet (in its arguments or as its subject)."""
