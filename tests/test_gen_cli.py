@@ -64,7 +64,7 @@ def test_summarize_errors(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # 
 
 
 def test_copy_draft_attrs(catalog, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    draft = json.dumps({"title": "Navy Linen Dress", "description": "A navy linen dress.", "bullets": ["Linen"],
+    draft = json.dumps({"title": "Navy Linen Dress", "description": "A navy linen dress to wear all day.", "bullets": ["Linen"],
                         "seo_keywords": ["linen dress"]})
     use_llm(monkeypatch, ScriptedLLM([draft]))
     out = CliRunner().invoke(app, ["copy", "draft", "--attrs", '{"Material": "Linen", "Color": "Navy"}',

@@ -123,3 +123,40 @@ def test_review_ids_and_placeholder_bullets_do_not_reach_the_copy() -> None:
     out = _clean({"title": "Linen dress", "description": "Buyers love the fabric [W123, W7]. Breezy.",
                   "bullets": ["Linen", "Size: Not listed in attributes", "Colour: n/a"], "seo_keywords": []})
     assert out["description"] == "Buyers love the fabric. Breezy." and out["bullets"] == ["Linen"]
+
+
+@pytest.mark.parametrize("text, claim, kind", [
+    ("Made from high-quality glass, this holder is durable and easy to clean.", "durable", "feature"),
+    ("Made from high-quality glass, this holder is durable and easy to clean.", "easy to clean", "feature"),
+    ("Made from high-quality glass, this holder is durable and easy to clean.", "high-quality", "feature"),
+    ("Made from Moroccan glass.", "moroccan", "origin"),
+    ("Lovingly made in Italy.", "made in italy", "origin"),
+    ("Available in a variety of sizes and colours.", "available in a variety of sizes", "range"),
+    ("It comes in various colors.", "comes in various colors", "range"),
+    ("48% of buyers love the fit.", "48% of buyers", "buyer_stat"),
+    ("Customers rave about it.", "customers rave", "buyer_stat"),
+])
+def test_features_origins_ranges_and_buyer_statistics_are_claims(text: str, claim: str, kind: str) -> None:
+    assert (claim, kind) in {(f.claim.lower(), f.type) for f in check_claims(text, {"material": "glass"})}
+
+
+def test_stated_features_origins_and_ranges_pass() -> None:
+    attrs = {"material": "glass", "origin": "Morocco", "sizes": "S, M, L", "care": "Durable, easy to clean"}
+    assert check_claims("Durable Moroccan glass, easy to clean, made in Morocco. Available in various sizes.",
+                        attrs) == []
+    assert check_claims("Not machine washable.", {}) == []  # a negated feature is not claimed
+    assert [f.type for f in check_claims("Available in many colours.", {"colour": "sage"})] == ["range"]
+    assert check_claims("Sizes and colours vary.", {}) == []  # "sizes" is not size S
+    # one claim per phrase: "machine washable" is a certification, not also the feature "washable"
+    assert [(f.claim, f.type) for f in check_claims("Machine washable.", {})] == [("Machine washable", "certification")]
+    assert check_claims("Serve with french fries.", {}) == []  # origins count only capitalised
+
+
+def test_borrowed_phrases_need_a_new_head_word() -> None:
+    from assistant.gen.specguard import Source, borrowed_phrases
+
+    src = Source({"material": "100% linen"}, title="Linen midi dress")
+    similar = ["A breezy linen midi dress with a tie waist and a bow belt, perfect gift."]
+    text = "A breezy linen midi dress with a bow belt, the perfect gift."
+    assert borrowed_phrases(text, src, similar) == ["bow belt"]
+    assert borrowed_phrases(text, src, []) == []

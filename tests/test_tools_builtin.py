@@ -140,6 +140,12 @@ def test_search_reviews_filters_and_marks_text_as_data(ctx: ToolContext) -> None
         run(ctx, "search_reviews", query="fit", min_rating=5, max_rating=2)
     with pytest.raises(ToolArgumentError, match="'max_rating' must be <= 5"):
         run(ctx, "search_reviews", query="fit", max_rating=9)
+    # a product id as the query (red team L2: other products' reviews came back as its own) filters by it
+    d = run(ctx, "search_reviews", query="p4").data
+    assert d["product_id"] == "P4" and {r["product_id"] for r in d["reviews"]} == {"P4"}
+    assert d["note"].startswith("The query named product P4") and d["query"]
+    d = run(ctx, "search_reviews", query="P4 reviews about the fabric").data
+    assert d["product_id"] == "P4" and d["query"] == "the fabric"
 
 
 def test_forecast_new_product_uses_similar_launches_and_plots(ctx: ToolContext) -> None:

@@ -253,3 +253,13 @@ def test_batch_progress_line_shows_an_eta_only_while_running() -> None:
     prog = BatchProgress(total=4, done=1, started=_time.time() - 10)
     assert "ETA" in _progress_md(prog, "Running")
     assert "ETA" not in _progress_md(prog, "Stopped") and _progress_md(prog, "Stopped").startswith("**Stopped**")
+
+
+def test_copy_view_lists_what_was_taken_out_and_guard_notes() -> None:
+    from assistant.ui.copy import flags_html
+
+    out = flags_html({"guard_note": "The spec guard knows English claim words only.", "variants": [
+        {"title": "Mug", "description": "A mug.", "bullets": [], "tone": "friendly", "flags": [],
+         "removed": ["sentence: It is <durable>. (feature claim 'durable')"]}]})
+    assert out.startswith('<p style="color:#b60">The spec guard knows English') and "taken out of the draft (1)" in out
+    assert "It is &lt;durable&gt;." in out and "no unsupported claims" in out

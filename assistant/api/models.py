@@ -189,7 +189,12 @@ class CopyVariant(_Open):
     flags: list[dict[str, Any]] = Field(default_factory=list, description=(
         "Claims the spec guard found in no attribute: {type, claim, reason}; the variant needs review."))
     regenerated: bool = Field(default=False, description="The first draft had flags and was written again.")
-    needs_review: bool = Field(default=False, description="Flags remain after the rewrite.")
+    needs_review: bool = Field(default=False, description=(
+        "Flags remain after the rewrite, catalog text was withheld, or the copy is not in English (the guard's "
+        "claim words are English)."))
+    removed: list[str] = Field(default_factory=list, description=(
+        "What was taken out of the draft: lines about buyers (a new product has none), then bullets and sentences "
+        "with claims still unsupported after the rewrite, each with its claim."))
     length: dict[str, Any] = Field(default_factory=dict, description="{words, target, min, max, ok}.")
 
 
@@ -201,6 +206,9 @@ class CopyResponse(_Open):
     similar: list[dict[str, Any]] = Field(default_factory=list, description="{product_id, title, score}.")
     praise: list[str] = Field(default_factory=list)
     complaints: list[str] = Field(default_factory=list)
+    withheld: list[str] = Field(default_factory=list, description=(
+        "Catalog text that reads as an instruction and was left out of the prompt."))
+    guard_note: str | None = Field(default=None, description="Set when the spec guard cannot check the language.")
 
 
 class BatchRequest(CopyOptions):

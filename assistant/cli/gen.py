@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from assistant.cli.common import console, err_console, friendly_errors, print_json, print_table
 from assistant.errors import AssistantError
@@ -111,6 +112,9 @@ def copy_draft(
     if as_json:
         print_json(res)
         return
+    for note in [res.get("guard_note"), *(res.get("withheld") or [])]:
+        if note:
+            console.print(f"[yellow]{escape(note)}[/]")
     for i, v in enumerate(res["variants"], 1):
         console.rule(f"variant {i} ({v['tone']})")
         if "error" in v:
@@ -125,7 +129,9 @@ def copy_draft(
         console.print(f"length {ln['words']} words (target {ln['target']}, ok={ln['ok']}); "
                       f"regenerated={v['regenerated']}; needs_review={v['needs_review']}")
         for f in v["flags"]:
-            console.print(f"[yellow]unsupported {f['type']}: {f['claim']}[/]")
+            console.print(f"[yellow]unsupported {f['type']}: {escape(f['claim'])}[/]")
+        for r in v.get("removed") or []:
+            console.print(f"[dim]taken out: {escape(r)}[/]")
 
 
 def ask(

@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant.data.catalog import catalog_product_id
 from assistant.errors import AssistantError, GenerationError
-from assistant.gen.citations import whole_sentences
+from assistant.gen.citations import split_prose, whole_sentences
 from assistant.gen.evidence import (
     Evidence,
     before_instructions,
@@ -24,7 +24,7 @@ from assistant.gen.evidence import (
     render_blocks,
 )
 from assistant.gen.llmio import generate_json, system_message
-from assistant.gen.specguard import Flag, check_copy
+from assistant.gen.specguard import BUYER_STAT, Flag, check_copy
 from assistant.llm.base import LLM, Message
 from assistant.prompts import render
 
@@ -43,7 +43,9 @@ COPY_SCHEMA: dict[str, Any] = {
 
 def copy_schema(words: int) -> dict[str, Any]:
     """COPY_SCHEMA with length caps the grammar enforces, so a small model cannot ramble past the token
-    limit and leave unterminated JSON (description: ~5.8 characters a word measured on drafts, +25% for the target's margin)."""
+    limit and leave unterminated JSON (description: ~5.8 characters a word measured on drafts, +25% for the
+    target's margin). No floor: a minLength made the 1.5B model pad the description with citation brackets
+    until its JSON broke; a short draft is asked again instead (see draft_copy)."""
     schema = json.loads(json.dumps(COPY_SCHEMA))
     props = schema["properties"]
     props["title"]["maxLength"] = 150
@@ -144,6 +146,93 @@ def withhold_instructions(title: str, attributes: dict[str, str]) -> tuple[str, 
     return title, kept, withheld
 
 
+def _topics(shares: Sequence[str]) -> list[str]:
+    """Aspect names without their shares ("fit (12% of their buyers)" -> "fit"): numbers about other products'
+    buyers in the prompt end up in the copy as claims about this one."""
+    return [s.split(" (")[0] for s in shares]
+
+
+def drop_buyer_claims(copy: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The draft without bullets, keywords and description sentences about buyers ("48% of buyers praise the
+    fit", "Complained about: size"): a new product has no buyers, so such a line can only be about similar
+    products. Returns (copy, what was removed)."""
+    removed: list[str] = []
+    out = dict(copy)
+    for key in ("bullets", "seo_keywords"):
+        keep = [b for b in copy.get(key) or [] if not BUYER_STAT.search(b)]
+        removed += [f"{key[:-1].replace('_', ' ')}: {b}" for b in copy.get(key) or [] if b not in keep]
+        out[key] = keep
+    sentences = split_prose(str(copy.get("description", "")))
+    if any(BUYER_STAT.search(s) for s in sentences):
+        removed += [f"sentence: {s}" for s in sentences if BUYER_STAT.search(s)]
+        out["description"] = " ".join(s for s in sentences if not BUYER_STAT.search(s))
+    return out, removed
+
+
+_SHORT = 0.6  # a description under 60% of the target length is asked for again
+
+
+def _length_note(description: str, target: int) -> str:
+    return (f"The description has {word_count(description)} words; write about {target}, saying more about the "
+            "facts listed (what it is, its material, colour, size, use), without adding new claims.")
+
+
+def drop_flagged(copy: dict[str, Any], flags: Sequence[Flag]) -> tuple[dict[str, Any], list[str]]:
+    """The draft without the bullets, keywords and description sentences that hold a flagged claim (a
+    repetition flag excepted), when at least one sentence of the description is left. Returns (copy, what was
+    taken out, each with its claim)."""
+    claims = [(f.claim.lower(), f) for f in flags if f.type != "repetition"]
+
+    def hit(text: str) -> Flag | None:
+        low = text.lower()
+        return next((f for c, f in claims if c and c in low), None)
+
+    def unclaimed(text: str) -> str:  # "made from high-quality glass" -> "made from glass": keep the fact
+        out = text
+        for c, f in claims:
+            if f.type in ("feature", "certification"):
+                pattern = re.compile(rf"(?i)\b(an?\s+)?{re.escape(c)}\s+(?!(?:and|or|but|to|for|with|in|of|on|at)\b)"
+                                     r"(?=[a-z])")
+                out = _drop_adjective(pattern, out)
+        return out[:1].upper() + out[1:] if text[:1].isupper() else out
+
+    def fixed(where: str, text: str, notes: list[str]) -> str | None:
+        """``text`` as it may stay (an unsupported adjective cut out), or None when it has to go."""
+        if (f := hit(text)) is None:
+            return text
+        bare = unclaimed(text)
+        if bare != text and hit(bare) is None:
+            cut = [c for c, _ in claims if c in text.lower() and c not in bare.lower()]
+            notes.append(f"{where}: {text} -> {bare} (took out {', '.join(repr(c) for c in cut)})")
+            return bare
+        notes.append(f"{where}: {text} ({f.type} claim '{f.claim}')")
+        return None
+
+    out: dict[str, Any] = dict(copy)
+    removed: list[str] = []
+    for key in ("bullets", "seo_keywords"):
+        out[key] = [t for item in copy.get(key) or []
+                    if (t := fixed(key[:-1].replace("_", " "), item, removed)) is not None]
+    notes: list[str] = []
+    sentences = [fixed("sentence", s, notes) for s in split_prose(str(copy.get("description", "")))]
+    if any(s is not None for s in sentences):  # else the description stays as it is, with its flags
+        out["description"] = " ".join(s for s in sentences if s is not None)
+        removed += notes
+    return out, removed
+
+
+def _drop_adjective(pattern: re.Pattern[str], text: str) -> str:
+    return pattern.sub(lambda m: _article(m.group(1), text[m.end():]), text)
+
+
+def _article(article: str | None, rest: str) -> str:
+    """The article before the word that now follows it ("a high-quality item" -> "an item")."""
+    if not article:
+        return ""
+    a = "an" if rest[:1].lower() in "aeiou" else "a"
+    return (a.capitalize() if article[0].isupper() else a) + " "
+
+
 def _draft_once(llm: LLM, system: Message, variables: dict[str, Any], evidence: list[Evidence],
                 feedback: list[str], max_tokens: int) -> dict[str, Any]:
     probe = render("copy_draft", evidence="", feedback=feedback, **variables)
@@ -162,7 +251,8 @@ def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", note
 
     Returns ``{"variants": [{"title", "description", "bullets", "seo_keywords", "tone", "angle",
     "flags": [{"claim", "type", "reason"}], "first_flags", "first_draft", "regenerated": bool,
-    "needs_review": bool,
+    "removed": [what was taken out: lines about buyers, then lines with claims still unsupported after the
+    rewrite], "needs_review": bool,
     "length": {"words", "target", "min", "max", "ok"}}], "similar": [...], "praise": [...],
     "complaints": [...]}``. ``guard=False`` skips the regeneration (flags are still reported).
     Variants differ by tone (``tones``) and by angle (decoding stays greedy and reproducible).
@@ -174,6 +264,7 @@ def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", note
         raise AssistantError("--variants must be between 1 and 5.")
     if length < 10 or length > 600:
         raise AssistantError("--length is a target word count between 10 and 600.")
+    english = lang.strip().lower() in {"english", "en", "en-us", "en-gb", "en_us", "en_gb"}
     query = " ".join([title, *[f"{k} {v}" for k, v in attrs.items()]])[:500]
     ctx = similar_context(query, index=index, catalog=catalog, k=similar_k, exclude=exclude_ids)
     system = system_message("write accurate product copy for a new product, stating only its given facts.")
@@ -182,30 +273,47 @@ def draft_copy(attributes: Mapping[str, Any], *, llm: LLM, title: str = "", note
         v_tone = (list(tones)[i % len(tones)] if tones else tone)
         angle = ANGLES[i % len(ANGLES)]
         variables = {"attributes": attrs, "title": title, "notes": notes, "tone": v_tone, "words": length,
-                     "lang": lang, "angle": angle, "praise": ctx["praise"], "complaints": ctx["complaints"]}
+                     "lang": lang, "angle": angle, "praise": _topics(ctx["praise"]),
+                     "complaints": _topics(ctx["complaints"])}
         try:
             copy = _draft_once(llm, system, variables, ctx["evidence"], [], max_tokens)
         except GenerationError as exc:
             results.append({"error": str(exc), "tone": v_tone, "angle": angle, "needs_review": True,
                             "flags": [], "first_flags": [], "regenerated": False})
             continue
-        flags: list[Flag] = check_copy(copy, attrs, notes, title)
-        first, first_copy = list(flags), dict(copy)
+        similar = [e.text for e in ctx["evidence"]]
+        first_copy = dict(copy)
+        copy, removed = drop_buyer_claims(copy)
+        flags: list[Flag] = check_copy(copy, attrs, notes, title, similar)
+        first = list(flags)
         regenerated = False
-        if flags and guard:
+        short = word_count(copy["description"]) < _SHORT * length
+        if (flags or short) and guard:
+            feedback = [str(f) for f in flags] + ([_length_note(copy["description"], length)] if short else [])
             try:
-                again = _draft_once(llm, system, variables, ctx["evidence"], [str(f) for f in flags], max_tokens)
-                again_flags = check_copy(again, attrs, notes, title)
-                if len(again_flags) <= len(flags):  # a rewrite with more unsupported claims is not kept
-                    copy, flags, regenerated = again, again_flags, True
+                again, again_removed = drop_buyer_claims(
+                    _draft_once(llm, system, variables, ctx["evidence"], feedback, max_tokens))
+                again_flags = check_copy(again, attrs, notes, title, similar)
+                closer = abs(word_count(again["description"]) - length) < abs(word_count(copy["description"]) - length)
+                # a rewrite with more unsupported claims is not kept, nor one asked for length that is not longer
+                if len(again_flags) < len(flags) or (len(again_flags) == len(flags) and (closer or not short)):
+                    copy, flags, removed, regenerated = again, again_flags, removed + again_removed, True
             except GenerationError:
                 pass  # keep the first draft and its flags
+        if flags and guard:  # what is still unsupported is taken out, where the copy survives without it
+            copy, cut = drop_flagged(copy, flags)
+            if cut:
+                removed += cut
+                flags = check_copy(copy, attrs, notes, title, similar)
         results.append({**copy, "tone": v_tone, "angle": angle, "flags": [f.as_dict() for f in flags],
                         "first_flags": [f.as_dict() for f in first], "first_draft": first_copy,
-                        "regenerated": regenerated,
-                        "needs_review": bool(flags or withheld),
+                        "regenerated": regenerated, "removed": removed,
+                        "needs_review": bool(flags or withheld or not english),
                         "length": length_report(copy["description"], length)})
     out = {"variants": results, "similar": ctx["similar"], "praise": ctx["praise"], "complaints": ctx["complaints"]}
+    if not english:
+        out["guard_note"] = (f"The spec guard knows English claim words only: check the claims in this {lang} copy "
+                             "by hand (every variant is marked needs_review).")
     if withheld:
         out["withheld"] = [f"{w}: reads as an instruction, not a product fact; left out of the prompt"
                            for w in withheld]

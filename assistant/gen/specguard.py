@@ -3,19 +3,25 @@
 
 Claims checked: numbers with units ("213 cm", "2 L", "100%", "pack of 2"), materials ("cotton",
 "stainless steel"), colours, sizes ("XL", "size 8"), and certification-like claims ("waterproof",
-"organic", "BPA-free", "dishwasher safe", "warranty"), prices ("$59.90", "12 EUR": the product's price or
-another number it states). A claim is supported when the source states it (an attribute "Waterproof: No" does
+"organic", "BPA-free", "dishwasher safe", "warranty"), features and qualities ("durable", "easy to clean",
+"tie waist"), origins ("Moroccan", "made in Italy"), prices ("$59.90", "12 EUR": the product's price or
+another number it states), ranges the facts do not list ("available in various sizes"), statistics about
+buyers (a new product has none: "48% of buyers love the fit" is about similar products), and phrases copied
+from similar products' copy that name something the facts do not (``similar=``). A claim is supported when the source states it (an attribute "Waterproof: No" does
 NOT support "waterproof"). ``check_copy`` also flags a description that loops on a phrase (the same four
 words three times or more), which small models do when they run out of things to say."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ClaimType = Literal["number", "price", "material", "color", "size", "certification", "repetition", "link"]
+from assistant.gen.claimwords import CERTIFICATIONS, COLORS, FEATURES, MATERIALS, ORIGINS
+
+ClaimType = Literal["number", "price", "material", "color", "size", "certification", "feature", "origin", "range",
+                    "buyer_stat", "borrowed", "repetition", "link"]
 
 _UNITS: dict[str, str] = {}
 for _fam, _names in {
@@ -41,43 +47,10 @@ _NUM_UNIT = re.compile(rf"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(?:-\s*)?({_UNIT_RE})(?!
 _OF_N = re.compile(r"\b(pack|set|pair|box|bundle|combo)s?\s+of\s+(\d+)\b", re.I)
 _NUM = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 
-MATERIALS = (
-    "stainless steel", "carbon steel", "steel", "cast iron", "iron", "aluminium", "aluminum", "copper", "brass",
-    "bronze", "titanium", "gold", "silver", "sterling silver", "platinum", "cotton", "organic cotton", "polyester",
-    "nylon", "silk", "wool", "merino", "cashmere", "linen", "rayon", "viscose", "spandex", "elastane", "lycra",
-    "denim", "velvet", "satin", "chiffon", "georgette", "crepe", "jute", "leather", "genuine leather",
-    "faux leather", "pu leather", "suede", "microfiber", "microfibre", "fleece", "acrylic", "plastic", "pvc",
-    "abs", "polypropylene", "polycarbonate", "rubber", "silicone", "glass", "tempered glass", "crystal",
-    "ceramic", "porcelain", "stoneware", "melamine", "bamboo", "wood", "wooden", "solid wood", "mdf", "teak",
-    "oak", "sheesham", "marble", "granite", "stone", "paper", "cardboard", "foam", "memory foam", "latex",
-    "down", "feather", "canvas", "mesh", "terracotta", "clay", "resin", "acrylic", "vinyl", "neoprene",
-)
-COLORS = (
-    "black", "white", "red", "blue", "navy", "navy blue", "sky blue", "green", "olive", "yellow", "orange",
-    "pink", "purple", "violet", "maroon", "brown", "beige", "cream", "ivory", "grey", "gray", "silver", "gold",
-    "golden", "multicolor", "multicolour", "multi-color", "turquoise", "teal", "magenta", "peach", "khaki",
-    "tan", "burgundy", "lavender", "mustard", "coral", "charcoal", "off-white", "off white", "rose gold",
-)
-CERTIFICATIONS = (
-    "waterproof", "water proof", "water-resistant", "water resistant", "splash proof", "splash-proof",
-    "organic", "bpa-free", "bpa free", "non-toxic", "non toxic", "lead-free", "lead free", "hypoallergenic",
-    "eco-friendly", "eco friendly", "biodegradable", "recyclable", "recycled", "vegan", "cruelty-free",
-    "cruelty free", "gluten-free", "gluten free", "paraben-free", "paraben free", "sulfate-free", "sulphate-free",
-    "dermatologically tested", "clinically proven", "fda approved", "ce certified", "iso certified",
-    "certified", "ul listed", "isi marked", "bis certified", "dishwasher safe", "microwave safe", "oven safe",
-    "freezer safe", "food grade", "food-grade", "machine washable", "hand wash only", "dry clean only",
-    "shrink-resistant", "shrink resistant", "wrinkle-free", "wrinkle free", "stain-resistant", "stain resistant",
-    "fade-resistant", "fade resistant", "rust-proof", "rustproof", "rust proof", "rust-free", "shatterproof",
-    "unbreakable", "fireproof", "fire retardant", "flame retardant", "antibacterial", "anti-bacterial",
-    "antimicrobial", "anti-microbial", "uv protection", "non-stick", "non stick", "scratch-resistant",
-    "scratch resistant", "shockproof", "shock proof", "handmade", "hand made", "handcrafted", "hand-crafted",
-    "warranty", "guarantee", "guaranteed", "100% natural", "all natural", "natural", "breathable", "anti-slip",
-    "anti slip", "skid proof", "leak-proof", "leak proof", "leakproof", "fair trade", "energy star",
-)
 _PRICE = re.compile(r"(?:[$\u00a3\u20ac]\s?(\d+(?:[.,]\d{1,2})?)(?![\d])|(?<![\w.])(\d+(?:[.,]\d{1,2})?)\s?"
                     r"(?:usd|eur|gbp|inr|rs\.?|dollars?|euros?|pounds?)\b)", re.I)
 _SIZE_TOKENS = re.compile(r"(?<![\w-])(XXS|XS|XXL|XXXL|[2-5]XL|XL)(?![\w-])")
-_SIZE_WORD = re.compile(r"\bsizes?\s*:?\s*((?:\d{1,2}|XXS|XS|S|M|L|XL|XXL|XXXL|free size|one size)"
+_SIZE_WORD = re.compile(r"\bsizes?\b\s*:?\s*((?:\d{1,2}|XXS|XS|S|M|L|XL|XXL|XXXL|free size|one size)"
                         r"(?:\s*(?:/|,|-|to|and|or)\s*(?:\d{1,2}|XXS|XS|S|M|L|XL|XXL|XXXL))*)(?![\w-])", re.I)
 _FALSY = {"no", "false", "0", "none", "n/a", "na", "not applicable", "nil"}
 _NEGATED = re.compile(r"\b(not|no|isn't|is not|never|without)\s+(?:\w+\s+)?$", re.I)
@@ -155,8 +128,25 @@ _LINK = re.compile(r"(?i)\b(?:https?://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.]+|[\w-
                    r"example|io|co|biz|info)\b(?:/\S*)?)")
 
 
-def check_claims(text: str, attributes: Mapping[str, Any], notes: str = "", title: str = "") -> list[Flag]:
-    """Flags for every claim in ``text`` that ``attributes`` / ``notes`` / ``title`` do not support."""
+_CERTS = frozenset(CERTIFICATIONS)
+_ORIGIN = re.compile(r"\b(?:(" + "|".join(ORIGINS) + r")\b|[Mm]ade in (?:the )?([A-Z][a-z]+(?: [A-Z][a-z]+)?))")
+_RANGE = re.compile(r"(?i)\b(?:available|comes?|offered|choose from|pick from)\s+(?:in|from)?\s*(?:an?\s+)?"
+                    r"(?:wide\s+|huge\s+|great\s+)?(?:(?:variety|range|choice|selection|number)\s+of|various|many|"
+                    r"multiple|different|several|all|lots of|plenty of)\s+(sizes|colou?rs|finishes|styles|lengths|"
+                    r"patterns|designs|shades|scents|flavou?rs)\b")
+BUYER_STAT = re.compile(
+    r"(?i)(?:\b\d+(?:\.\d+)?\s?%\s+(?:of\s+)?(?:their\s+|our\s+|the\s+|all\s+)?(?:buyers|customers|reviewers|shoppers|"
+    r"users|people|reviews)\b|\b\d+(?:\.\d+)?\s?%\s+(?:rating|praising|complaining|praised|complained|liked|loved)\b|"
+    r"\b(?:buyers|customers|reviewers|shoppers)\s+(?:love[sd]?|praise[sd]?|rave[sd]?|say|said|complain(?:ed|s)?|"
+    r"mention(?:ed|s)?|like[sd]?|agree)\b|^\s*(?:praised|complained about|complaints?)\s*:|"
+    r"\b(?:praise|complaints?)\s+(?:for|about)\s+(?:the\s+)?(?:style|fit|fabric|size|sizing|quality|price|length|"
+    r"colou?r|comfort|material)\b)", re.MULTILINE)
+
+
+def check_claims(text: str, attributes: Mapping[str, Any], notes: str = "", title: str = "",
+                 similar: Sequence[str] = ()) -> list[Flag]:
+    """Flags for every claim in ``text`` that ``attributes`` / ``notes`` / ``title`` do not support
+    (``similar``: the copy of similar products the drafter read, to catch their features copied over)."""
     src = Source(attributes, notes, title)
     flags: list[Flag] = []
 
@@ -165,7 +155,13 @@ def check_claims(text: str, attributes: Mapping[str, Any], notes: str = "", titl
         if all(f.claim.lower().removeprefix("size ") != key for f in flags):
             flags.append(flag)
 
+    stats = [(m.start(), m.end()) for m in BUYER_STAT.finditer(text)]
+    for m in BUYER_STAT.finditer(text):
+        add(Flag(m.group(0).strip(" :"), "buyer_stat", "a new product has no buyers yet: this is what buyers of "
+                 "similar products said; describe the product's facts instead"))
     for m in _NUM_UNIT.finditer(text):
+        if any(s <= m.start() < e for s, e in stats):
+            continue
         value, fam = _norm_num(m.group(1)), _UNITS[m.group(2).lower()]
         if (value, fam) in src.num_units:
             continue
@@ -188,9 +184,22 @@ def check_claims(text: str, attributes: Mapping[str, Any], notes: str = "", titl
     for term, pos in _phrase_hits(text, COLORS):
         if not _negated(text, pos) and not src.states(term) and not _color_alias(term, src):
             add(Flag(term, "color", "colour not listed in the attributes"))
-    for term, pos in _phrase_hits(text, CERTIFICATIONS):
-        if not _negated(text, pos, pos + len(term)) and not src.states(term):
+    for term, pos in _phrase_hits(text, CERTIFICATIONS + FEATURES):  # one pass: "machine washable" is not also "washable"
+        if _negated(text, pos, pos + len(term)) or src.states(term):
+            continue
+        if term.lower() in _CERTS:
             add(Flag(term, "certification", "claim not stated in the attributes or notes"))
+        else:
+            add(Flag(term, "feature", "feature or quality not stated in the attributes or notes"))
+    for m in _ORIGIN.finditer(text):
+        place = m.group(1) or m.group(2)
+        if not src.states(place) and not src.states(ORIGINS.get(place, place)):
+            add(Flag(m.group(0), "origin", "origin not stated in the attributes or notes"))
+    for m in _RANGE.finditer(text):
+        if not _lists_several(attributes, notes, m.group(1)):
+            add(Flag(m.group(0), "range", f"the facts do not list several {m.group(1).lower()}"))
+    for phrase in borrowed_phrases(text, src, similar):
+        add(Flag(phrase, "borrowed", "copied from a similar product's copy; this product's facts do not say it"))
     for m in _LINK.finditer(text):
         if m.group(0).lower().rstrip(".,;:!?)") not in src.text_raw.lower():
             add(Flag(m.group(0).rstrip(".,;:!?)"), "link", "web address or e-mail not in the product facts"))
@@ -204,6 +213,49 @@ def check_claims(text: str, attributes: Mapping[str, Any], notes: str = "", titl
     return flags
 
 
+def _lists_several(attributes: Mapping[str, Any], notes: str, noun: str) -> bool:
+    """Whether an attribute named like ``noun`` ("sizes" -> size/sizes) lists several values, or the notes
+    mention ``noun``: what "available in various sizes" needs."""
+    stem = _canon(noun).rstrip("s").replace("colour", "color")
+    for key, value in attributes.items():
+        named = _canon(str(key)).rstrip("s").replace("colour", "color").endswith(stem)
+        if named and len(re.split(r"\s*(?:,|/|;|\band\b|\bor\b|\s-\s|\bto\b)\s*", str(value).strip())) > 1:
+            return True
+    return re.search(rf"(?i)\b{re.escape(noun.lower()[:-1])}", notes or "") is not None
+
+
+# copywriting words a similar product's copy may share with the draft without stating a fact
+_GENERIC = frozenset([
+    "perfect", "ideal", "great", "beautiful", "stylish", "elegant", "everyday", "wear", "look", "looks", "style",
+    "add", "adds", "touch", "home", "decor", "gift", "gifts", "design", "designed", "quality", "occasion",
+    "occasions", "lovely", "gorgeous", "classic", "timeless", "modern", "chic", "cute", "fun", "pretty",
+    "favourite", "favorite", "must-have", "essential", "piece", "collection", "range", "shop", "buy", "new",
+    "best", "ultimate", "simple", "easy", "day", "days", "night", "everyone", "anyone", "family", "friends",
+    "loved", "ones", "space", "room"
+])
+
+
+def borrowed_phrases(text: str, src: Source, similar: Sequence[str]) -> list[str]:
+    """Two-word phrases of ``text`` found word for word in a similar product's copy whose second (head) word is
+    a content word the facts (``src``) do not have: a feature taken from another product ("tie waist")."""
+    from assistant.gen.citations import content_words
+
+    if not similar:
+        return []
+    others = [" ".join(re.findall(r"[a-z]+(?:-[a-z]+)?", s.lower())) for s in similar]
+    facts = content_words(src.text)
+    words = re.findall(r"[a-z]+(?:-[a-z]+)?", text.lower())
+    out: list[str] = []
+    for a, b in zip(words, words[1:], strict=False):
+        pair = f"{a} {b}"
+        new = content_words(b) - facts - _GENERIC  # the head word names the thing ("tie waist"; "breezy linen" is style)
+        if (not content_words(a) or not new or pair in out
+                or not any(re.search(rf"(?<![a-z-]){re.escape(pair)}(?![a-z-])", o) for o in others)):
+            continue
+        out.append(pair)
+    return out
+
+
 _ALIASES = {"grey": "gray", "gray": "grey", "multicolour": "multicolor", "multicolor": "multicolour",
             "multi-color": "multicolor", "golden": "gold", "gold": "golden", "off white": "off-white"}
 
@@ -214,13 +266,14 @@ def _color_alias(term: str, src: Source) -> bool:
 
 
 def check_copy(copy: Mapping[str, Any], attributes: Mapping[str, Any], notes: str = "",
-               title: str = "") -> list[Flag]:
+               title: str = "", similar: Sequence[str] = ()) -> list[Flag]:
     """Run the guard over a draft's title, description, bullets and SEO keywords."""
     parts: list[str] = [str(copy.get("title", "")), str(copy.get("description", ""))]
     for key in ("bullets", "seo_keywords"):
         val = copy.get(key) or []
         parts.extend(str(x) for x in (val if isinstance(val, list) else [val]))
-    return check_claims("\n".join(parts), attributes, notes, title) + _loops(str(copy.get("description", "")))
+    return (check_claims("\n".join(parts), attributes, notes, title, similar)
+            + _loops(str(copy.get("description", ""))))
 
 
 def _loops(text: str, n: int = 4, times: int = 3) -> list[Flag]:

@@ -52,9 +52,14 @@ def flags_html(result: dict[str, Any]) -> str:
         if v.get("error"):
             badge = f'<span style="color:#b00">generation failed: {html.escape(str(v["error"]))}</span>'
         text = " ".join([str(v.get("title", "")), "—", str(v.get("description", "")), *(v.get("bullets") or [])])
+        removed = "".join(f"<li>{html.escape(str(r))}</li>" for r in v.get("removed") or [])
+        removed = f'<details><summary>taken out of the draft ({len(v["removed"])})</summary><ul>{removed}</ul></details>' \
+            if removed else ""
         parts.append(f'<div class="copy-variant" data-variant="{i}"><b>Variant {i}</b> ({v.get("tone", "")}) {badge}'
-                     f"<p>{render.highlight_flags(text, flags)}</p></div>")
-    return "\n".join(parts) or "<i>No variants.</i>"
+                     f"<p>{render.highlight_flags(text, flags)}</p>{removed}</div>")
+    notes = [result.get("guard_note"), *(result.get("withheld") or [])]
+    head = "".join(f'<p style="color:#b60">{html.escape(str(n))}</p>' for n in notes if n)
+    return head + "\n".join(parts) if parts else "<i>No variants.</i>"
 
 
 def export(table: Any, fmt: str) -> str:
