@@ -261,7 +261,7 @@ def test_repeated_sentences_are_removed_and_the_stream_is_told(ctx: ToolContext)
     kinds = [e.type for e in events]
     assert events[kinds.index("answer_reset")].data["reason"].startswith("Repeated sentences")
     assert "".join(e.data["text"] for e in events[kinds.index("answer_reset"):] if e.type == "token") == res.answer
-    from assistant.agent.repeats import without_repeats
+    from assistant.gen.repeats import without_repeats
 
     # an unfinished tail is dropped only when it starts a sentence already written
     assert without_repeats("Sales rise in week one. Sales rise in week one. R1: 80 units") == \

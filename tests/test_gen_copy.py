@@ -20,7 +20,8 @@ def copy_json(description: str, title: str = "Navy Cotton Dress", bullets: list[
                        "bullets": bullets or ["Navy cotton", "110 cm long"], "seo_keywords": ["cotton dress"]})
 
 
-GOOD = copy_json("A navy cotton dress, 110 cm long, easy to wear all day. " * 2)
+GOOD = copy_json("A navy cotton dress, 110 cm long, easy to wear all day. The navy cotton feels light and the dress "
+                 "falls to 110 cm.")
 BAD = copy_json("A waterproof navy silk dress, 120 cm long.")
 
 
@@ -154,7 +155,8 @@ def test_copy_schema_caps_lengths_for_the_grammar() -> None:
 
 def test_a_short_draft_is_asked_again_for_its_length() -> None:
     short = copy_json("A navy cotton dress, 110 cm long.")
-    longer = copy_json("A navy cotton dress, 110 cm long, easy to wear all day. " * 2)
+    longer = json.loads(GOOD)["description"]
+    longer = copy_json(longer)
     llm = ScriptedLLM([short, longer])
     v = draft_copy(ATTRS, llm=llm, length=24)["variants"][0]
     assert v["regenerated"] and v["length"]["words"] == 24 and v["flags"] == []
@@ -202,3 +204,10 @@ def test_an_unsupported_adjective_is_taken_out_and_the_fact_kept() -> None:
                        "seo keyword: high-quality cotton dress -> cotton dress (took out 'high-quality')",
                        "sentence: An eco-friendly navy cotton dress. -> A navy cotton dress. (took out 'eco-friendly')",
                        "sentence: It is durable and easy to clean. (feature claim 'durable')"]
+
+
+def test_a_description_that_loops_keeps_each_sentence_once() -> None:
+    loop = copy_json("A navy cotton dress, 110 cm long. " + "In navy, it is perfect for every single occasion. " * 3)
+    v = draft_copy(ATTRS, llm=ScriptedLLM([loop]), length=14)["variants"][0]
+    assert v["description"] == "A navy cotton dress, 110 cm long. In navy, it is perfect for every single occasion."
+    assert v["flags"] == []

@@ -35,9 +35,9 @@ from assistant.agent.checks import (
 )
 from assistant.agent.context import escape_json, fit_conversation
 from assistant.agent.provenance import planted_products
-from assistant.agent.repeats import repeats, without_repeats
 from assistant.agent.result import AgentEvent, AgentFlag, AgentResult, AgentStep, result_entity
 from assistant.errors import AssistantError, ToolError
+from assistant.gen.repeats import repeats, without_repeats
 from assistant.llm.base import LLM, Generation, Message, ToolCall
 from assistant.llm.toolcall import ANSWER_ONLY, AnswerStream, parse_tool_reply, tools_instructions
 from assistant.numbers import extract_numbers

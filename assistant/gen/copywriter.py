@@ -24,6 +24,7 @@ from assistant.gen.evidence import (
     render_blocks,
 )
 from assistant.gen.llmio import generate_json, system_message
+from assistant.gen.repeats import without_repeats
 from assistant.gen.specguard import BUYER_STAT, Flag, check_copy
 from assistant.llm.base import LLM, Message
 from assistant.prompts import render
@@ -130,7 +131,7 @@ def _clean(obj: Mapping[str, Any]) -> dict[str, Any]:
         return list(dict.fromkeys(items))  # a bullet or keyword the model repeated is kept once
 
     return {"title": text(obj.get("title", "")),
-            "description": whole_sentences(text(obj.get("description", "")), min_keep=1 / 3),
+            "description": without_repeats(whole_sentences(text(obj.get("description", "")), min_keep=1 / 3)),
             "bullets": as_list(obj.get("bullets")), "seo_keywords": as_list(obj.get("seo_keywords"))}
 
 

@@ -1,4 +1,5 @@
-"""A small model can loop on its own sentences until its token budget ends: find such loops and cut them."""
+"""A small model can loop on its own sentences until its token budget ends: find such loops and cut them
+(agent answers, copy descriptions)."""
 
 from __future__ import annotations
 
