@@ -3,26 +3,20 @@ stands in for the real one; the real run is the eval)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from fakes import ScriptedLLM, tool_call
 from fixtures.agent.store import make_context
+from fixtures.scripts.load import load_script
 
 from assistant.agent import Agent
 from assistant.tools import default_registry
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("agent_answers", REPO / "eval" / "agent_answers.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("eval/agent_answers.py")
 
 
 def test_first_and_final_answers_are_scored_against_the_tools_totals(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib.util
 import os
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from types import ModuleType
 
 import pandas as pd
 import pytest
+from fixtures.scripts.load import load_script
 
 from assistant.config import get_settings
 from assistant.errors import ConfigError, ModelNotFoundError
@@ -117,11 +117,7 @@ def test_help_shows_the_whole_docstring_and_the_helper_module_says_what_it_is(tm
 
 
 def _api_load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("api_load", REPO / "bench" / "api_load.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("bench/api_load.py")
 
 
 def test_api_load_removes_the_server_log_unless_the_server_failed(capsys: pytest.CaptureFixture[str]) -> None:

@@ -54,7 +54,6 @@ def number_flags(answer: str, question: str, steps: Sequence[AgentStep]) -> list
     return flags
 
 
-
 REVIEW_TOOLS = frozenset({"review_stats", "search_reviews"})
 # a question about what buyers say ("what do its reviews say about the fit?"), not about who buys
 _ASKS_OPINION = re.compile(

@@ -186,7 +186,7 @@ def check_frame(raw: pd.DataFrame, kind: str, *, source: str, lines: Sequence[in
     raw.columns = [str(c) for c in raw.columns]
     n = len(raw)
     line_list: Sequence[int | None] = lines if lines is not None else list(range(1, n + 1))
-    optional = frozenset({"review_id", "product_id"}) if generate_ids and kind == "reviews" else frozenset()
+    optional = GENERATED_IDS if generate_ids and kind == "reviews" else frozenset()
     cols = map_columns(raw, kind, column_map, source, optional)
     probs = _Problems(source, line_list, decimal_comma)
     generated = _generated_ids(raw, cols, optional, line_list, probs)
@@ -267,6 +267,9 @@ def _check_products(raw: pd.DataFrame, cols: dict[str, str], col: Any, probs: _P
         "price": price.astype(float),
         "launch_date": _dates(col, cols, probs, "launch_date"),
     })
+
+
+GENERATED_IDS = frozenset({"review_id", "product_id"})  # review columns ``generate_ids`` can make up
 
 
 def line_ids(lines: Sequence[int | None]) -> list[str]:

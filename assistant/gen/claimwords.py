@@ -46,7 +46,7 @@ FEATURES = (
     "light weight", "stretchy", "stretch fabric", "adjustable", "reversible", "foldable", "collapsible",
     "portable", "washable", "wrinkle-resistant", "wrinkle resistant", "non-slip", "insulated", "moisture-wicking",
     "moisture wicking", "quick-dry", "quick dry", "quick-drying", "rechargeable", "cordless", "battery-powered",
-    "battery operated", "battery-operated", "dimmable", "stackable", "lined", "fully lined", "pockets",
+    "battery operated", "battery-operated", "dimmable", "stackable", "lined", "fully lined",
     "pocket", "pockets", "tie waist", "elastic waist", "zip closure", "zipper", "removable", "padded",
 )
 # Origin adjectives in their capitalised form (matched case-sensitively: "french fries" is not a claim).

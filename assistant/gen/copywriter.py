@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from assistant.data.catalog import catalog_product_id
@@ -153,21 +153,39 @@ def _topics(shares: Sequence[str]) -> list[str]:
     return [s.split(" (")[0] for s in shares]
 
 
+LineFix = Callable[[str, str, list[str]], str | None]
+
+
+def rework_lines(copy: dict[str, Any], fix: LineFix, *, keep_whole: bool) -> tuple[dict[str, Any], list[str]]:
+    """The draft with ``fix(where, text, notes)`` applied to each bullet, keyword and description sentence: it
+    returns the text to keep (possibly changed) or None to drop it, and notes what it did. The description
+    changes only when a sentence was noted; ``keep_whole``: not when no sentence would be left. Returns (copy,
+    the notes)."""
+    out: dict[str, Any] = dict(copy)
+    removed: list[str] = []
+    for key in ("bullets", "seo_keywords"):
+        out[key] = [t for item in copy.get(key) or []
+                    if (t := fix(key[:-1].replace("_", " "), item, removed)) is not None]
+    notes: list[str] = []
+    sentences = [fix("sentence", s, notes) for s in split_prose(str(copy.get("description", "")))]
+    if notes and (not keep_whole or any(s is not None for s in sentences)):
+        out["description"] = " ".join(s for s in sentences if s is not None)
+        removed += notes
+    return out, removed
+
+
+def _no_buyer_line(where: str, text: str, notes: list[str]) -> str | None:
+    if BUYER_STAT.search(text) is None:
+        return text
+    notes.append(f"{where}: {text}")
+    return None
+
+
 def drop_buyer_claims(copy: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The draft without bullets, keywords and description sentences about buyers ("48% of buyers praise the
     fit", "Complained about: size"): a new product has no buyers, so such a line can only be about similar
     products. Returns (copy, what was removed)."""
-    removed: list[str] = []
-    out = dict(copy)
-    for key in ("bullets", "seo_keywords"):
-        keep = [b for b in copy.get(key) or [] if not BUYER_STAT.search(b)]
-        removed += [f"{key[:-1].replace('_', ' ')}: {b}" for b in copy.get(key) or [] if b not in keep]
-        out[key] = keep
-    sentences = split_prose(str(copy.get("description", "")))
-    if any(BUYER_STAT.search(s) for s in sentences):
-        removed += [f"sentence: {s}" for s in sentences if BUYER_STAT.search(s)]
-        out["description"] = " ".join(s for s in sentences if not BUYER_STAT.search(s))
-    return out, removed
+    return rework_lines(copy, _no_buyer_line, keep_whole=False)
 
 
 _SHORT = 0.6  # a description under 60% of the target length is asked for again
@@ -209,17 +227,7 @@ def drop_flagged(copy: dict[str, Any], flags: Sequence[Flag]) -> tuple[dict[str,
         notes.append(f"{where}: {text} ({f.type} claim '{f.claim}')")
         return None
 
-    out: dict[str, Any] = dict(copy)
-    removed: list[str] = []
-    for key in ("bullets", "seo_keywords"):
-        out[key] = [t for item in copy.get(key) or []
-                    if (t := fixed(key[:-1].replace("_", " "), item, removed)) is not None]
-    notes: list[str] = []
-    sentences = [fixed("sentence", s, notes) for s in split_prose(str(copy.get("description", "")))]
-    if any(s is not None for s in sentences):  # else the description stays as it is, with its flags
-        out["description"] = " ".join(s for s in sentences if s is not None)
-        removed += notes
-    return out, removed
+    return rework_lines(copy, fixed, keep_whole=True)
 
 
 def _drop_adjective(pattern: re.Pattern[str], text: str) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from assistant.gen.citations import content_words
 from assistant.gen.claimwords import CERTIFICATIONS, COLORS, FEATURES, MATERIALS, ORIGINS
 
 ClaimType = Literal["number", "price", "material", "color", "size", "certification", "feature", "origin", "range",
@@ -155,8 +156,9 @@ def check_claims(text: str, attributes: Mapping[str, Any], notes: str = "", titl
         if all(f.claim.lower().removeprefix("size ") != key for f in flags):
             flags.append(flag)
 
-    stats = [(m.start(), m.end()) for m in BUYER_STAT.finditer(text)]
-    for m in BUYER_STAT.finditer(text):
+    stat_matches = list(BUYER_STAT.finditer(text))
+    stats = [(m.start(), m.end()) for m in stat_matches]
+    for m in stat_matches:
         add(Flag(m.group(0).strip(" :"), "buyer_stat", "a new product has no buyers yet: this is what buyers of "
                  "similar products said; describe the product's facts instead"))
     for m in _NUM_UNIT.finditer(text):
@@ -238,8 +240,6 @@ _GENERIC = frozenset([
 def borrowed_phrases(text: str, src: Source, similar: Sequence[str]) -> list[str]:
     """Two-word phrases of ``text`` found word for word in a similar product's copy whose second (head) word is
     a content word the facts (``src``) do not have: a feature taken from another product ("tie waist")."""
-    from assistant.gen.citations import content_words
-
     if not similar:
         return []
     others = [" ".join(re.findall(r"[a-z]+(?:-[a-z]+)?", s.lower())) for s in similar]

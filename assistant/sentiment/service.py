@@ -34,7 +34,7 @@ def load_labelled_reviews(path: str | Path, column_map: list[str] | None = None,
     from assistant.data.columns import map_columns
     from assistant.data.loaders import load_table, read_raw
     from assistant.data.schema import ColumnMap
-    from assistant.data.validate import line_ids
+    from assistant.data.validate import GENERATED_IDS, line_ids
 
     cmap = ColumnMap.from_pairs(column_map)
     res = load_table(path, "reviews", column_map=cmap, skip_bad_rows=skip_bad_rows, generate_ids=True)
@@ -47,7 +47,7 @@ def load_labelled_reviews(path: str | Path, column_map: list[str] | None = None,
         raw = table.frame
         if recommend_column not in raw.columns:
             raise DataValidationError(f"{path} has no column {recommend_column!r} (columns: {list(raw.columns)}).")
-        id_col = map_columns(raw, "reviews", cmap, str(path), frozenset({"review_id", "product_id"})).get("review_id")
+        id_col = map_columns(raw, "reviews", cmap, str(path), GENERATED_IDS).get("review_id")
         rec = pd.to_numeric(raw[recommend_column], errors="coerce")
         ids = (raw[id_col].astype(str).str.strip() if id_col is not None  # else the ids made from line numbers
                else pd.Series(line_ids(table.lines)))
@@ -84,8 +84,8 @@ def train_from_frame(df: pd.DataFrame, *, features: str = "auto", settings: Sett
     "encoder" = fine-tune the packaged MiniLM (more accurate, ~12x slower, ~40 min on 2 cores for 20k
     reviews; ``encoder`` sets its recipe); "distilled" = fine-tune that encoder, then distil it into a small
     CNN (``student``'s recipe) that runs at about half the stack's speed (~700-900 reviews/s on 2 cores) and is
-    more accurate than it, though less
-    than the encoder (~70 min on 2 cores for 20k reviews); only the student is saved. ``encoder_model``: the
+    more accurate than it, though less than the encoder (~70 min on 2 cores for 20k reviews); only the student
+    is saved. ``encoder_model``: the
     encoder to fine-tune (default: the settings' embedding model, the packaged MiniLM); ``student_vocab``: the
     encoder whose tokenizer and embeddings the student starts from (default: the fine-tuned teacher's)."""
     settings = settings or get_settings()

@@ -125,9 +125,12 @@ def search_reviews(ctx: ToolContext, query: str, product_id: str | None = None,
     if len(named) == 1:  # "C9006" as the query: the model meant that product's reviews, not text like its id
         product_id = named[0]
         rest = re.sub(rf"(?i)(?<![\w-]){re.escape(named[0])}(?![\w-])|\b(?:reviews?|of|for|about)\b", " ", query)
-        query = " ".join(rest.split()) or str(ctx.product(product_id).get("title") or product_id)
+        query = " ".join(rest.split())
         note = f"The query named product {product_id}, so only its reviews were searched. " + note
-    pid = str(ctx.product(product_id)["product_id"]) if product_id else None
+    product = ctx.product(product_id) if product_id else None
+    pid = str(product["product_id"]) if product is not None else None
+    if not query and product is not None:  # the product id was all the query said
+        query = str(product.get("title") or pid)
     filters = Filters(product_ids=(pid,) if pid else None, min_rating=min_rating, max_rating=max_rating)
     try:
         hits = ctx.get_index().search(query, k * 3, kind="review", filters=filters)
