@@ -211,3 +211,17 @@ def test_a_description_that_loops_keeps_each_sentence_once() -> None:
     v = draft_copy(ATTRS, llm=ScriptedLLM([loop]), length=14)["variants"][0]
     assert v["description"] == "A navy cotton dress, 110 cm long. In navy, it is perfect for every single occasion."
     assert v["flags"] == []
+
+
+def test_a_flagged_claim_takes_out_only_lines_that_hold_it_as_a_word() -> None:
+    from assistant.gen.copywriter import drop_flagged
+    from assistant.gen.specguard import check_copy
+
+    copy = {"title": "Cake stand", "description": "A stoneware cake stand. It comes in tan.",
+            "bullets": ["Stoneware stand", "Tan"], "seo_keywords": ["cake stand"]}
+    flags = check_copy(copy, {"material": "stoneware"}, title="Cake stand")
+    assert [f.claim for f in flags] == ["tan"]
+    out, removed = drop_flagged(copy, flags)  # "stand" holds the letters of "tan": it stays
+    assert out["description"] == "A stoneware cake stand." and out["bullets"] == ["Stoneware stand"]
+    assert out["seo_keywords"] == ["cake stand"]
+    assert removed == ["bullet: Tan (color claim 'tan')", "sentence: It comes in tan. (color claim 'tan')"]

@@ -203,8 +203,7 @@ def drop_flagged(copy: dict[str, Any], flags: Sequence[Flag]) -> tuple[dict[str,
     claims = [(f.claim.lower(), f) for f in flags if f.type != "repetition"]
 
     def hit(text: str) -> Flag | None:
-        low = text.lower()
-        return next((f for c, f in claims if c and c in low), None)
+        return next((f for c, f in claims if _mentions(c, text)), None)
 
     def unclaimed(text: str) -> str:  # "made from high-quality glass" -> "made from glass": keep the fact
         out = text
@@ -221,13 +220,18 @@ def drop_flagged(copy: dict[str, Any], flags: Sequence[Flag]) -> tuple[dict[str,
             return text
         bare = unclaimed(text)
         if bare != text and hit(bare) is None:
-            cut = [c for c, _ in claims if c in text.lower() and c not in bare.lower()]
+            cut = [c for c, _ in claims if _mentions(c, text) and not _mentions(c, bare)]
             notes.append(f"{where}: {text} -> {bare} (took out {', '.join(repr(c) for c in cut)})")
             return bare
         notes.append(f"{where}: {text} ({f.type} claim '{f.claim}')")
         return None
 
     return rework_lines(copy, fixed, keep_whole=True)
+
+
+def _mentions(claim: str, text: str) -> bool:
+    """Whether ``text`` holds ``claim`` as whole words ("tan" is not in "stand")."""
+    return bool(claim) and re.search(rf"(?i)(?<![a-z0-9]){re.escape(claim)}(?![a-z0-9])", text) is not None
 
 
 def _drop_adjective(pattern: re.Pattern[str], text: str) -> str:
